@@ -1,0 +1,39 @@
+"""The `kx-lake` command line. Subcommands live in small modules and call kx_lake.lib (source, seed)
+or the Dagster definitions (sync), never a second code path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from kx_lake.cli import config_cmd, seed_cmd, source_cmd
+
+app = typer.Typer(
+    name="kx-lake",
+    help="MongoDB (HIMS) to an analytics lake, catalog and dashboards, orchestrated by Dagster.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config_dir: Annotated[
+        Optional[Path],
+        typer.Option("--config-dir", help="Directory with collections.csv and environments.yaml "
+                     "(default: $KX_LAKE_CONFIG_DIR, else ./assets_config)."),
+    ] = None,
+) -> None:
+    ctx.obj = {"config_dir": config_dir}
+
+
+app.add_typer(source_cmd.app, name="source")
+app.add_typer(config_cmd.app, name="config")
+app.command("seed")(seed_cmd.seed)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,36 @@
+"""Shared CLI plumbing: the global --config-dir option, loading config once, and turning
+configuration/environment errors into one clear line and exit code 2 instead of a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+from kx_lake.lib.config import ConfigError, ConfigErrors, ProjectConfig, Settings, UnknownEnvironmentError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def project(ctx: typer.Context) -> ProjectConfig:
+    """The project configuration for this invocation (loaded on first use, then cached)."""
+    root = ctx.find_root()
+    obj = root.obj if isinstance(root.obj, dict) else {}
+    root.obj = obj
+    if "project" not in obj:
+        with user_errors():
+            obj["project"] = ProjectConfig.load(Settings.resolve(obj.get("config_dir")))
+    return obj["project"]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Report errors a user can fix (bad config, unknown environment) without a traceback."""
+    try:
+        yield
+    except (ConfigError, ConfigErrors, UnknownEnvironmentError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        raise typer.Exit(code=2) from exc

@@ -1,0 +1,87 @@
+"""Environments (env1, env2, env3) and the MongoDB databases they hold, from environments.yaml.
+
+Secrets are referenced by name only (`mongodb_uri_secret`); resolving them is the source module's job,
+so loading config never touches the process environment or the network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kx_lake.lib.config.errors import ConfigError, ConfigErrors
+
+ENV_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,30}$"
+
+
+class EnvironmentSpec(BaseModel):
+    """One deployment of the HIMS (its own MongoDB, lake location, AWS names and timezone)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=ENV_NAME_PATTERN)
+    active: bool = True
+    timezone: str = "Asia/Kolkata"
+    mongodb_uri_secret: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_/.-]*$")
+    lake_root: str = "lake"
+    glue_database_prefix: str = Field(pattern=r"^[a-z0-9_]*$")
+    athena_workgroup: str = Field(min_length=1)
+    athena_output_location: str = Field(pattern=r"^s3://")
+    quicksight_namespace: str = "default"
+    aws_region: str = "ap-south-1"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_environments(path: Path) -> tuple[dict[str, str], dict[str, EnvironmentSpec]]:
+    """Parse environments.yaml into (databases, environments); every problem names file and field."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError as exc:
+        raise ConfigError(path, "file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(path, f"not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(path, "expected a mapping with 'databases' and 'environments'")
+
+    errors: list[ConfigError] = []
+    databases = raw.get("databases")
+    if not isinstance(databases, dict) or not databases:
+        errors.append(ConfigError(path, "must map each MongoDB database name to a description", field="databases"))
+        databases = {}
+    envs_raw = raw.get("environments")
+    if not isinstance(envs_raw, dict) or not envs_raw:
+        errors.append(ConfigError(path, "must map each environment name to its settings", field="environments"))
+        envs_raw = {}
+    unknown = set(raw) - {"databases", "environments"}
+    for key in sorted(unknown):
+        errors.append(ConfigError(path, "unknown top-level key", field=key))
+
+    envs: dict[str, EnvironmentSpec] = {}
+    for name, body in envs_raw.items():
+        if not isinstance(body, dict):
+            errors.append(ConfigError(path, "expected a mapping", field=f"environments.{name}"))
+            continue
+        try:
+            envs[name] = EnvironmentSpec(name=name, **body)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(p) for p in err["loc"])
+                errors.append(ConfigError(path, err["msg"], field=f"environments.{name}.{loc}"))
+    if errors:
+        raise ConfigErrors(errors)
+    return {str(k): str(v) for k, v in databases.items()}, envs

@@ -1,0 +1,5 @@
+"""Test wiring: each real local service has its own fixture module under fixtures/."""
+
+pytest_plugins = [
+    "kx_lake_tests.fixtures.ferretdb",
+]

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Idempotent set-up of a fresh machine: .venv with the pinned lock, the project installed editable,
+# and the embedded FerretDB binary built (cached; rebuilt only when its Go source changes).
+# Everything the project needs is installed here, never by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if ! command -v uv >/dev/null 2>&1; then
+  echo "[setup] installing uv (PyPI)"
+  "$PY" -m pip install --quiet --user uv 2>/dev/null || "$PY" -m pip install --quiet uv
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "[setup] creating .venv"
+  uv venv --quiet --python "$PY" .venv
+fi
+
+stamp=.venv/.kx-lake-lock.sha
+want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "[setup] installing pinned dependencies (requirements.lock)"
+  uv pip install --quiet --python .venv/bin/python -r requirements.lock
+  uv pip install --quiet --python .venv/bin/python --no-deps -e .
+  echo "$want" > "$stamp"
+fi
+
+echo "[setup] building the embedded FerretDB (cached)"
+.venv/bin/kx-lake source build
+echo "[setup] done"
