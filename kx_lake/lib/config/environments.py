@@ -6,6 +6,7 @@ so loading config never touches the process environment or the network.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -47,8 +48,18 @@ class EnvironmentSpec(BaseModel):
         return ZoneInfo(self.timezone)
 
 
-def load_environments(path: Path) -> tuple[dict[str, str], dict[str, EnvironmentSpec]]:
-    """Parse environments.yaml into (databases, environments); every problem names file and field."""
+class EnvironmentsFile(BaseModel):
+    """The parsed environments.yaml."""
+
+    model_config = ConfigDict(frozen=True)
+
+    partitions_start: date
+    databases: dict[str, str]
+    environments: dict[str, EnvironmentSpec]
+
+
+def load_environments(path: Path) -> EnvironmentsFile:
+    """Parse environments.yaml; every problem names the file and the field."""
     try:
         raw = yaml.safe_load(path.read_text())
     except FileNotFoundError as exc:
@@ -67,7 +78,12 @@ def load_environments(path: Path) -> tuple[dict[str, str], dict[str, Environment
     if not isinstance(envs_raw, dict) or not envs_raw:
         errors.append(ConfigError(path, "must map each environment name to its settings", field="environments"))
         envs_raw = {}
-    unknown = set(raw) - {"databases", "environments"}
+    start = raw.get("partitions_start")
+    try:
+        start = date.fromisoformat(str(start))
+    except ValueError:
+        errors.append(ConfigError(path, f"expected a date YYYY-MM-DD, got {start!r}", field="partitions_start"))
+    unknown = set(raw) - {"databases", "environments", "partitions_start"}
     for key in sorted(unknown):
         errors.append(ConfigError(path, "unknown top-level key", field=key))
 
@@ -84,4 +100,6 @@ def load_environments(path: Path) -> tuple[dict[str, str], dict[str, Environment
                 errors.append(ConfigError(path, err["msg"], field=f"environments.{name}.{loc}"))
     if errors:
         raise ConfigErrors(errors)
-    return {str(k): str(v) for k, v in databases.items()}, envs
+    return EnvironmentsFile(
+        partitions_start=start, databases={str(k): str(v) for k, v in databases.items()}, environments=envs
+    )

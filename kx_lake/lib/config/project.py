@@ -8,6 +8,7 @@ Dagster, tests) refuses unknown or inactive environments with the same message.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 
 from kx_lake.lib.config.collections import CollectionSpec, load_collections
@@ -22,6 +23,7 @@ class UnknownEnvironmentError(ValueError):
 @dataclass(frozen=True)
 class ProjectConfig:
     settings: Settings
+    partitions_start: date
     databases: dict[str, str]
     environments: dict[str, EnvironmentSpec]
     collections: tuple[CollectionSpec, ...]
@@ -29,9 +31,9 @@ class ProjectConfig:
     @classmethod
     def load(cls, settings: Settings | None = None) -> ProjectConfig:
         settings = settings or Settings.resolve()
-        databases, environments = load_environments(settings.environments_file)
-        collections = load_collections(settings.collections_file, known_databases=set(databases))
-        return cls(settings, databases, environments, tuple(collections))
+        envs = load_environments(settings.environments_file)
+        collections = load_collections(settings.collections_file, known_databases=set(envs.databases))
+        return cls(settings, envs.partitions_start, envs.databases, envs.environments, tuple(collections))
 
     @cached_property
     def active_environments(self) -> tuple[EnvironmentSpec, ...]:

@@ -1,0 +1,104 @@
+"""Streaming a window of a collection in (timestamp, _id) order, resuming after a dropped cursor.
+
+Documents arrive as RawBSONDocument: the raw bytes can be spooled without re-encoding, and fields
+are decoded only when touched. Order is (timestamp, _id) so a cursor lost mid-window (failover,
+CursorNotFound, network) resumes where it stopped instead of starting over: the resume filter
+keeps everything at or after the last timestamp — including values of the BSON types that sort
+after it (numbers < strings < dates) — and skips the `_id`s already seen at that exact timestamp.
+That tie-break needs no `$gt` on `_id`, which would be wrong when ObjectId and string ids mix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import bson
+from bson.codec_options import DEFAULT_CODEC_OPTIONS, DatetimeConversion
+from bson.raw_bson import RawBSONDocument
+from pymongo.collection import Collection
+from pymongo.errors import AutoReconnect, CursorNotFound, ExecutionTimeout, NetworkTimeout
+
+RAW_OPTIONS = DEFAULT_CODEC_OPTIONS.with_options(
+    document_class=RawBSONDocument, tz_aware=True, datetime_conversion=DatetimeConversion.DATETIME_AUTO
+)
+DICT_OPTIONS = DEFAULT_CODEC_OPTIONS.with_options(
+    tz_aware=True, datetime_conversion=DatetimeConversion.DATETIME_AUTO
+)
+_RETRYABLE = (AutoReconnect, CursorNotFound, NetworkTimeout, ExecutionTimeout)
+# BSON sort brackets of the types a timestamp can take, and the $type names after each.
+_LATER_TYPES = {"number": ["string", "date"], "string": ["date"], "date": []}
+
+
+def _bracket(value: object) -> str:
+    if isinstance(value, datetime):
+        return "date"
+    if isinstance(value, str):
+        return "string"
+    return "number"
+
+
+@dataclass
+class ReadStats:
+    documents: int = 0
+    bytes: int = 0
+    batches: int = 0
+    resumes: int = 0
+    filters: list[dict] = field(default_factory=list)
+
+
+def iter_window(
+    collection: Collection,
+    window_filter: dict,
+    timestamp_column: str,
+    *,
+    batch_size: int = 5000,
+    max_resumes: int = 5,
+    stats: ReadStats | None = None,
+) -> Iterator[list[RawBSONDocument]]:
+    """Yield batches of raw documents matching `window_filter`, ordered by (timestamp, _id)."""
+    stats = stats if stats is not None else ReadStats()
+    coll = collection.with_options(codec_options=RAW_OPTIONS)
+    query = window_filter
+    last_ts: object = None
+    seen_at_last: set = set()
+    while True:
+        stats.filters.append(query)
+        cursor = coll.find_raw_batches(
+            query, sort=[(timestamp_column, 1), ("_id", 1)], batch_size=batch_size, allow_disk_use=True
+        )
+        try:
+            for raw in cursor:
+                docs = bson.decode_all(raw, RAW_OPTIONS)
+                if last_ts is not None and seen_at_last:
+                    docs = [d for d in docs if not (d.get(timestamp_column) == last_ts and d["_id"] in seen_at_last)]
+                if not docs:
+                    continue
+                stats.documents += len(docs)
+                stats.bytes += len(raw)
+                stats.batches += 1
+                tail_ts = docs[-1].get(timestamp_column)
+                if tail_ts != last_ts:
+                    last_ts, seen_at_last = tail_ts, set()
+                seen_at_last.update(d["_id"] for d in docs if d.get(timestamp_column) == last_ts)
+                yield docs
+            return
+        except _RETRYABLE:
+            cursor.close()
+            if stats.resumes >= max_resumes or last_ts is None:
+                if last_ts is None and stats.resumes < max_resumes:
+                    stats.resumes += 1
+                    continue  # nothing read yet: simply retry the window
+                raise
+            stats.resumes += 1
+            later = _LATER_TYPES[_bracket(last_ts)]
+            resume: list[dict] = [{timestamp_column: {"$gte": last_ts}}]
+            if later:
+                resume.append({timestamp_column: {"$type": later}})
+            query = {"$and": [window_filter, {"$or": resume}]}
+
+
+def decode_spooled(data: bytes) -> list[dict]:
+    """Decode concatenated BSON documents (a spool) into dicts."""
+    return bson.decode_all(data, DICT_OPTIONS)
