@@ -1,0 +1,171 @@
+"""Filesystem selection and atomic publication of one file, for local disk and S3 through fsspec.
+
+One code path for both: everything above this module speaks fsspec paths; only "make this file
+appear whole, or not at all" differs per backend, and it lives here.
+
+* Local: write a hidden temp file in the destination directory (`.part-00000.parquet.<uuid>.tmp`:
+  the leading dot makes Hive/Athena/Spark skip it and the `.tmp` suffix keeps DuckDB's `*.parquet`
+  globs off it), fsync it, `os.replace` it over the final name (atomic on POSIX), fsync the directory.
+* S3 (and any other object store fsspec knows): upload straight to the final key. A PUT, or a
+  multipart upload at CompleteMultipartUpload, is atomic: readers see the old object until then. A
+  temp key plus copy+delete would double the I/O, add a second non-atomic step and leave a visible
+  temp object on a crash. fsspec's file `__exit__` *commits* even when an exception is propagating,
+  so the upload is driven by hand: commit on success, `discard()` (abort the multipart upload) on
+  failure. A killed process can leave an invisible incomplete multipart upload; a bucket lifecycle
+  rule (AbortIncompleteMultipartUpload) reclaims it.
+
+S3 settings come from the standard AWS chain: credentials, region and the endpoint
+(AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, honoured by botocore and so by aiobotocore/s3fs). They are
+read when the client is first used, never at import; `skip_instance_cache` stops fsspec from handing
+back a filesystem built under different environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import IO, Any
+
+import fsspec
+from fsspec.core import split_protocol
+from fsspec.implementations.local import LocalFileSystem
+
+LOCAL_PROTOCOLS = frozenset({None, "file", "local"})
+
+
+def open_filesystem(root: str, storage_options: Mapping[str, Any] | None = None) -> tuple[fsspec.AbstractFileSystem, str]:
+    """(filesystem, root path in that filesystem's terms) for a local path or a URI such as s3://bucket/prefix."""
+    protocol, rest = split_protocol(root)
+    options = dict(storage_options or {})
+    if protocol in LOCAL_PROTOCOLS:
+        return LocalFileSystem(**options), os.path.abspath(os.path.expanduser(rest)).rstrip("/") or "/"
+    if protocol in ("s3", "s3a"):
+        protocol = "s3"
+    options.setdefault("skip_instance_cache", True)
+    fs = fsspec.filesystem(protocol, **options)
+    path = fs._strip_protocol(root).rstrip("/")
+    if not path:
+        raise ValueError(f"lake root {root!r} names no bucket or container")
+    return fs, path
+
+
+def is_local(fs: fsspec.AbstractFileSystem) -> bool:
+    return isinstance(fs, LocalFileSystem)
+
+
+def to_uri(fs: fsspec.AbstractFileSystem, path: str) -> str:
+    """What to show a person or hand to another engine: a plain path locally, else protocol://path."""
+    return path if is_local(fs) else fs.unstrip_protocol(path)
+
+
+def temp_name(final_name: str) -> str:
+    return f".{final_name}.{uuid.uuid4().hex}.tmp"
+
+
+@contextmanager
+def atomic_write(fs: fsspec.AbstractFileSystem, path: str) -> Iterator[IO[bytes]]:
+    """Yield a binary file; on a clean exit it appears at `path` whole, on an exception not at all."""
+    if is_local(fs):
+        with _local_atomic_write(path) as f:
+            yield f
+        return
+    f = fs.open(path, "wb")
+    try:
+        yield f
+    except BaseException:
+        f.discard()  # aborts a started multipart upload; nothing was PUT yet
+        f.closed = True  # so neither close() nor __del__ commits the partial buffer
+        raise
+    try:
+        f.close()  # the single PUT, or CompleteMultipartUpload
+    except BaseException:
+        f.discard()
+        raise
+
+
+@contextmanager
+def _local_atomic_write(path: str) -> Iterator[IO[bytes]]:
+    directory, name = os.path.split(path)
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, temp_name(name))
+    try:
+        with open(tmp, "xb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_bytes_atomic(fs: fsspec.AbstractFileSystem, path: str, data: bytes) -> None:
+    """Small files (state JSON): temp + replace locally, one PUT on an object store."""
+    if is_local(fs):
+        with _local_atomic_write(path) as f:
+            f.write(data)
+    else:
+        fs.pipe_file(path, data)
+
+
+def read_bytes(fs: fsspec.AbstractFileSystem, path: str) -> bytes | None:
+    """The file's bytes, or None when it does not exist."""
+    try:
+        return fs.cat_file(path)
+    except FileNotFoundError:
+        return None
+
+
+def list_files(fs: fsspec.AbstractFileSystem, path: str) -> dict[str, int]:
+    """Every file under `path` (recursively, hidden ones included) -> size in bytes; {} if absent."""
+    fs.invalidate_cache(path)  # other writers (processes) may have changed it since we last looked
+    try:
+        found = fs.find(path, withdirs=False, detail=True)
+    except FileNotFoundError:
+        return {}
+    return {p: int(info.get("size") or 0) for p, info in found.items() if info.get("type") != "directory"}
+
+
+def remove_files(fs: fsspec.AbstractFileSystem, paths: list[str], stop_at: str) -> None:
+    """Delete files (one batched request on S3), then, locally, directories left empty up to `stop_at`."""
+    if not paths:
+        return
+    fs.rm(sorted(paths))
+    if is_local(fs):
+        for directory in sorted({os.path.dirname(p) for p in paths}, key=len, reverse=True):
+            _prune_empty_dirs(directory, stop_at)
+
+
+def remove_tree(fs: fsspec.AbstractFileSystem, path: str, stop_at: str) -> list[str]:
+    """Delete everything under `path`; return the deleted files."""
+    files = sorted(list_files(fs, path))
+    remove_files(fs, files, stop_at)
+    if is_local(fs) and os.path.isdir(path) and not os.listdir(path):
+        _prune_empty_dirs(path, stop_at)
+    return files
+
+
+def _prune_empty_dirs(directory: str, stop_at: str) -> None:
+    stop = os.path.normpath(stop_at)
+    current = os.path.normpath(directory)
+    while current.startswith(stop + os.sep) and current != stop:
+        try:
+            os.rmdir(current)
+        except OSError:  # not empty (or already gone and its parent is not ours to judge)
+            if os.path.isdir(current):
+                return
+        current = os.path.dirname(current)

@@ -1,0 +1,252 @@
+"""LakeStorage: write, list, read and delete the lake's Parquet partitions on local disk or S3.
+
+Shaped around the unit the lake re-materializes: one (collection, date). `write_partition` streams
+every leaf (date + id partition values) of that date into exactly one file named `part-00000.parquet`,
+each published atomically (see fsio), then deletes every other file under the date: older files
+in the same leaves, temp debris of a crashed run, and whole leaves whose rows moved or vanished. So
+re-running a date is idempotent and a reader never sees two versions of a leaf side by side. The
+name is fixed rather than versioned on purpose: a new name per run would need "write new, then delete
+old", and between the two a reader would count the leaf twice; a fixed name is replaced in one step.
+A failure keeps each leaf either old or new (a date is not atomic across its leaves); re-running
+repairs it. One writer per (collection, date) at a time is assumed, as the orchestrator schedules it.
+
+Small state (the persisted lake schema, the watermark) lives beside the data under
+`<root>/<env>/_kx_state/`, hidden from Athena by its leading underscore.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kx_lake.lib.storage import fsio
+from kx_lake.lib.storage.parquet import Batches, ParquetOptions, RowGroupWriter, data_schema, iter_batches
+from kx_lake.lib.storage.paths import (
+    DATA_FILE_NAME,
+    DATE_COLUMN,
+    IdPairs,
+    LakeLayoutError,
+    PartitionValue,
+    check_segment,
+    date_segment,
+    id_segments,
+    is_hidden,
+    leaf_relpath,
+    parse_leaf,
+    state_relpath,
+    table_relpath,
+)
+
+
+class LakeStorageError(RuntimeError):
+    """A lake read or write that failed; the message names the env/database/collection and path."""
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    path: str  # URI (s3://...) or local path of the published file
+    rows: int
+    bytes: int
+    ids: tuple[str | None, ...] = ()  # the leaf's id partition values, as written in the path
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    date: dt.date
+    ids: tuple[tuple[str, str | None], ...]  # ((column, value), ...) read back from the path
+    path: str  # the data file (one per leaf when the lake is healthy)
+    rows: int  # from the Parquet footer
+    bytes: int
+
+
+class LakeStorage:
+    """The lake under one root (a local directory or s3://bucket/prefix)."""
+
+    def __init__(self, fs: fsspec.AbstractFileSystem, root_path: str, parquet_options: ParquetOptions | None = None):
+        self.fs = fs
+        self._root = root_path.rstrip("/")
+        self.parquet_options = parquet_options or ParquetOptions()
+
+    @classmethod
+    def from_root(
+        cls, root: str, storage_options: Mapping[str, Any] | None = None, *, parquet_options: ParquetOptions | None = None
+    ) -> LakeStorage:
+        """Storage for a local path or s3:// URI; S3 settings from `storage_options` or the AWS chain."""
+        fs, path = fsio.open_filesystem(root, storage_options)
+        return cls(fs, path, parquet_options)
+
+    @property
+    def root(self) -> str:
+        return fsio.to_uri(self.fs, self._root)
+
+    @property
+    def is_local(self) -> bool:
+        return fsio.is_local(self.fs)
+
+    def table_dir(self, env: str, database: str, collection: str) -> str:
+        return fsio.to_uri(self.fs, self._path(table_relpath(env, database, collection)))
+
+    def leaf_dir(self, env: str, database: str, collection: str, date: dt.date | str, ids: IdPairs = ()) -> str:
+        return fsio.to_uri(self.fs, self._path(leaf_relpath(env, database, collection, date, ids)))
+
+    def write_partition(
+        self,
+        env: str,
+        database: str,
+        collection: str,
+        date: dt.date | str,
+        leaves: Mapping[tuple[PartitionValue, ...], Batches],
+        schema: pa.Schema,
+        id_columns: Sequence[str] = (),
+    ) -> list[WrittenFile]:
+        """Replace the whole date with `leaves` ({id values: batches}); one file per non-empty leaf.
+
+        `id_columns` names the id partition columns, in path order; each key of `leaves` holds their
+        values. Columns named `date` or like an id column are dropped from the data (the path holds
+        them). Leaves that stream no rows, and leaves of this date not in `leaves`, end up absent.
+        """
+        where = f"{env}/{database}/{collection} {date_segment(date)}"
+        for name in id_columns:
+            check_segment("partition column", name)
+        if DATE_COLUMN in id_columns or len(set(id_columns)) != len(id_columns):
+            raise LakeLayoutError(f"{where}: id columns {list(id_columns)} repeat a column or use '{DATE_COLUMN}'")
+        file_schema = data_schema(schema, [DATE_COLUMN, *id_columns])
+        date_dir = self._path(leaf_relpath(env, database, collection, date))
+        keep: set[str] = set()
+        written: list[WrittenFile] = []
+        for key, data in leaves.items():
+            if len(key) != len(id_columns):
+                raise LakeLayoutError(f"{where}: leaf key {key!r} does not match id columns {list(id_columns)}")
+            segments = id_segments(list(zip(id_columns, key, strict=True)))
+            path = "/".join([date_dir, *segments, DATA_FILE_NAME])
+            if path in keep:
+                raise LakeLayoutError(f"{where}: two leaf keys map to {fsio.to_uri(self.fs, path)} (None and '' collide)")
+            result = self._write_leaf(path, data, file_schema, where)
+            if result is not None:
+                keep.add(path)
+                written.append(WrittenFile(fsio.to_uri(self.fs, path), result[0], result[1], tuple(_str(v) for v in key)))
+        stale = [p for p in fsio.list_files(self.fs, date_dir) if p not in keep]
+        try:
+            fsio.remove_files(self.fs, stale, stop_at=self._path(table_relpath(env, database, collection)))
+        except Exception as exc:
+            raise LakeStorageError(f"{where}: removing stale files under {fsio.to_uri(self.fs, date_dir)}: {exc}") from exc
+        return written
+
+    def _write_leaf(self, path: str, data: Batches, schema: pa.Schema, where: str) -> tuple[int, int] | None:
+        batches = iter_batches(data)
+        try:
+            first = next((b for b in batches if b.num_rows), None)
+            if first is None:
+                return None
+            with fsio.atomic_write(self.fs, path) as sink:
+                writer = RowGroupWriter(sink, schema, self.parquet_options)
+                try:
+                    writer.write(first)
+                    for batch in batches:
+                        writer.write(batch)
+                    rows = writer.close()
+                except BaseException:
+                    writer.abandon()
+                    raise
+                size = sink.tell()
+        except Exception as exc:
+            raise LakeStorageError(
+                f"{where}: writing {fsio.to_uri(self.fs, path)} failed, previous version kept: {exc}"
+            ) from exc
+        return rows, size
+
+    def list_partitions(self, env: str, database: str, collection: str) -> list[PartitionInfo]:
+        """Every data file of the table, sorted by path, with its row count from the Parquet footer."""
+        out = []
+        for path, size, date, ids in self._data_files(env, database, collection, None):
+            try:
+                with self.fs.open(path, "rb") as f:
+                    rows = pq.ParquetFile(f).metadata.num_rows
+            except Exception as exc:
+                uri = fsio.to_uri(self.fs, path)
+                raise LakeStorageError(f"{env}/{database}/{collection}: reading the footer of {uri}: {exc}") from exc
+            out.append(PartitionInfo(date, ids, fsio.to_uri(self.fs, path), rows, size))
+        return out
+
+    def read_table(self, env: str, database: str, collection: str, date: dt.date | str | None = None) -> pa.Table:
+        """The table (or one date) with its partition columns restored from the paths; for tests and tools."""
+        tables = []
+        for path, _size, day, ids in self._data_files(env, database, collection, date):
+            with self.fs.open(path, "rb") as f:
+                table = pq.read_table(f)
+            table = table.append_column(pa.field(DATE_COLUMN, pa.date32()), pa.array([day] * table.num_rows, pa.date32()))
+            for name, value in ids:
+                table = table.append_column(pa.field(name, pa.string()), pa.array([value] * table.num_rows, pa.string()))
+            tables.append(table)
+        if not tables:
+            return pa.table({})
+        return pa.concat_tables(tables, promote_options="permissive")
+
+    def delete_partition(
+        self, env: str, database: str, collection: str, date: dt.date | str, ids: IdPairs | None = None
+    ) -> list[str]:
+        """Delete a date (or, given `ids`, one leaf under it); return the deleted files."""
+        target = self._path(leaf_relpath(env, database, collection, date, ids or ()))
+        try:
+            removed = fsio.remove_tree(self.fs, target, stop_at=self._path(table_relpath(env, database, collection)))
+        except Exception as exc:
+            raise LakeStorageError(f"{env}/{database}/{collection}: deleting {fsio.to_uri(self.fs, target)}: {exc}") from exc
+        return [fsio.to_uri(self.fs, p) for p in removed]
+
+    def state_path(self, env: str, relpath: str) -> str:
+        return fsio.to_uri(self.fs, self._path(state_relpath(env, relpath)))
+
+    def read_json(self, env: str, relpath: str) -> Any | None:
+        """The JSON document at `<root>/<env>/_kx_state/<relpath>`, or None if there is none yet."""
+        path = self._path(state_relpath(env, relpath))
+        data = fsio.read_bytes(self.fs, path)
+        if data is None:
+            return None
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            raise LakeStorageError(f"{env}: state file {fsio.to_uri(self.fs, path)} is not valid JSON: {exc}") from exc
+
+    def write_json_atomic(self, env: str, relpath: str, obj: Any) -> str:
+        """Replace the state document in one step (temp + rename locally, a single PUT on S3)."""
+        path = self._path(state_relpath(env, relpath))
+        try:
+            data = json.dumps(obj, indent=2, sort_keys=True, allow_nan=False).encode() + b"\n"
+        except (TypeError, ValueError) as exc:
+            raise LakeStorageError(f"{env}: state for {fsio.to_uri(self.fs, path)} is not JSON-serializable: {exc}") from exc
+        fsio.write_bytes_atomic(self.fs, path, data)
+        return fsio.to_uri(self.fs, path)
+
+    def _path(self, relpath: str) -> str:
+        return f"{self._root}/{relpath}"
+
+    def _data_files(
+        self, env: str, database: str, collection: str, date: dt.date | str | None
+    ) -> list[tuple[str, int, dt.date, tuple[tuple[str, str | None], ...]]]:
+        table = self._path(table_relpath(env, database, collection))
+        base = table if date is None else f"{table}/{date_segment(date)}"
+        out = []
+        for path, size in sorted(fsio.list_files(self.fs, base).items()):
+            rel = path[len(table) + 1 :]
+            *dirs, name = rel.split("/")
+            if not name.endswith(".parquet") or any(is_hidden(p) for p in [*dirs, name]):
+                continue
+            try:
+                day, ids = parse_leaf("/".join(dirs))
+            except (LakeLayoutError, ValueError) as exc:
+                raise LakeStorageError(
+                    f"{env}/{database}/{collection}: unexpected file {fsio.to_uri(self.fs, path)} in the lake: {exc}"
+                ) from exc
+            out.append((path, size, day, ids))
+        return out
+
+
+def _str(value: PartitionValue) -> str | None:
+    return None if value is None or value == "" else str(value)
