@@ -1,0 +1,28 @@
+"""Lossless schema harmonization: MongoDB documents -> one widening lake schema -> Arrow batches.
+
+Pure Python + pyarrow, no I/O. See README_SECTION.md for the contract (widening rules, naming,
+json fallback, timestamps, decimals). Public API re-exported here.
+"""
+
+from kx_lake.lib.harmonize.convert import Converter
+from kx_lake.lib.harmonize.errors import HarmonizeError
+from kx_lake.lib.harmonize.infer import SchemaAccumulator
+from kx_lake.lib.harmonize.names import OVERFLOW_FIELD, VALUE_FIELD, column_name
+# from kx_lake.lib.harmonize.roundtrip import check_round_trip, leaf_values
+from kx_lake.lib.harmonize.types import LakeType, StructType, from_json
+from kx_lake.lib.harmonize.widen import merge
+
+__all__ = [
+    "OVERFLOW_FIELD",
+    "VALUE_FIELD",
+    "Converter",
+    "HarmonizeError",
+    "LakeType",
+    "SchemaAccumulator",
+    "StructType",
+    "check_round_trip",
+    "column_name",
+    "from_json",
+    "leaf_values",
+    "merge",
+]
