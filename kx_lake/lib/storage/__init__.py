@@ -3,7 +3,8 @@
 `LakeStorage.from_root(root)` picks the filesystem from the root's scheme (a path, or s3://bucket/prefix).
 """
 
-from kx_lake.lib.storage.lake import LakeStorage, LakeStorageError, PartitionInfo, WrittenFile
+from kx_lake.lib.storage.lake import LakeStorage
+from kx_lake.lib.storage.models import LakeStorageError, PartitionInfo, WrittenFile
 from kx_lake.lib.storage.parquet import ParquetOptions
 from kx_lake.lib.storage.paths import (
     DATA_FILE_NAME,

@@ -22,6 +22,7 @@ back a filesystem built under different environment variables.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator, Mapping
@@ -35,7 +36,9 @@ from fsspec.implementations.local import LocalFileSystem
 LOCAL_PROTOCOLS = frozenset({None, "file", "local"})
 
 
-def open_filesystem(root: str, storage_options: Mapping[str, Any] | None = None) -> tuple[fsspec.AbstractFileSystem, str]:
+def open_filesystem(
+    root: str, storage_options: Mapping[str, Any] | None = None
+) -> tuple[fsspec.AbstractFileSystem, str]:
     """(filesystem, root path in that filesystem's terms) for a local path or a URI such as s3://bucket/prefix."""
     protocol, rest = split_protocol(root)
     options = dict(storage_options or {})
@@ -97,10 +100,8 @@ def _local_atomic_write(path: str) -> Iterator[IO[bytes]]:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     _fsync_dir(directory)
 

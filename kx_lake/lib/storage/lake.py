@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import fsspec
@@ -27,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kx_lake.lib.storage import fsio
+from kx_lake.lib.storage.models import LakeStorageError, PartitionInfo, WrittenFile
 from kx_lake.lib.storage.parquet import Batches, ParquetOptions, RowGroupWriter, data_schema, iter_batches
 from kx_lake.lib.storage.paths import (
     DATA_FILE_NAME,
@@ -45,38 +45,21 @@ from kx_lake.lib.storage.paths import (
 )
 
 
-class LakeStorageError(RuntimeError):
-    """A lake read or write that failed; the message names the env/database/collection and path."""
-
-
-@dataclass(frozen=True)
-class WrittenFile:
-    path: str  # URI (s3://...) or local path of the published file
-    rows: int
-    bytes: int
-    ids: tuple[str | None, ...] = ()  # the leaf's id partition values, as written in the path
-
-
-@dataclass(frozen=True)
-class PartitionInfo:
-    date: dt.date
-    ids: tuple[tuple[str, str | None], ...]  # ((column, value), ...) read back from the path
-    path: str  # the data file (one per leaf when the lake is healthy)
-    rows: int  # from the Parquet footer
-    bytes: int
-
-
 class LakeStorage:
     """The lake under one root (a local directory or s3://bucket/prefix)."""
 
     def __init__(self, fs: fsspec.AbstractFileSystem, root_path: str, parquet_options: ParquetOptions | None = None):
         self.fs = fs
-        self._root = root_path.rstrip("/")
+        self.root_path = root_path.rstrip("/")
         self.parquet_options = parquet_options or ParquetOptions()
 
     @classmethod
     def from_root(
-        cls, root: str, storage_options: Mapping[str, Any] | None = None, *, parquet_options: ParquetOptions | None = None
+        cls,
+        root: str,
+        storage_options: Mapping[str, Any] | None = None,
+        *,
+        parquet_options: ParquetOptions | None = None,
     ) -> LakeStorage:
         """Storage for a local path or s3:// URI; S3 settings from `storage_options` or the AWS chain."""
         fs, path = fsio.open_filesystem(root, storage_options)
@@ -84,7 +67,7 @@ class LakeStorage:
 
     @property
     def root(self) -> str:
-        return fsio.to_uri(self.fs, self._root)
+        return fsio.to_uri(self.fs, self.root_path)
 
     @property
     def is_local(self) -> bool:
@@ -119,24 +102,33 @@ class LakeStorage:
             raise LakeLayoutError(f"{where}: id columns {list(id_columns)} repeat a column or use '{DATE_COLUMN}'")
         file_schema = data_schema(schema, [DATE_COLUMN, *id_columns])
         date_dir = self._path(leaf_relpath(env, database, collection, date))
-        keep: set[str] = set()
-        written: list[WrittenFile] = []
-        for key, data in leaves.items():
+        plan: dict[str, tuple[tuple[PartitionValue, ...], Batches]] = {}
+        for key, data in leaves.items():  # validate every key before writing anything
             if len(key) != len(id_columns):
                 raise LakeLayoutError(f"{where}: leaf key {key!r} does not match id columns {list(id_columns)}")
-            segments = id_segments(list(zip(id_columns, key, strict=True)))
-            path = "/".join([date_dir, *segments, DATA_FILE_NAME])
-            if path in keep:
-                raise LakeLayoutError(f"{where}: two leaf keys map to {fsio.to_uri(self.fs, path)} (None and '' collide)")
+            try:
+                path = "/".join([date_dir, *id_segments(list(zip(id_columns, key, strict=True))), DATA_FILE_NAME])
+            except LakeLayoutError as exc:
+                raise LakeLayoutError(f"{where}: leaf key {key!r}: {exc}") from exc
+            if path in plan:
+                uri = fsio.to_uri(self.fs, path)
+                raise LakeLayoutError(f"{where}: leaf keys {plan[path][0]!r} and {key!r} both map to {uri}")
+            plan[path] = (key, data)
+        keep: set[str] = set()
+        written: list[WrittenFile] = []
+        for path, (key, data) in plan.items():
             result = self._write_leaf(path, data, file_schema, where)
             if result is not None:
                 keep.add(path)
-                written.append(WrittenFile(fsio.to_uri(self.fs, path), result[0], result[1], tuple(_str(v) for v in key)))
+                ids = tuple(_str(v) for v in key)
+                written.append(WrittenFile(fsio.to_uri(self.fs, path), result[0], result[1], ids))
         stale = [p for p in fsio.list_files(self.fs, date_dir) if p not in keep]
         try:
             fsio.remove_files(self.fs, stale, stop_at=self._path(table_relpath(env, database, collection)))
         except Exception as exc:
-            raise LakeStorageError(f"{where}: removing stale files under {fsio.to_uri(self.fs, date_dir)}: {exc}") from exc
+            raise LakeStorageError(
+                f"{where}: removing stale files under {fsio.to_uri(self.fs, date_dir)}: {exc}"
+            ) from exc
         return written
 
     def _write_leaf(self, path: str, data: Batches, schema: pa.Schema, where: str) -> tuple[int, int] | None:
@@ -181,9 +173,13 @@ class LakeStorage:
         for path, _size, day, ids in self._data_files(env, database, collection, date):
             with self.fs.open(path, "rb") as f:
                 table = pq.read_table(f)
-            table = table.append_column(pa.field(DATE_COLUMN, pa.date32()), pa.array([day] * table.num_rows, pa.date32()))
+            table = table.append_column(
+                pa.field(DATE_COLUMN, pa.date32()), pa.array([day] * table.num_rows, pa.date32())
+            )
             for name, value in ids:
-                table = table.append_column(pa.field(name, pa.string()), pa.array([value] * table.num_rows, pa.string()))
+                table = table.append_column(
+                    pa.field(name, pa.string()), pa.array([value] * table.num_rows, pa.string())
+                )
             tables.append(table)
         if not tables:
             return pa.table({})
@@ -197,7 +193,9 @@ class LakeStorage:
         try:
             removed = fsio.remove_tree(self.fs, target, stop_at=self._path(table_relpath(env, database, collection)))
         except Exception as exc:
-            raise LakeStorageError(f"{env}/{database}/{collection}: deleting {fsio.to_uri(self.fs, target)}: {exc}") from exc
+            raise LakeStorageError(
+                f"{env}/{database}/{collection}: deleting {fsio.to_uri(self.fs, target)}: {exc}"
+            ) from exc
         return [fsio.to_uri(self.fs, p) for p in removed]
 
     def state_path(self, env: str, relpath: str) -> str:
@@ -206,7 +204,10 @@ class LakeStorage:
     def read_json(self, env: str, relpath: str) -> Any | None:
         """The JSON document at `<root>/<env>/_kx_state/<relpath>`, or None if there is none yet."""
         path = self._path(state_relpath(env, relpath))
-        data = fsio.read_bytes(self.fs, path)
+        try:
+            data = fsio.read_bytes(self.fs, path)
+        except Exception as exc:
+            raise LakeStorageError(f"{env}: reading state {fsio.to_uri(self.fs, path)}: {exc}") from exc
         if data is None:
             return None
         try:
@@ -220,12 +221,17 @@ class LakeStorage:
         try:
             data = json.dumps(obj, indent=2, sort_keys=True, allow_nan=False).encode() + b"\n"
         except (TypeError, ValueError) as exc:
-            raise LakeStorageError(f"{env}: state for {fsio.to_uri(self.fs, path)} is not JSON-serializable: {exc}") from exc
-        fsio.write_bytes_atomic(self.fs, path, data)
+            raise LakeStorageError(
+                f"{env}: state for {fsio.to_uri(self.fs, path)} is not JSON-serializable: {exc}"
+            ) from exc
+        try:
+            fsio.write_bytes_atomic(self.fs, path, data)
+        except Exception as exc:
+            raise LakeStorageError(f"{env}: writing state {fsio.to_uri(self.fs, path)}: {exc}") from exc
         return fsio.to_uri(self.fs, path)
 
     def _path(self, relpath: str) -> str:
-        return f"{self._root}/{relpath}"
+        return f"{self.root_path}/{relpath}"
 
     def _data_files(
         self, env: str, database: str, collection: str, date: dt.date | str | None

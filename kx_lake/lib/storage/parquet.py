@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
@@ -25,7 +26,7 @@ Batches = Iterable[pa.RecordBatch] | pa.Table | pa.RecordBatch
 @dataclass(frozen=True)
 class ParquetOptions:
     compression: str = "zstd"
-    compression_level: int = 3
+    compression_level: int = 3  # used by zstd, gzip and brotli only
     row_group_rows: int = 500_000
     row_group_bytes: int = 128 * 2**20
     coerce_timestamps: str = "ms"
@@ -94,10 +95,8 @@ class RowGroupWriter:
         """After a failure: close the pyarrow writer now, so its finalizer never writes to a dead sink."""
         self._pending = []
         if self._writer is not None:
-            try:
+            with contextlib.suppress(Exception):  # the sink is being thrown away anyway
                 self._writer.close()
-            except Exception:  # the sink is being thrown away anyway
-                pass
             self._writer = None
 
     def _flush(self) -> None:
@@ -112,11 +111,12 @@ class RowGroupWriter:
 
     def _open(self) -> pq.ParquetWriter:
         opts = self._options
+        leveled = opts.compression.lower() in ("zstd", "gzip", "brotli")
         return pq.ParquetWriter(
             self._sink,
             self._schema,
             compression=opts.compression,
-            compression_level=opts.compression_level,
+            compression_level=opts.compression_level if leveled else None,
             coerce_timestamps=opts.coerce_timestamps,
             allow_truncated_timestamps=True,
             use_deprecated_int96_timestamps=False,

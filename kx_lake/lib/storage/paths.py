@@ -22,7 +22,9 @@ STATE_DIR = "_kx_state"
 PartitionValue = str | int | None
 IdPairs = Sequence[tuple[str, PartitionValue]]
 
-_ESCAPED = frozenset([*map(chr, range(0x20)), '"', "#", "%", "'", "*", "/", ":", "=", "?", "\\", "\x7f", "{", "[", "]", "^"])
+_ESCAPED = frozenset(
+    [*map(chr, range(0x20)), '"', "#", "%", "'", "*", "/", ":", "=", "?", "\\", "\x7f", "{", "[", "]", "^"]
+)
 _SEGMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -70,7 +72,9 @@ def check_segment(kind: str, name: str) -> str:
     Names starting with '_' or '.' are refused: Hive and Athena skip such directories as hidden.
     """
     if not isinstance(name, str) or not _SEGMENT.match(name) or is_hidden(name):
-        raise LakeLayoutError(f"{kind} name {name!r} is not a plain lake path segment ([A-Za-z0-9_.-], not starting with _ or .)")
+        raise LakeLayoutError(
+            f"{kind} name {name!r} is not a plain lake path segment ([A-Za-z0-9_.-], not starting with _ or .)"
+        )
     return name
 
 
@@ -99,7 +103,11 @@ def id_segments(ids: IdPairs) -> list[str]:
 
 def table_relpath(env: str, database: str, collection: str) -> str:
     return "/".join(
-        [check_segment("environment", env), check_segment("database", database), check_segment("collection", collection)]
+        [
+            check_segment("environment", env),
+            check_segment("database", database),
+            check_segment("collection", collection),
+        ]
     )
 
 
