@@ -8,7 +8,7 @@ from kx_lake.lib.harmonize.convert import Converter
 from kx_lake.lib.harmonize.errors import HarmonizeError
 from kx_lake.lib.harmonize.infer import SchemaAccumulator
 from kx_lake.lib.harmonize.names import OVERFLOW_FIELD, VALUE_FIELD, column_name
-# from kx_lake.lib.harmonize.roundtrip import check_round_trip, leaf_values
+from kx_lake.lib.harmonize.roundtrip import check_round_trip, leaf_values
 from kx_lake.lib.harmonize.types import LakeType, StructType, from_json
 from kx_lake.lib.harmonize.widen import merge
 
