@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from kx_lake.lib.storage import LakeLayoutError, LakeStorage, LakeStorageError, ParquetOptions
+from kx_lake.lib.storage import LakeLayoutError, LakeStorage, LakeStorageError, ParquetOptions, fsio
 
 ENV, DB, COLL = "env1", "hims", "visits"
 D1, D2 = dt.date(2024, 3, 9), dt.date(2024, 3, 10)
@@ -282,15 +282,51 @@ def test_errors_name_the_collection_and_the_offending_value(storage: LakeStorage
         storage.list_partitions(ENV, DB, COLL)
 
 
-def test_duckdb_reads_the_lake_with_hive_partitioning(storage: LakeStorage):
-    storage.write_partition(ENV, DB, COLL, D1, {("BLR/1",): batch(0, 2), (None,): batch(2, 1)}, SCHEMA, ["site"])
-    storage.write_partition(ENV, DB, COLL, D2, {("x=y",): batch(3, 4)}, SCHEMA, ["site"])
+def duckdb_lake(storage: LakeStorage) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """A DuckDB connection that can read the lake, and the `read_parquet(...)` of the test table."""
     con = duckdb.connect()
     if not storage.is_local:
         con.register_filesystem(storage.fs)  # DuckDB cannot fetch httpfs here; fsspec serves s3://
     glob = f"{storage.table_dir(ENV, DB, COLL)}/**/*.parquet"
+    return con, f"read_parquet('{glob}', hive_partitioning=true)"
+
+
+def test_duckdb_reads_the_lake_with_hive_partitioning(storage: LakeStorage):
+    storage.write_partition(ENV, DB, COLL, D1, {("BLR/1",): batch(0, 2), (None,): batch(2, 1)}, SCHEMA, ["site"])
+    storage.write_partition(ENV, DB, COLL, D2, {("x=y",): batch(3, 4)}, SCHEMA, ["site"])
+    con, lake = duckdb_lake(storage)
     rows = con.execute(
-        f"SELECT date::VARCHAR, site, count(*), min(modified) FROM read_parquet('{glob}', hive_partitioning=true) "
-        "GROUP BY ALL ORDER BY 1, 2 NULLS FIRST"
+        f"SELECT date::VARCHAR, site, count(*), min(modified) FROM {lake} GROUP BY ALL ORDER BY 1, 2 NULLS FIRST"
     ).fetchall()
     assert [r[:3] for r in rows] == [("2024-03-09", None, 1), ("2024-03-09", "BLR/1", 2), ("2024-03-10", "x=y", 4)]
+
+
+def test_a_reader_during_a_rewrite_sees_only_the_previous_version(make_storage: MakeStorage):
+    storage = make_storage(parquet_options=ParquetOptions(row_group_rows=10))  # each batch reaches the sink
+    storage.write_partition(ENV, DB, COLL, D1, {("s1",): batch(0, 3)}, SCHEMA, ["site"])
+    con, lake = duckdb_lake(storage)
+    seen: list[tuple[int, list[str]]] = []
+
+    def rewrite() -> Iterator[pa.RecordBatch]:
+        for i in range(2):
+            yield batch(i * 10, 10)
+            seen.append((con.execute(f"SELECT count(*) FROM {lake}").fetchone()[0], all_files(storage)))
+
+    storage.write_partition(ENV, DB, COLL, D1, {("s1",): rewrite()}, SCHEMA, ["site"])
+    assert [count for count, _ in seen] == [3, 3]
+    if storage.is_local:  # the half-written file was there, hidden from `*.parquet` globs and Hive
+        assert any(f.rsplit("/", 1)[1].startswith(".part-00000.parquet.") for f in seen[-1][1])
+    assert con.execute(f"SELECT count(*) FROM {lake}").fetchone()[0] == 20
+
+
+def test_temp_names_hide_from_hive_and_from_duckdb_globs(tmp_path):
+    """DuckDB's `**/*.parquet` does include dot- and underscore-files, so a hidden prefix alone is not enough."""
+    leaf = tmp_path / "date=2024-01-01"
+    leaf.mkdir()
+    table = pa.table({"x": [1]})
+    for name in ["part-00000.parquet", ".hidden.parquet", fsio.temp_name("part-00000.parquet")]:
+        pq.write_table(table, leaf / name)
+    found = duckdb.sql(f"SELECT filename FROM read_parquet('{tmp_path}/**/*.parquet', filename=true)").fetchall()
+    names = sorted(f[0].rsplit("/", 1)[1] for f in found)
+    assert names == [".hidden.parquet", "part-00000.parquet"]  # the temp file is not read; '.hidden' would be
+    assert fsio.temp_name("part-00000.parquet").startswith(".")  # and Hive/Athena skip it by its prefix
