@@ -229,6 +229,8 @@ def test_list_partitions_reports_rows_bytes_and_unescaped_ids(storage: LakeStora
         assert p.bytes == storage.fs.size(p.path) > 0
         assert p.path not in sizes or sizes[p.path] == p.bytes
     assert storage.list_partitions(ENV, DB, "never_written") == []
+    storage.write_partition(ENV, DB, f"{COLL}_archive", D1, {("s1",): batch(0, 1)}, SCHEMA, ["site"])
+    assert len(storage.list_partitions(ENV, DB, COLL)) == 3  # a collection sharing the name prefix is not listed
 
 
 def test_read_table_restores_partition_columns_and_filters_by_date(storage: LakeStorage):
@@ -242,12 +244,16 @@ def test_read_table_restores_partition_columns_and_filters_by_date(storage: Lake
 
 
 def test_delete_partition_removes_a_leaf_or_a_whole_date(storage: LakeStorage):
-    storage.write_partition(ENV, DB, COLL, D1, {("s1",): batch(0, 1), ("s2",): batch(1, 1, "s2")}, SCHEMA, ["site"])
+    leaves = {("s1",): batch(0, 1), ("s2",): batch(1, 1, "s2"), ("s20",): batch(1, 1, "s20")}
+    storage.write_partition(ENV, DB, COLL, D1, leaves, SCHEMA, ["site"])
     storage.write_partition(ENV, DB, COLL, D2, {("s1",): batch(2, 1)}, SCHEMA, ["site"])
     removed = storage.delete_partition(ENV, DB, COLL, D1, [("site", "s2")])
-    assert [r.rsplit("/", 2)[1] for r in removed] == ["site=s2"]
+    assert [r.rsplit("/", 2)[1] for r in removed] == ["site=s2"]  # not its prefix-sibling site=s20
     assert len(storage.delete_partition(ENV, DB, COLL, D2)) == 1
-    assert all_files(storage) == ["env1/hims/visits/date=2024-03-09/site=s1/part-00000.parquet"]
+    assert all_files(storage) == [
+        "env1/hims/visits/date=2024-03-09/site=s1/part-00000.parquet",
+        "env1/hims/visits/date=2024-03-09/site=s20/part-00000.parquet",
+    ]
     assert storage.delete_partition(ENV, DB, COLL, D2) == []
 
 
