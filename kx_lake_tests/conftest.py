@@ -2,4 +2,5 @@
 
 pytest_plugins = [
     "kx_lake_tests.fixtures.ferretdb",
+    "kx_lake_tests.fixtures.seaweedfs",
 ]

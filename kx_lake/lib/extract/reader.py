@@ -1,7 +1,8 @@
 """Streaming a window of a collection in (timestamp, _id) order, resuming after a dropped cursor.
 
-Documents arrive as RawBSONDocument: the raw bytes can be spooled without re-encoding, and fields
-are decoded only when touched. Order is (timestamp, _id) so a cursor lost mid-window (failover,
+Each batch arrives twice over the same bytes: as RawBSONDocuments (slices of the server's reply, so
+a document can be spooled to disk without re-encoding) and as decoded dicts (for routing and schema
+inference) — one C-level decode per batch, never a per-field Python inflate. Order is (timestamp, _id) so a cursor lost mid-window (failover,
 CursorNotFound, network) resumes where it stopped instead of starting over: the resume filter
 keeps everything at or after the last timestamp — including values of the BSON types that sort
 after it (numbers < strings < dates) — and skips the `_id`s already seen at that exact timestamp.
@@ -56,8 +57,8 @@ def iter_window(
     batch_size: int = 5000,
     max_resumes: int = 5,
     stats: ReadStats | None = None,
-) -> Iterator[list[RawBSONDocument]]:
-    """Yield batches of raw documents matching `window_filter`, ordered by (timestamp, _id)."""
+) -> Iterator[list[tuple[RawBSONDocument, dict]]]:
+    """Yield batches of (raw, decoded) documents matching `window_filter`, ordered by (timestamp, _id)."""
     stats = stats if stats is not None else ReadStats()
     coll = collection.with_options(codec_options=RAW_OPTIONS)
     query = window_filter
@@ -70,18 +71,18 @@ def iter_window(
         )
         try:
             for raw in cursor:
-                docs = bson.decode_all(raw, RAW_OPTIONS)
+                docs = list(zip(bson.decode_all(raw, RAW_OPTIONS), bson.decode_all(raw, DICT_OPTIONS), strict=True))
                 if last_ts is not None and seen_at_last:
-                    docs = [d for d in docs if not (d.get(timestamp_column) == last_ts and d["_id"] in seen_at_last)]
+                    docs = [p for p in docs if not (p[1].get(timestamp_column) == last_ts and p[1]["_id"] in seen_at_last)]
                 if not docs:
                     continue
                 stats.documents += len(docs)
                 stats.bytes += len(raw)
                 stats.batches += 1
-                tail_ts = docs[-1].get(timestamp_column)
+                tail_ts = docs[-1][1].get(timestamp_column)
                 if tail_ts != last_ts:
                     last_ts, seen_at_last = tail_ts, set()
-                seen_at_last.update(d["_id"] for d in docs if d.get(timestamp_column) == last_ts)
+                seen_at_last.update(p[1]["_id"] for p in docs if p[1].get(timestamp_column) == last_ts)
                 yield docs
             return
         except _RETRYABLE:
@@ -100,5 +101,5 @@ def iter_window(
 
 
 def decode_spooled(data: bytes) -> list[dict]:
-    """Decode concatenated BSON documents (a spool) into dicts."""
+    """Decode concatenated BSON documents (a spool chunk) into dicts, with the reader's options."""
     return bson.decode_all(data, DICT_OPTIONS)

@@ -1,0 +1,40 @@
+"""The lake IO manager: publishes a collection's staged Parquet into the lake, atomically per file.
+
+An asset's output is a StagedCollection per environment — Parquet files already written on local
+staging disk, one per leaf partition — not an in-memory table, so memory stays bounded whatever the
+collection's size and the same object serves one day or a single-run backfill of a whole year.
+Publishing replaces each date partition (one file per leaf directory, stale leaves removed), then
+persists the lake schema and advances the watermark: the watermark only moves once data is safe.
+
+Downstream assets (catalog, views) receive a LakeTableRef — where the table lives and its schema —
+never the rows.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from kx_lake.components.lake_metadata import published_metadata
+from kx_lake.components.resources import load_project
+from kx_lake.lib.lake.pipeline import LakeTableRef, StagedCollection, publish_staged, table_ref
+
+
+class LakeParquetIOManager(dg.ConfigurableIOManager):
+    """Writes collection assets as Hive-partitioned Parquet under each environment's lake root."""
+
+    config_dir: str | None = None
+
+    def handle_output(self, context: dg.OutputContext, obj: list[StagedCollection]) -> None:
+        if obj is None:
+            return
+        project = load_project(self.config_dir)
+        published = [publish_staged(project, staged, log=context.log) for staged in obj]
+        context.add_output_metadata(published_metadata(published))
+
+    def load_input(self, context: dg.InputContext) -> list[LakeTableRef]:
+        project = load_project(self.config_dir)
+        database, collection = context.asset_key.path[-2:]
+        envs = [e.name for e in project.active_environments]
+        if context.has_asset_partitions:
+            envs = sorted({str(k).split("|")[1] for k in context.asset_partition_keys})
+        return [table_ref(project, env, project.collection(collection)) for env in envs]

@@ -1,0 +1,66 @@
+"""Dagster resources: thin, lazily-configured handles on kx_lake.lib.
+
+Each resource resolves Settings when a run starts (not at import, not at definitions load), so the
+same definitions serve `dagster dev`, the CLI and tests pointed elsewhere by KX_LAKE_CONFIG_DIR /
+KX_LAKE_HOME / KX_LAKE_ROOT. MongoDB clients are opened per environment on first use and closed
+when the run ends.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import dagster as dg
+from pydantic import PrivateAttr
+from pymongo import MongoClient
+
+from kx_lake.lib.config import ProjectConfig, Settings
+from kx_lake.lib.source.uri import resolve_mongo_uri
+
+
+@lru_cache(maxsize=8)
+def _load(settings: Settings) -> ProjectConfig:
+    return ProjectConfig.load(settings)
+
+
+def load_project(config_dir: str | None = None) -> ProjectConfig:
+    """The project configuration, loaded once per distinct Settings in this process."""
+    return _load(Settings.resolve(config_dir))
+
+
+class ProjectResource(dg.ConfigurableResource):
+    """Where kx-lake's configuration and state live (default: $KX_LAKE_CONFIG_DIR or ./assets_config)."""
+
+    config_dir: str | None = None
+
+    @property
+    def project(self) -> ProjectConfig:
+        return load_project(self.config_dir)
+
+    def staging_dir(self, run_id: str) -> Path:
+        path = self.project.settings.state_dir("staging", run_id)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+class MongoSourceResource(dg.ConfigurableResource):
+    """MongoDB clients per environment; URIs come from each environment's secret or the local source."""
+
+    config_dir: str | None = None
+    server_selection_timeout_ms: int = 20_000
+    _clients: dict[str, MongoClient] = PrivateAttr(default_factory=dict)
+
+    def client(self, env: str) -> MongoClient:
+        if env not in self._clients:
+            project = load_project(self.config_dir)
+            uri = resolve_mongo_uri(project, env)
+            self._clients[env] = MongoClient(
+                uri, serverSelectionTimeoutMS=self.server_selection_timeout_ms, appname="kx-lake", tz_aware=True
+            )
+        return self._clients[env]
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()

@@ -1,0 +1,223 @@
+"""Stage and publish one collection × environment for a set of partition dates.
+
+stage_collection (in the asset step; every data-dependent failure happens here):
+  one query for the window spanning the dates, (timestamp, _id) order → each document routed to its
+  partition date in the environment's timezone → raw BSON spooled per date, the document observed
+  by the schema accumulator (seeded with the stored lake schema, so types only widen) → checks: the
+  partition columns exist, the watermark guard. If the schema widened, every other date already in
+  the lake is re-extracted too, so after publication every file of the table has the new schema.
+publish_staged (in the IO manager; deterministic): per date, spool → dicts → convert with the final
+  schema → one Parquet file per leaf (LakeStorage.write_partition replaces the date atomically per
+  file and removes stale leaves; a date with no documents left is emptied) → state (schema,
+  watermark) written last, so the watermark only advances once the data is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+from pymongo import MongoClient
+
+from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
+from kx_lake.lib.extract.reader import ReadStats, iter_window
+from kx_lake.lib.extract.timestamps import to_utc_ms
+from kx_lake.lib.extract.windows import Window, window_filter
+from kx_lake.lib.harmonize import Converter, SchemaAccumulator, StructType
+from kx_lake.lib.lake.guard import check_watermark
+from kx_lake.lib.lake.partition_values import LeafKey, split_leaf
+from kx_lake.lib.lake.spool import DateSpool
+from kx_lake.lib.lake.state import CollectionState
+from kx_lake.lib.storage import LakeStorage, WrittenFile
+
+_LOG = logging.getLogger(__name__)
+
+
+class CollectionSyncError(ValueError):
+    """A collection that cannot be synced as configured; the message names env and collection."""
+
+
+@dataclass
+class StagedCollection:
+    env: str
+    spec: CollectionSpec
+    requested_dates: list[date]
+    rewrite_dates: list[date]
+    spool: DateSpool
+    schema: StructType
+    schema_changed: bool
+    state_before: CollectionState
+    watermark_ms: int | None
+    rows_by_date: dict[date, int] = field(default_factory=dict)
+    min_ts_ms: int | None = None
+    max_ts_ms: int | None = None
+    source_filter: dict = field(default_factory=dict)
+    read: ReadStats = field(default_factory=ReadStats)
+    duration_s: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"{self.env}/{self.spec.database}.{self.spec.collection}"
+
+    @property
+    def dates(self) -> list[date]:
+        return sorted(set(self.requested_dates) | set(self.rewrite_dates))
+
+    @property
+    def rows(self) -> int:
+        return sum(self.rows_by_date.values())
+
+
+@dataclass(frozen=True)
+class PublishedCollection:
+    staged: StagedCollection
+    files: list[WrittenFile]
+    schema_version: int
+    duration_s: float
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.bytes for f in self.files)
+
+
+@dataclass(frozen=True)
+class LakeTableRef:
+    """Where a collection's table lives in one environment (for catalog and query layers)."""
+
+    env: str
+    database: str
+    collection: str
+    table_dir: str
+    partition_columns: tuple[str, ...]
+    schema: StructType | None
+
+
+def storage_for(project: ProjectConfig, env: EnvironmentSpec) -> LakeStorage:
+    return LakeStorage.from_root(project.lake_root(env))
+
+
+def _scan(
+    client: MongoClient, spec: CollectionSpec, window: Window, wanted: set[date],
+    spool: DateSpool, acc: SchemaAccumulator, staged: StagedCollection, env: str,
+) -> dict[str, int]:
+    """Read a window, spool and observe the documents of the wanted dates; count partition columns seen."""
+    coll = client[spec.database][spec.collection]
+    filt = window_filter(spec.timestamp_column, window)
+    staged.source_filter = filt
+    seen = dict.fromkeys(spec.partition_columns, 0)
+    for batch in iter_window(coll, filt, spec.timestamp_column, stats=staged.read):
+        kept = []
+        for raw, doc in batch:
+            ts_ms = to_utc_ms(doc.get(spec.timestamp_column))
+            if ts_ms is None:
+                raise CollectionSyncError(
+                    f"{env}/{spec.database}.{spec.collection}: document _id={doc.get('_id')!r} has an unreadable "
+                    f"{spec.timestamp_column!r} value {doc.get(spec.timestamp_column)!r} (expected a BSON date, "
+                    "epoch milliseconds or ISO-8601 text with an offset)"
+                )
+            day = window.date_of_ms(ts_ms)
+            if day not in wanted:
+                continue
+            for col in spec.partition_columns:
+                if doc.get(col) is not None:
+                    seen[col] += 1
+            split_leaf(doc, spec.partition_columns)
+            spool.append(day, raw.raw)
+            kept.append(doc)
+            staged.rows_by_date[day] = staged.rows_by_date.get(day, 0) + 1
+            staged.min_ts_ms = ts_ms if staged.min_ts_ms is None else min(staged.min_ts_ms, ts_ms)
+            staged.max_ts_ms = ts_ms if staged.max_ts_ms is None else max(staged.max_ts_ms, ts_ms)
+        acc.observe_many(kept)
+    return seen
+
+
+def stage_collection(
+    *, client: MongoClient, project: ProjectConfig, env: str, spec: CollectionSpec, dates: list[date],
+    staging_dir: Path, log: logging.Logger | None = None,
+) -> StagedCollection:
+    log = log or _LOG
+    started = time.monotonic()
+    env_spec = project.environment(env)
+    storage = storage_for(project, env_spec)
+    state = CollectionState.read(storage, env, spec.database, spec.collection)
+    wanted = set(dates)
+    window = Window(min(wanted), max(wanted), env_spec.tz)
+    acc = SchemaAccumulator(spec.timestamp_column, spec.timestamp_encoding, schema=state.schema)
+    spool = DateSpool(staging_dir / env / spec.database / spec.collection)
+    staged = StagedCollection(env, spec, sorted(wanted), [], spool, acc.schema, False, state, state.watermark_ms)
+    try:
+        seen = _scan(client, spec, window, wanted, spool, acc, staged, env)
+        if spec.partition_columns and staged.rows and not any(seen.values()):
+            raise CollectionSyncError(
+                f"{env}/{spec.database}.{spec.collection}: none of the configured partition columns "
+                f"{list(spec.partition_columns)} exist in the data ({staged.rows} documents read)"
+            )
+        check_watermark(client, spec, window, wanted, staged, env)
+        if state.schema is not None and acc.schema.fingerprint != state.schema.fingerprint:
+            existing = {p.date for p in storage.list_partitions(env, spec.database, spec.collection)}
+            rewrite = sorted(existing - wanted)
+            if rewrite:
+                log.info(f"{staged.name}: schema widened; re-extracting {len(rewrite)} older partition(s)")
+                rewrite_window = Window(rewrite[0], rewrite[-1], env_spec.tz)
+                filt = staged.source_filter
+                _scan(client, spec, rewrite_window, set(rewrite), spool, acc, staged, env)
+                staged.source_filter = filt
+                staged.rewrite_dates = rewrite
+        spool.close()
+    except BaseException:
+        spool.remove()
+        raise
+    staged.schema = acc.schema
+    staged.schema_changed = state.schema is None or acc.schema.fingerprint != state.schema.fingerprint
+    if staged.max_ts_ms is not None:
+        staged.watermark_ms = max(staged.max_ts_ms, state.watermark_ms or staged.max_ts_ms)
+    staged.duration_s = time.monotonic() - started
+    log.info(f"{staged.name}: staged {staged.rows} documents over {len(staged.rows_by_date)} date(s)")
+    return staged
+
+
+def _leaves(staged: StagedCollection, conv: Converter, day: date) -> dict[LeafKey, list[pa.RecordBatch]]:
+    leaves: dict[LeafKey, list[pa.RecordBatch]] = defaultdict(list)
+    for chunk in staged.spool.read(day):
+        groups: dict[LeafKey, list[dict]] = defaultdict(list)
+        for doc in chunk:
+            groups[split_leaf(doc, staged.spec.partition_columns)].append(doc)
+        for key, docs in groups.items():
+            leaves[key].append(conv.convert(docs))
+    return leaves
+
+
+def publish_staged(project: ProjectConfig, staged: StagedCollection, log: logging.Logger | None = None) -> PublishedCollection:
+    log = log or _LOG
+    started = time.monotonic()
+    spec, env = staged.spec, staged.env
+    env_spec = project.environment(env)
+    storage = storage_for(project, env_spec)
+    conv = Converter(staged.schema, env_spec.tz, spec.timestamp_column, spec.timestamp_encoding)
+    files: list[WrittenFile] = []
+    try:
+        for day in staged.dates:
+            files += storage.write_partition(
+                env, spec.database, spec.collection, day, _leaves(staged, conv, day),
+                conv.arrow_schema, id_columns=spec.partition_columns,
+            )
+        version = staged.state_before.schema_version + (1 if staged.schema_changed else 0)
+        CollectionState(staged.schema, version, staged.watermark_ms).write(storage, env, spec.database, spec.collection)
+    finally:
+        staged.spool.remove()
+    log.info(f"{staged.name}: published {len(files)} file(s), {staged.rows} rows, {len(staged.dates)} date(s)")
+    return PublishedCollection(staged, files, version, time.monotonic() - started)
+
+
+def table_ref(project: ProjectConfig, env: str, spec: CollectionSpec) -> LakeTableRef:
+    storage = storage_for(project, project.environment(env))
+    state = CollectionState.read(storage, env, spec.database, spec.collection)
+    return LakeTableRef(
+        env, spec.database, spec.collection, storage.table_dir(env, spec.database, spec.collection),
+        spec.partition_columns, state.schema,
+    )

@@ -1,0 +1,76 @@
+"""A per-date spool of raw BSON on local disk, between extraction and publication.
+
+Extraction streams documents in (timestamp, _id) order but a window spans many dates and the schema
+is only final once the whole window was seen, so the raw bytes wait on disk: one append-only file
+per partition date, a few open at a time (LRU), read back in bounded chunks. Memory stays at a batch
+whatever the collection's size; disk holds the window's raw BSON once.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+from collections import OrderedDict
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO
+
+from kx_lake.lib.extract.reader import decode_spooled
+
+_MAX_OPEN = 32
+_INT32 = struct.Struct("<i")
+
+
+class DateSpool:
+    def __init__(self, directory: Path):
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self._open: OrderedDict[date, BinaryIO] = OrderedDict()
+        self.counts: dict[date, int] = {}
+
+    def _path(self, day: date) -> Path:
+        return self.directory / f"{day.isoformat()}.bson"
+
+    def _handle(self, day: date) -> BinaryIO:
+        handle = self._open.pop(day, None)
+        if handle is None:
+            if len(self._open) >= _MAX_OPEN:
+                _, oldest = self._open.popitem(last=False)
+                oldest.close()
+            handle = open(self._path(day), "ab")  # noqa: SIM115 - kept open across appends, closed by LRU/close()
+        self._open[day] = handle
+        return handle
+
+    def append(self, day: date, raw: bytes) -> None:
+        self._handle(day).write(raw)
+        self.counts[day] = self.counts.get(day, 0) + 1
+
+    def close(self) -> None:
+        for handle in self._open.values():
+            handle.close()
+        self._open.clear()
+
+    def dates(self) -> list[date]:
+        return sorted(self.counts)
+
+    def read(self, day: date, chunk_docs: int = 5000) -> Iterator[list[dict]]:
+        """The date's documents as dicts, `chunk_docs` at a time."""
+        self.close()
+        path = self._path(day)
+        if not path.exists():
+            return
+        with open(path, "rb") as fh:
+            buf: list[bytes] = []
+            while header := fh.read(4):
+                (size,) = _INT32.unpack(header)
+                buf.append(header + fh.read(size - 4))
+                if len(buf) >= chunk_docs:
+                    yield decode_spooled(b"".join(buf))
+                    buf = []
+            if buf:
+                yield decode_spooled(b"".join(buf))
+
+    def remove(self) -> None:
+        self.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
