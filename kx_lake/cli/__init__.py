@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kx_lake.cli import config_cmd, seed_cmd, source_cmd
+from kx_lake.cli import config_cmd, seed_cmd, source_cmd, sync_cmd
 
 app = typer.Typer(
     name="kx-lake",
@@ -33,6 +33,8 @@ def _root(
 app.add_typer(source_cmd.app, name="source")
 app.add_typer(config_cmd.app, name="config")
 app.command("seed")(seed_cmd.seed)
+app.command("sync")(sync_cmd.sync)
+app.add_typer(sync_cmd.lake_app, name="lake")
 
 
 def main() -> None:

@@ -1,0 +1,170 @@
+"""The lake end to end on the real local FerretDB: Dagster assets → staged → published Parquet.
+
+FerretDB v1 cannot store Decimal128 (its SQLite backend rejects the type and drops the connection),
+so Decimal128 is covered by the harmonization unit tests, not here. A small dedicated config (three collections in a scratch database of env1) keeps these fast and
+independent of the synthetic HIMS data; the seeded-data tests live in test_lake_seeded.py.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from bson import ObjectId
+
+from kx_lake.components.resources import load_project
+from kx_lake.components.sync_runner import run_sync
+from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+from kx_lake.lib.harmonize import check_round_trip
+from kx_lake.lib.lake.plan import SyncGroup
+from kx_lake.lib.lake.state import CollectionState
+from kx_lake.lib.storage import LakeStorage
+
+pytestmark = pytest.mark.integration
+
+ROWS = """collection,database,timestamp_column,timestamp_encoding,partition_columns,enabled
+t_bills,hims_billing,updated_at,date,facility_id,true
+t_vitals,hims_patient,recorded_ms,epoch_ms,facility_id;ward_id,true
+t_broken,hims_admin,updated_at,date,tenant_id,true
+"""
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture
+def lake(local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    cfg_dir = tmp_path / "cfg"
+    cfg_dir.mkdir()
+    shutil.copy(DEFAULT_CONFIG_DIR / "environments.yaml", cfg_dir)
+    (cfg_dir / "collections.csv").write_text(ROWS)
+    monkeypatch.setenv("KX_LAKE_CONFIG_DIR", str(cfg_dir))
+    monkeypatch.setenv("KX_LAKE_HOME", str(local_source.settings.home))
+    monkeypatch.setenv("KX_LAKE_ROOT", str(tmp_path / "lake"))
+    client = local_source.client("env1")
+    for db, coll in (("hims_billing", "t_bills"), ("hims_patient", "t_vitals"), ("hims_admin", "t_broken")):
+        client[db][coll].drop()
+    from kx_lake.definitions import defs
+
+    project = load_project()
+    yield project, defs(), client, LakeStorage.from_root(str(tmp_path / "lake"))
+    for db, coll in (("hims_billing", "t_bills"), ("hims_patient", "t_vitals"), ("hims_admin", "t_broken")):
+        client[db][coll].drop()
+
+
+def sync(project, defs, first: date, last: date, names=("t_bills", "t_vitals", "t_broken")):
+    group = SyncGroup("env1", first, last, tuple(project.collection(n) for n in names), False)
+    return run_sync(defs, "sync_collections", [group], instance=dg.DagsterInstance.ephemeral())
+
+
+def assert_lossless(coll, storage, project, database: str, collection: str) -> None:
+    """Every leaf of every source document is found in its lake row (harmonize.check_round_trip)."""
+    spec = project.collection(collection)
+    state = CollectionState.read(storage, "env1", database, collection)
+    files = storage.list_partitions("env1", database, collection)
+    table = pa.concat_tables(pq.read_table(p.path) for p in files)
+    index = {v: i for i, v in enumerate(table.column("_id").to_pylist())}
+    docs = [dict(d) for d in coll.find()]
+    for d in docs:
+        for col in spec.partition_columns:
+            d.pop(col, None)
+    rows = table.take([index[str(d["_id"])] for d in docs])
+    problems = check_round_trip(docs, rows, state.schema, tz=project.environment("env1").tz,
+                                timestamp_column=spec.timestamp_column)
+    assert problems == []
+
+
+BILLS = [
+    {"_id": ObjectId("650000000000000000000001"), "updated_at": utc(2026, 1, 1, 20, 0), "facility_id": "F1",
+     "amount": 1250.5, "items": ["consult", "xray"], "patient": {"name": "A", "age": 40}},
+    {"_id": "BILL-2", "updated_at": utc(2026, 1, 1, 10, 0), "facility_id": "F2",
+     "amount": "999", "items": [{"code": "LAB1", "qty": 2}], "patient": None, "phone": 9876543210123},
+    {"_id": ObjectId("650000000000000000000003"), "updated_at": utc(2026, 1, 2, 3, 0), "facility_id": "F1",
+     "amount": 15.25, "items": [], "extra": {"a": {"b": {"c": {"d": [1, 2]}}}}},
+]
+
+
+def test_sync_lands_partitions_losslessly_and_isolates_failures(lake) -> None:
+    project, defs, client, storage = lake
+    client.hims_billing.t_bills.insert_many([dict(d) for d in BILLS])
+    client.hims_patient.t_vitals.insert_many([
+        {"_id": i, "recorded_ms": int(utc(2026, 1, 2, 12, i).timestamp() * 1000), "facility_id": "F1",
+         "ward_id": None if i == 0 else f"W{i % 2}", "pulse": 70 + i} for i in range(4)
+    ])
+    client.hims_admin.t_broken.insert_one({"_id": 1, "updated_at": utc(2026, 1, 2, 5, 0), "x": 1})
+
+    summary = sync(project, defs, date(2026, 1, 1), date(2026, 1, 3))
+
+    status = {r.collection: r for r in summary.results}
+    assert status["t_bills"].ok and status["t_vitals"].ok
+    assert not status["t_broken"].ok
+    assert "none of the configured partition columns ['tenant_id']" in status["t_broken"].error
+
+    parts = {(p.date.isoformat(), p.ids): p.rows for p in storage.list_partitions("env1", "hims_billing", "t_bills")}
+    # 2026-01-01T20:00Z is 2026-01-02 01:30 IST: the IST day boundary decides the partition
+    assert parts == {
+        ("2026-01-01", (("facility_id", "F2"),)): 1,
+        ("2026-01-02", (("facility_id", "F1"),)): 2,
+    }
+    vit = storage.list_partitions("env1", "hims_patient", "t_vitals")
+    assert {p.ids: p.rows for p in vit} == {
+        (("facility_id", "F1"), ("ward_id", None)): 1,  # null → __HIVE_DEFAULT_PARTITION__
+        (("facility_id", "F1"), ("ward_id", "W0")): 1,
+        (("facility_id", "F1"), ("ward_id", "W1")): 2,
+    }
+    for p in storage.list_partitions("env1", "hims_billing", "t_bills"):
+        assert p.path.endswith("/part-00000.parquet")
+
+    table = storage.read_table("env1", "hims_billing", "t_bills")
+    rows = {r["_id"]: r for r in table.to_pylist()}
+    first = rows["650000000000000000000001"]
+    assert first["updated_at"] == datetime(2026, 1, 2, 1, 30)  # naive IST wall clock, ms precision
+    schema = pq.read_schema(storage.list_partitions("env1", "hims_billing", "t_bills")[0].path)
+    assert str(schema.field("updated_at").type) == "timestamp[ms]"
+    assert "facility_id" not in schema.names and "date" not in schema.names
+    assert_lossless(client.hims_billing.t_bills, storage, project, "hims_billing", "t_bills")
+    # amount was double, string and double: one string column holding each value's canonical text
+    assert {r["_id"]: r["amount"] for r in rows.values()} == {
+        "650000000000000000000001": "1250.5", "BILL-2": "999", "650000000000000000000003": "15.25"}
+
+
+def test_incremental_resync_is_idempotent_and_moves_updated_documents(lake) -> None:
+    project, defs, client, storage = lake
+    client.hims_billing.t_bills.insert_many([dict(d) for d in BILLS])
+    sync(project, defs, date(2026, 1, 1), date(2026, 1, 3), names=("t_bills",))
+    before = sorted((p.path, p.rows) for p in storage.list_partitions("env1", "hims_billing", "t_bills"))
+    sync(project, defs, date(2026, 1, 1), date(2026, 1, 3), names=("t_bills",))
+    assert sorted((p.path, p.rows) for p in storage.list_partitions("env1", "hims_billing", "t_bills")) == before
+
+    # BILL-2 is modified on 2026-01-03: it leaves 2026-01-01 and lands in 2026-01-03
+    client.hims_billing.t_bills.update_one({"_id": "BILL-2"}, {"$set": {"updated_at": utc(2026, 1, 3, 6, 0), "status": "paid"}})
+    sync(project, defs, date(2026, 1, 1), date(2026, 1, 3), names=("t_bills",))
+    parts = {p.date.isoformat(): p.rows for p in storage.list_partitions("env1", "hims_billing", "t_bills")}
+    assert parts == {"2026-01-02": 2, "2026-01-03": 1}
+    state = storage.read_json("env1", "hims_billing/t_bills.json")
+    assert state["watermark"] == "2026-01-03T06:00:00.000+00:00"
+
+
+def test_widening_rewrites_older_partitions_to_the_table_schema(lake) -> None:
+    project, defs, client, storage = lake
+    client.hims_billing.t_bills.insert_many([
+        {"_id": 1, "updated_at": utc(2026, 1, 1, 6), "facility_id": "F1", "score": 5},
+        {"_id": 2, "updated_at": utc(2026, 1, 2, 6), "facility_id": "F1", "score": 6},
+    ])
+    sync(project, defs, date(2026, 1, 1), date(2026, 1, 2), names=("t_bills",))
+    client.hims_billing.t_bills.insert_one(
+        {"_id": 3, "updated_at": utc(2026, 1, 3, 6), "facility_id": "F1", "score": "high", "new_field": [1]})
+    summary = sync(project, defs, date(2026, 1, 3), date(2026, 1, 3), names=("t_bills",))
+    assert summary.results[0].ok
+    files = storage.list_partitions("env1", "hims_billing", "t_bills")
+    schemas = {str(pq.read_schema(p.path).remove_metadata()) for p in files}
+    assert len(files) == 3 and len(schemas) == 1, schemas
+    values = {r["_id"]: r["score"] for r in storage.read_table("env1", "hims_billing", "t_bills").to_pylist()}
+    assert values == {"1": "5", "2": "6", "3": "high"}
+    assert storage.read_json("env1", "hims_billing/t_bills.json")["schema_version"] == 2
