@@ -38,22 +38,29 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-@pytest.fixture
-def lake(local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture(params=["local", "s3"])
+def lake(request: pytest.FixtureRequest, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """(project, definitions, env1 client, storage) with the lake on local disk or on SeaweedFS S3."""
     cfg_dir = tmp_path / "cfg"
     cfg_dir.mkdir()
     shutil.copy(DEFAULT_CONFIG_DIR / "environments.yaml", cfg_dir)
     (cfg_dir / "collections.csv").write_text(ROWS)
     monkeypatch.setenv("KX_LAKE_CONFIG_DIR", str(cfg_dir))
     monkeypatch.setenv("KX_LAKE_HOME", str(local_source.settings.home))
-    monkeypatch.setenv("KX_LAKE_ROOT", str(tmp_path / "lake"))
+    root = str(tmp_path / "lake")
+    if request.param == "s3":
+        s3 = request.getfixturevalue("seaweed_s3")
+        for key, value in s3.env().items():
+            monkeypatch.setenv(key, value)
+        root = s3.unique_prefix()
+    monkeypatch.setenv("KX_LAKE_ROOT", root)
     client = local_source.client("env1")
     for db, coll in (("hims_billing", "t_bills"), ("hims_patient", "t_vitals"), ("hims_admin", "t_broken")):
         client[db][coll].drop()
     from kx_lake.definitions import defs
 
     project = load_project()
-    yield project, defs(), client, LakeStorage.from_root(str(tmp_path / "lake"))
+    yield project, defs(), client, LakeStorage.from_root(root)
     for db, coll in (("hims_billing", "t_bills"), ("hims_patient", "t_vitals"), ("hims_admin", "t_broken")):
         client[db][coll].drop()
 
@@ -63,12 +70,17 @@ def sync(project, defs, first: date, last: date, names=("t_bills", "t_vitals", "
     return run_sync(defs, "sync_collections", [group], instance=dg.DagsterInstance.ephemeral())
 
 
+def read_schema(storage: LakeStorage, path: str) -> pa.Schema:
+    with storage.fs.open(path, "rb") as fh:
+        return pq.read_schema(fh)
+
+
 def assert_lossless(coll, storage, project, database: str, collection: str) -> None:
     """Every leaf of every source document is found in its lake row (harmonize.check_round_trip)."""
     spec = project.collection(collection)
     state = CollectionState.read(storage, "env1", database, collection)
     files = storage.list_partitions("env1", database, collection)
-    table = pa.concat_tables(pq.read_table(p.path) for p in files)
+    table = pa.concat_tables(pq.read_table(p.path, filesystem=storage.fs) for p in files)
     index = {v: i for i, v in enumerate(table.column("_id").to_pylist())}
     docs = [dict(d) for d in coll.find()]
     for d in docs:
@@ -125,7 +137,7 @@ def test_sync_lands_partitions_losslessly_and_isolates_failures(lake) -> None:
     rows = {r["_id"]: r for r in table.to_pylist()}
     first = rows["650000000000000000000001"]
     assert first["updated_at"] == datetime(2026, 1, 2, 1, 30)  # naive IST wall clock, ms precision
-    schema = pq.read_schema(storage.list_partitions("env1", "hims_billing", "t_bills")[0].path)
+    schema = read_schema(storage, storage.list_partitions("env1", "hims_billing", "t_bills")[0].path)
     assert str(schema.field("updated_at").type) == "timestamp[ms]"
     assert "facility_id" not in schema.names and "date" not in schema.names
     assert_lossless(client.hims_billing.t_bills, storage, project, "hims_billing", "t_bills")
@@ -163,7 +175,7 @@ def test_widening_rewrites_older_partitions_to_the_table_schema(lake) -> None:
     summary = sync(project, defs, date(2026, 1, 3), date(2026, 1, 3), names=("t_bills",))
     assert summary.results[0].ok
     files = storage.list_partitions("env1", "hims_billing", "t_bills")
-    schemas = {str(pq.read_schema(p.path).remove_metadata()) for p in files}
+    schemas = {str(read_schema(storage, p.path).remove_metadata()) for p in files}
     assert len(files) == 3 and len(schemas) == 1, schemas
     values = {r["_id"]: r["score"] for r in storage.read_table("env1", "hims_billing", "t_bills").to_pylist()}
     assert values == {"1": "5", "2": "6", "3": "high"}

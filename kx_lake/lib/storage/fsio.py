@@ -47,6 +47,11 @@ def open_filesystem(
     if protocol in ("s3", "s3a"):
         protocol = "s3"
     options.setdefault("skip_instance_cache", True)
+    if protocol == "s3":
+        # Other writers (another run, another process) replace files under us: never trust a cached
+        # listing or ETag, or a read of a rewritten file fails with FileExpired.
+        options.setdefault("use_listings_cache", False)
+        options.setdefault("cache_regions", False)
     fs = fsspec.filesystem(protocol, **options)
     path = fs._strip_protocol(root).rstrip("/")
     if not path:
