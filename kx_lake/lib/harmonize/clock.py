@@ -5,8 +5,9 @@ environment's timezone - what the original Glue job's from_utc_timestamp produce
 shows (2026-01-01T20:00Z -> 2026-01-02 01:30 in Asia/Kolkata).
 
 Conversion is vectorized: Arrow turns datetimes into UTC epoch milliseconds in C++, then the UTC
-offset is looked up once per distinct hour of the batch (with the given ZoneInfo, so results agree
-with Python's zoneinfo exactly) and added in C++. An hour whose start and end have different
+offset is looked up once per hour of the batch's range, or per distinct hour when the range is
+long (with the given ZoneInfo, cached, so results agree with Python's zoneinfo exactly) and added
+in C++ - as one scalar when the whole batch has one offset, as always in Asia/Kolkata. An hour whose start and end have different
 offsets contains a DST transition; rows in such hours are converted one by one.
 
 Note for DST zones: in the repeated hour when clocks go back, two instants share a wall-clock time;
@@ -35,6 +36,7 @@ MIN_MS = -62_135_596_800_000  # 0001-01-01T00:00:00Z
 MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 _SHIFT = -MIN_MS  # a whole number of hours: shifted values are >= 0, so integer division floors
 TIMESTAMP_MS = pa.timestamp("ms")
+_SCAN_HOURS = 24 * 120  # batches spanning less than this check every hour of their range
 
 
 def utc_ms(dt: datetime) -> int:
@@ -112,10 +114,16 @@ class LocalClock:
         utc = utc.cast(pa.int64())
         if len(utc) == utc.null_count:
             return utc.cast(TIMESTAMP_MS)
+        bounds = pc.min_max(utc)
+        first, last = (bounds["min"].as_py() + _SHIFT) // HOUR_MS, (bounds["max"].as_py() + _SHIFT) // HOUR_MS
+        if last - first <= _SCAN_HOURS:  # the usual batch: a few days; one offset for all of them?
+            offsets = {self._hour_offset(h) for h in range(first, last + 1)}
+            if len(offsets) == 1 and None not in offsets:
+                return pc.add(utc, pa.scalar(offsets.pop(), pa.int64())).cast(TIMESTAMP_MS)
         hours = pc.divide(pc.add(utc, _SHIFT), HOUR_MS)
         distinct = pc.unique(hours).drop_null()
-        offsets = [self._hour_offset(h) for h in distinct.to_pylist()]
-        if None in offsets:  # a DST transition inside one of the hours: row by row
+        per_hour = [self._hour_offset(h) for h in distinct.to_pylist()]
+        if None in per_hour:  # a DST transition inside one of the hours: row by row
             return pa.array([None if v is None else self.local_ms(v) for v in utc.to_pylist()], TIMESTAMP_MS)
-        per_row = pa.array(offsets, pa.int64()).take(pc.index_in(hours, value_set=distinct))
+        per_row = pa.array(per_hour, pa.int64()).take(pc.index_in(hours, value_set=distinct))
         return pc.add(utc, per_row).cast(TIMESTAMP_MS)

@@ -4,8 +4,8 @@ Why compiled, columnar builders: the schema is fixed for a run, so each lake typ
 into a closure turning a column of Python values into an Arrow array. Columns whose values are
 already what Arrow needs (str, int, float, bool, lists, dicts) go to pyarrow unchanged and are built
 in C++; only values needing a canonical rendering (mixed string columns, json, decimals) are
-touched in Python, through exact-type dispatch. Structs are assembled from child arrays per key
-layout (columns.py) and put back in row order with one C++ `take`.
+touched in Python, through exact-type dispatch. Structs are assembled from child arrays built
+from per-key columns (columns.py), in row order.
 
 Every builder checks the Python types it receives against what its column may hold and raises
 rather than writing null or letting pyarrow coerce (pyarrow would silently take True as 1.0, bytes
@@ -18,20 +18,19 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from itertools import accumulate, chain, repeat
-from operator import attrgetter, is_
+from operator import attrgetter, is_, methodcaller
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from bson import Decimal128, Int64
 from bson.datetime_ms import DatetimeMS
 
 from kx_lake.lib.config.collections import TimestampEncoding
 from kx_lake.lib.harmonize.clock import TIMESTAMP_MS, LocalClock, timestamp_column_ms, utc_ms
-from kx_lake.lib.harmonize.columns import group_rows_by_keys, transpose
+from kx_lake.lib.harmonize.columns import split_objects
 from kx_lake.lib.harmonize.errors import HarmonizeError, ValueProblem
-from kx_lake.lib.harmonize.names import ID_FIELD, OVERFLOW_FIELD, VALUE_FIELD, mapped_path, plan_keys
+from kx_lake.lib.harmonize.names import ID_FIELD, OVERFLOW_FIELD, VALUE_FIELD, mapped_path
 from kx_lake.lib.harmonize.types import (
     BoolType,
     DecimalType,
@@ -51,6 +50,8 @@ from kx_lake.lib.harmonize.values import (
     LIST_TYPES,
     TEXT_TYPES,
     UnsupportedValue,
+    decimal128_scaled,
+    decimal128_value,
     doc_label,
     id_text,
     json_or_none,
@@ -61,7 +62,7 @@ NoneType = type(None)
 Build = Callable[[Sequence[Any]], pa.Array]
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, UnsupportedValue, ValueError, TypeError)
 _TO_DECIMAL: dict[type, Callable[[Any], Any]] = {
-    Decimal128: Decimal128.to_decimal,
+    Decimal128: decimal128_value,
     Decimal: lambda v: v,  # as is: unary plus would round to the context precision
     int: Decimal,
     Int64: Decimal,
@@ -118,10 +119,8 @@ class Converter:
             raise HarmonizeError(problem.message, field=problem.field, doc_id=None) from None
 
     def _convert(self, docs: list[Mapping[str, Any]]) -> pa.RecordBatch:
-        columns, _, order = self._root.columns(docs)
-        arrays = [build(col) for build, col in zip(self._root.builders, columns)]
-        batch = pa.RecordBatch.from_arrays(arrays, schema=self.arrow_schema)
-        return batch if order is None else batch.take(order)
+        arrays, _ = self._root.children(docs)
+        return pa.RecordBatch.from_arrays(arrays, schema=self.arrow_schema)
 
     def compile(self, typ: LakeType, path: tuple[str, ...]) -> Build:
         if path == self._ts_path:
@@ -185,10 +184,17 @@ class Converter:
 
     def _decimal(self, typ: DecimalType, path: tuple[str, ...]) -> Build:
         arrow, allowed = typ.to_arrow(), frozenset(_TO_DECIMAL)
+        scale, precision = typ.scale, typ.precision
 
         def build(values: Sequence[Any]) -> pa.Array:
-            _check(set(map(type, values)), allowed, path, typ)
-            return _array([_TO_DECIMAL[type(v)](v) for v in values], arrow, path)
+            types = set(map(type, values))
+            _check(types, allowed, path, typ)
+            if not types <= {Decimal128, NoneType}:
+                return _array([_TO_DECIMAL[type(v)](v) for v in values], arrow, path)  # pyarrow checks the fit
+            scaled = [None if v is None else decimal128_scaled(v, scale, precision) for v in values]
+            if scaled.count(None) != values.count(None):
+                raise ValueProblem(path, f"a decimal doesn't fit {typ} exactly (stale schema?)")
+            return _decimal_array(scaled, arrow)
 
         return build
 
@@ -243,76 +249,61 @@ class Converter:
         return build
 
 
+def _decimal_array(scaled: list[int | None], arrow: pa.DataType) -> pa.Array:
+    """A decimal128 array from unscaled ints (16-byte little-endian two's complement, built once)."""
+    nulls = scaled.count(None)
+    validity = None
+    if nulls:
+        validity = pa.array([v is not None for v in scaled], pa.bool_()).buffers()[1]
+        scaled = [0 if v is None else v for v in scaled]
+    data = b"".join(map(_TO_16_BYTES, scaled))
+    return pa.Array.from_buffers(arrow, len(scaled), [validity, pa.py_buffer(data)], null_count=nulls)
+
+
+_TO_16_BYTES = methodcaller("to_bytes", 16, "little", signed=True)
+
+
 class _StructBuilder:
     """Builds a struct column (or, at the top level, the batch's columns) from mappings."""
 
     def __init__(self, conv: Converter, typ: StructType, path: tuple[str, ...]):
-        self.typ, self.path, self.arrow = typ, path, typ.to_arrow()
+        self.typ, self.path = typ, path
         self.arrow_fields = [pa.field(n, t.to_arrow()) for n, t in typ.fields]
-        self.index = {name: i for i, name in enumerate(typ.names)}
+        self.names = typ.names
         self.builders = [conv.compile(t, (*path, n)) for n, t in typ.fields]
         self.prefer = conv._ts_key if path == conv._ts_path[:-1] else None
 
     def __call__(self, values: Sequence[Any]) -> pa.Array:
-        columns, mask, order = self.columns(values)
-        children = [build(col) for build, col in zip(self.builders, columns)]
-        null_mask = pa.array(mask, pa.bool_()) if mask is not None and any(mask) else None
-        array = pa.StructArray.from_arrays(children, fields=self.arrow_fields, mask=null_mask)
-        return array if order is None else array.take(order)
+        children, mask = self.children(values)
+        null_mask = None if mask is None else pa.array(mask, pa.bool_())
+        return pa.StructArray.from_arrays(children, fields=self.arrow_fields, mask=null_mask)
 
-    def columns(self, values: Sequence[Any]) -> tuple[list[Sequence[Any]], list[bool] | None, pa.Array | None]:
-        """Child columns (in some row order), the struct null mask, and the `take` restoring row order."""
+    def children(self, values: Sequence[Any]) -> tuple[list[pa.Array], list[bool] | None]:
+        """One array per field, in row order, and the struct's null mask (None: no nulls)."""
         n = len(values)
         types = set(map(type, values))
-        if len(types) == 1 and next(iter(types)) in DICT_TYPES:
-            groups = group_rows_by_keys(values)
-            if groups is None:
-                return self._group(tuple(values[0]) if n else (), values, n), None, None
-            nulls: list[int] = []
-            lifted: list[int] = []
-        else:
-            groups, nulls, lifted = {}, [], []
-            for row, value in enumerate(values):
-                if type(value) in DICT_TYPES:
-                    groups.setdefault(tuple(value), []).append(row)
-                elif value is None:
-                    nulls.append(row)
-                else:
-                    lifted.append(row)
-        columns: list[list[Any]] = [[] for _ in self.builders]
-        rows: list[int] = []
-        for keys, group_rows in groups.items():
-            got = self._group(keys, [values[r] for r in group_rows], len(group_rows))
-            for column, part in zip(columns, got):
-                column.extend(part)
-            rows.extend(group_rows)
-        if lifted:
-            if VALUE_FIELD not in self.index:
+        mask = lifted = None
+        if not types <= DICT_TYPES:
+            if not types - {NoneType} <= DICT_TYPES and VALUE_FIELD not in self.names:
                 raise ValueProblem(self.path, "non-object value in an object column (stale schema?)")
-            at = self.index[VALUE_FIELD]
-            for i, column in enumerate(columns):
-                column.extend([values[r] for r in lifted] if i == at else repeat(None, len(lifted)))
-            rows.extend(lifted)
-        for column in columns:
-            column.extend(repeat(None, len(nulls)))
-        rows.extend(nulls)
-        mask = [False] * (n - len(nulls)) + [True] * len(nulls)
-        return columns, mask, pc.array_sort_indices(pa.array(rows, pa.int64()))
+            mask = list(map(is_, values, repeat(None)))
+            if VALUE_FIELD in self.names:
+                lifted = [None if type(v) in DICT_TYPES else v for v in values]
+            values = [v if type(v) in DICT_TYPES else _EMPTY for v in values]
+        columns, overflow = split_objects(values, self.prefer, plain=not types & _OTHER_DICTS)
+        if lifted is not None:
+            columns[VALUE_FIELD] = lifted
+        if overflow is not None:
+            columns[OVERFLOW_FIELD] = overflow
+        if not columns.keys() <= set(self.names):
+            extra = sorted(columns.keys() - set(self.names))[0]
+            raise ValueProblem((*self.path, extra), "field is not in the schema (stale schema?)")
+        children = []
+        for name, build in zip(self.names, self.builders):
+            column = columns.get(name)
+            children.append(build([None] * n if column is None else column))
+        return children, (mask if mask is not None and any(mask) else None)
 
-    def _group(self, keys: tuple[str, ...], group: Sequence[Mapping[str, Any]], m: int) -> list[Sequence[Any]]:
-        out: list[Sequence[Any] | None] = [None] * len(self.builders)
-        if keys:
-            plan = plan_keys(keys, self.prefer)
-            for name, column in zip(plan.names, transpose(keys, group)):
-                if name is not None:
-                    out[self._at(name)] = column
-            if plan.losers:
-                losers = plan.losers
-                out[self._at(OVERFLOW_FIELD)] = [{k: doc[k] for k in losers} for doc in group]
-        return [[None] * m if column is None else column for column in out]
 
-    def _at(self, name: str) -> int:
-        at = self.index.get(name)
-        if at is None:
-            raise ValueProblem((*self.path, name), "field is not in the schema (stale schema?)")
-        return at
+_EMPTY: dict[str, Any] = {}
+_OTHER_DICTS = DICT_TYPES - {dict}

@@ -18,7 +18,7 @@ import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from itertools import chain
+from itertools import chain, repeat
 from operator import attrgetter
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -27,9 +27,9 @@ from bson.datetime_ms import DatetimeMS
 
 from kx_lake.lib.config.collections import TimestampEncoding
 from kx_lake.lib.harmonize.clock import MAX_MS, MIN_MS, timestamp_column_ms
-from kx_lake.lib.harmonize.columns import group_by_keys, transpose
+from kx_lake.lib.harmonize.columns import split_objects
 from kx_lake.lib.harmonize.errors import HarmonizeError, ValueProblem, format_path
-from kx_lake.lib.harmonize.names import ID_FIELD, OVERFLOW_FIELD, mapped_path, plan_keys
+from kx_lake.lib.harmonize.names import ID_FIELD, OVERFLOW_FIELD, mapped_path
 from kx_lake.lib.harmonize.types import (
     BOOL,
     DECIMAL,
@@ -44,7 +44,7 @@ from kx_lake.lib.harmonize.types import (
     ListType,
     StructType,
 )
-from kx_lake.lib.harmonize.values import DICT_TYPES, LIST_TYPES, doc_label
+from kx_lake.lib.harmonize.values import DICT_TYPES, LIST_TYPES, decimal128_scaled, decimal128_value, doc_label
 from kx_lake.lib.harmonize.widen import merge
 
 NoneType = type(None)
@@ -87,7 +87,7 @@ def _datetime_ms(values: Sequence[DatetimeMS]) -> LakeType:
 
 def decimal_fits(value: Decimal128 | Decimal) -> bool:
     """Whether a decimal is exactly representable in decimal(38,9) (trailing zeros don't count)."""
-    d = value.to_decimal() if type(value) is Decimal128 else value
+    d = decimal128_value(value) if type(value) is Decimal128 else value
     if not d.is_finite():
         return False
     _, digits, exponent = d.as_tuple()
@@ -101,7 +101,11 @@ def decimal_fits(value: Decimal128 | Decimal) -> bool:
 
 
 def _decimals(values: Sequence[Decimal128 | Decimal]) -> LakeType:
-    return DECIMAL if all(map(decimal_fits, values)) else STRING
+    if type(values[0]) is Decimal128:
+        fits = None not in map(decimal128_scaled, values, repeat(DECIMAL.scale), repeat(DECIMAL.precision))
+    else:
+        fits = all(map(decimal_fits, values))
+    return DECIMAL if fits else STRING
 
 
 def _binaries(values: Sequence[Binary]) -> LakeType:
@@ -140,7 +144,7 @@ class _Inferrer:
                     continue
                 of_kind = values if len(types) == 1 else [v for v in values if type(v) is kind]
                 if kind in DICT_TYPES:
-                    lake = self.struct(of_kind, path)
+                    lake = self.struct(of_kind, path, plain=kind is dict)
                 elif kind in LIST_TYPES:
                     lake = ListType(self.values(list(chain.from_iterable(of_kind)), (*path, "[]")))
                 elif kind in _DYNAMIC:
@@ -150,17 +154,10 @@ class _Inferrer:
             result = merge(result, lake)
         return result
 
-    def struct(self, dicts: Sequence[Mapping[str, Any]], path: tuple[str, ...]) -> StructType:
+    def struct(self, dicts: Sequence[Mapping[str, Any]], path: tuple[str, ...], plain: bool | None = None) -> StructType:
         prefer = self.ts_key if path == self.ts_parent else None
-        columns: dict[str, list[Any]] = {}
-        losers: list[Any] = []
-        for keys, group in group_by_keys(dicts).items():
-            plan = plan_keys(keys, prefer)
-            for name, column in zip(plan.names, transpose(keys, group)):
-                if name is None:
-                    losers.extend(column)
-                else:
-                    columns.setdefault(name, []).extend(column)
+        columns, overflow = split_objects(dicts, prefer, plain=plain)
+        losers = [] if overflow is None else [v for v in overflow if v is not None]
         fields: dict[str, LakeType] = {}
         for name, column in columns.items():
             sub = (*path, name)
