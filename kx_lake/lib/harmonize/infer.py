@@ -157,7 +157,9 @@ class _Inferrer:
     def struct(self, dicts: Sequence[Mapping[str, Any]], path: tuple[str, ...], plain: bool | None = None) -> StructType:
         prefer = self.ts_key if path == self.ts_parent else None
         columns, overflow = split_objects(dicts, prefer, plain=plain)
-        losers = [] if overflow is None else [v for v in overflow if v is not None]
+        # losers are only validated (json takes any supported value): their values, not the objects,
+        # whose reserved keys would lose again
+        losers = [] if overflow is None else list(chain.from_iterable(v.values() for v in overflow if v is not None))
         fields: dict[str, LakeType] = {}
         for name, column in columns.items():
             sub = (*path, name)
