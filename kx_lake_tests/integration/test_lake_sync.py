@@ -180,3 +180,26 @@ def test_widening_rewrites_older_partitions_to_the_table_schema(lake) -> None:
     values = {r["_id"]: r["score"] for r in storage.read_table("env1", "hims_billing", "t_bills").to_pylist()}
     assert values == {"1": "5", "2": "6", "3": "high"}
     assert storage.read_json("env1", "hims_billing/t_bills.json")["schema_version"] == 2
+
+
+@pytest.mark.parametrize("lake", ["local"], indirect=True)
+def test_zero_rows_with_newer_source_data_is_a_loud_error(lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The classic silent failure (extraction filter of the wrong type) is caught by the guard."""
+    project, defs, client, storage = lake
+    coll = client.hims_patient.t_vitals
+    coll.insert_one({"_id": 1, "recorded_ms": int(utc(2026, 1, 1, 6).timestamp() * 1000), "facility_id": "F1"})
+    assert sync(project, defs, date(2026, 1, 1), date(2026, 1, 2), names=("t_vitals",)).results[0].ok
+    coll.insert_one({"_id": 2, "recorded_ms": int(utc(2026, 1, 2, 6).timestamp() * 1000), "facility_id": "F1"})
+
+    import kx_lake.lib.lake.pipeline as pipeline
+
+    def dates_only(column, window):  # a broken filter: only BSON dates, so epoch millis are missed
+        return {column: {"$gte": window.start_utc, "$lt": window.end_utc}}
+
+    monkeypatch.setattr(pipeline, "window_filter", dates_only)
+    result = sync(project, defs, date(2026, 1, 1), date(2026, 1, 2), names=("t_vitals",)).results[0]
+    assert not result.ok
+    assert "WatermarkGuardError" in result.error and "newer than the watermark" in result.error
+    state = storage.read_json("env1", "hims_patient/t_vitals.json")
+    assert state["watermark"] == "2026-01-01T06:00:00.000+00:00"  # not advanced
+    assert {p.rows for p in storage.list_partitions("env1", "hims_patient", "t_vitals")} == {1}  # untouched

@@ -1,0 +1,65 @@
+"""The code location loads from config alone (no network), with one asset per collection."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+import pytest
+
+from kx_lake.components.partitions import partition_key, partition_scope, range_tags
+from kx_lake.lib.config import ProjectConfig, Settings
+from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+
+
+@pytest.fixture(scope="module")
+def defs() -> dg.Definitions:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KX_LAKE_CONFIG_DIR", str(DEFAULT_CONFIG_DIR))
+        from kx_lake.definitions import defs as build
+
+        return build()
+
+
+def test_one_asset_per_collection_keyed_by_database(defs: dg.Definitions) -> None:
+    cfg = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={}))
+    graph = defs.resolve_asset_graph()
+    keys = {k for k in graph.get_all_asset_keys() if len(k.path) == 2 and k.path[0].startswith("hims_")}
+    assert keys == {dg.AssetKey([c.database, c.collection]) for c in cfg.enabled_collections}
+    assert len(keys) == 102
+    node = graph.get(dg.AssetKey(["hims_billing", "bills"]))
+    assert node.group_name == "hims_billing"
+    assert node.backfill_policy == dg.BackfillPolicy.single_run()
+    pdef = node.partitions_def
+    assert isinstance(pdef, dg.MultiPartitionsDefinition)
+    assert {d.name for d in pdef.partitions_defs} == {"date", "env"}
+    env_dim = next(d for d in pdef.partitions_defs if d.name == "env").partitions_def
+    assert env_dim.get_partition_keys() == ["env1", "env2"]  # env3 is inactive
+    assert defs.resolve_job_def("sync_collections") is not None
+
+
+def test_partition_scope_groups_dates_by_environment() -> None:
+    keys = ["2026-01-02|env1", "2026-01-01|env1", "2026-01-01|env2", partition_key("env2", date(2026, 1, 3))]
+    assert partition_scope(keys) == {
+        "env1": [date(2026, 1, 1), date(2026, 1, 2)],
+        "env2": [date(2026, 1, 1), date(2026, 1, 3)],
+    }
+    assert range_tags("env1", date(2026, 1, 1), date(2026, 1, 31)) == {
+        "dagster/asset_partition_range_start": "2026-01-01|env1",
+        "dagster/asset_partition_range_end": "2026-01-31|env1",
+    }
+
+
+def test_backfill_over_a_range_is_one_run_per_environment() -> None:
+    """Dagster turns a multi-partition backfill subset into one key range per environment."""
+    cfg = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={}))
+    from kx_lake.components.partitions import env_date_partitions
+
+    pdef = env_date_partitions(cfg)
+    keys = [partition_key(env, date(2026, 1, d)) for env in ("env1", "env2") for d in range(1, 11)]
+    subset = pdef.subset_with_partition_keys(keys)
+    ranges = subset.get_partition_key_ranges(pdef)
+    assert sorted((r.start, r.end) for r in ranges) == [
+        ("2026-01-01|env1", "2026-01-10|env1"),
+        ("2026-01-01|env2", "2026-01-10|env2"),
+    ]
