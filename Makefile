@@ -8,12 +8,15 @@ SCALE ?= 0.01
 setup:
 	bash scripts/setup.sh
 
-## Set up, start the embedded source, seed env1 and env2 (and, as the lake lands, sync them).
+## Set up, start the embedded source, seed env1 and env2, and sync both into the local lake.
 demo: setup
 	$(KX) source up
 	$(KX) seed --env env1 --scale $(SCALE)
 	$(KX) seed --env env2 --scale $(SCALE)
+	$(KX) sync --env env1
+	$(KX) sync --env env2
 	$(KX) source status
+	@echo "Lake: .kx-lake/lake   UI: make dev   Inspect: $(KX) lake ls --env env1"
 
 ## The whole suite, integration tests included (they start their own services).
 test: setup
@@ -25,7 +28,8 @@ test-fast: setup
 
 dev: setup
 	$(KX) source up
-	.venv/bin/dagster dev -w workspace.yaml
+	mkdir -p .kx-lake/dagster
+	DAGSTER_HOME=$(CURDIR)/.kx-lake/dagster .venv/bin/dagster dev -w workspace.yaml
 
 clean-state:
 	-$(KX) source down
