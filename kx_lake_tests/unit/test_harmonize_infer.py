@@ -224,3 +224,30 @@ def test_schema_is_independent_of_document_order_and_batching(seed):
         for doc in docs[cut:]:
             acc.observe(doc)
         assert acc.schema == want
+
+
+# --- the transposition's fast paths agree with the one-object-at-a-time reference ---------------
+
+
+def _objects(rng: random.Random, layout: str) -> list[dict]:
+    keys = ["a", "A", "b", "c", "Name", "name", "_kx_value", "x.y", "x_y"]
+    if layout == "uniform":
+        fixed = rng.sample(keys, 4)
+        return [{k: rng.randrange(5) for k in fixed} for _ in range(50)]
+    if layout == "reordered":
+        fixed = rng.sample(keys, 4)
+        return [{k: rng.randrange(5) for k in rng.sample(fixed, 4)} for _ in range(50)]
+    if layout == "sparse":
+        return [{f"id{rng.randrange(10**6)}": i} for i in range(600)]
+    return [{k: rng.choice([None, 1, "s"]) for k in rng.sample(keys, rng.randrange(0, 5))} for _ in range(50)]
+
+
+@pytest.mark.parametrize("layout", ["uniform", "reordered", "mixed", "sparse"])
+@pytest.mark.parametrize("seed", range(5))
+def test_split_objects_matches_reference(layout, seed):
+    from kx_lake.lib.harmonize.columns import _split_one_by_one, split_objects
+
+    rng = random.Random(seed)
+    objects = _objects(rng, layout)
+    for prefer in (None, "A", "Name"):
+        assert split_objects(objects, prefer) == _split_one_by_one(objects, prefer)

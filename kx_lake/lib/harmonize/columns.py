@@ -114,6 +114,8 @@ def _by_name(per_key: PerKey, prefer: str | None, n: int) -> tuple[Columns, list
         column = _resolve(per_key, name, keys, prefer, overflow, n)
         if column is not None:
             columns[name] = column
+    if overflow is not None and overflow.count(None) == n:
+        overflow = None  # keys that collide only across objects share the column, nothing lost
     return columns, overflow
 
 

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 from bson import Binary, Decimal128, Int64, ObjectId, Regex, json_util
+from bson.codec_options import DatetimeConversion
 from bson.datetime_ms import DatetimeMS
 
 from kx_lake.lib.config.collections import TimestampEncoding
@@ -57,6 +58,7 @@ UTC = timezone.utc
 EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 Path = tuple[str | int, ...]
 _MISSING = object()
+_JSON_OPTIONS = json_util.JSONOptions(datetime_conversion=DatetimeConversion.DATETIME_AUTO)
 
 
 def normalize(value: Any) -> Any:
@@ -209,7 +211,7 @@ def _id_type(value: Any) -> LakeType:
 def _decoded(text: Any, rest: Path, leaf: Any) -> str | None:
     if not isinstance(text, str):
         return f"expected json text, found {text!r}"
-    value = json_util.loads(text)
+    value = json_util.loads(text, json_options=_JSON_OPTIONS)
     for step in rest:
         try:
             value = value[step]

@@ -114,8 +114,19 @@ def _binary_text(v: Binary) -> str:
     raise UnsupportedValue(f"binary subtype {v.subtype} has no text form (it is stored as json)")
 
 
+def _datetime_ms_datetime(v: DatetimeMS) -> datetime | None:
+    """The naive UTC datetime of a BSON date pymongo couldn't decode as one; None beyond years 1-9999."""
+    try:
+        return _EPOCH + timedelta(milliseconds=int(v))
+    except OverflowError:
+        return None
+
+
 def _datetime_ms_text(v: DatetimeMS) -> str:
-    return iso_utc(v.as_datetime())
+    dt = _datetime_ms_datetime(v)
+    if dt is None:
+        raise UnsupportedValue("a date beyond year 9999 has no text form (it is stored as json)")
+    return iso_utc(dt)
 
 
 _TEXT: dict[type, Callable[[Any], str]] = {
@@ -185,10 +196,7 @@ def _datetime_ext(v: datetime) -> dict[str, Any]:
 
 
 def _datetime_ms_ext(v: DatetimeMS) -> dict[str, Any]:
-    try:
-        return _datetime_ext(v.as_datetime())
-    except (OverflowError, ValueError, OSError):
-        return _date_ext(int(v), None)
+    return _date_ext(int(v), _datetime_ms_datetime(v))
 
 
 def _binary_ext(data: bytes, subtype: int) -> dict[str, Any]:
