@@ -1,0 +1,194 @@
+"""Public entry points: generate an environment's documents (pure, for tests), seed an environment's
+MongoDB (drop, recreate, insert in batches, save run metadata) and mutate it (simulate more days:
+new documents plus updates by _id of existing ones). Writing happens on a background thread so that
+generating the next batch overlaps with MongoDB storing the previous one.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from pymongo import MongoClient, UpdateOne
+
+from kx_lake.lib.config import ProjectConfig
+from kx_lake.lib.synth import engine, meta
+from kx_lake.lib.synth.clock import Timeline
+from kx_lake.lib.synth.engine import Progress, SynthError
+from kx_lake.lib.synth.sim import Sim
+from kx_lake.lib.synth.sink import Batch
+
+HISTORY_DAYS = 365
+
+
+@dataclass
+class SeedReport:
+    env: str
+    scale: float
+    seed: int
+    first_day: date
+    last_day: date
+    inserted: dict[str, int]
+    updated: dict[str, int]
+    open_items: int
+    seconds: float
+
+    @property
+    def total(self) -> int:
+        return sum(self.inserted.values())
+
+    @property
+    def docs_per_second(self) -> float:
+        return self.total / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class MutateReport:
+    env: str
+    days: int
+    first_day: date
+    last_day: date
+    inserted: dict[str, int]
+    updated: dict[str, int]
+    resolved_items: int
+    open_items: int
+    seconds: float
+    collections: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.inserted.values()) + sum(self.updated.values())
+
+
+def default_as_of(project: ProjectConfig, env: str) -> date:
+    """Today (00:00) in the environment's timezone: the simulated history ends at this midnight."""
+    return datetime.now(project.environment(env).tz).date()
+
+
+def _seed_sim(project: ProjectConfig, env: str, scale: float, seed: int, as_of: date | None) -> Sim:
+    spec = project.environment(env)
+    as_of = as_of or default_as_of(project, env)
+    tl = Timeline.ending(as_of, spec.tz, HISTORY_DAYS, getattr(project, "partitions_start", None))
+    sim = engine.new_sim(project, spec, seed=seed, scale=scale, timeline=tl, floor_ms=tl.start_ms(0))
+    sim.state["hr_from_day"] = engine.hr_start(tl, scale)
+    return sim
+
+
+def _seed_batches(sim: Sim, progress: Progress | None) -> Iterator[Batch]:
+    yield from engine.masters(sim)
+    if progress:
+        progress("masters", 1, 1, sum(sim.sink.inserted.values()))
+    yield from engine.days(sim, range(sim.timeline.horizon), [], progress)
+    yield from engine.finish(sim, seeding=True)
+
+
+def generate_environment(project: ProjectConfig, env: str, *, scale: float, seed: int = 42,
+                         as_of: date | None = None, progress: Progress | None = None) -> Iterator[Batch]:
+    """The batches `seed_environment` would write, without touching MongoDB."""
+    yield from _seed_batches(_seed_sim(project, env, scale, seed, as_of), progress)
+
+
+class _Writer:
+    """Writes batches on a background thread; errors surface in the caller."""
+
+    def __init__(self, client: MongoClient, depth: int = 6):
+        self.client, self.q = client, queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="synth-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (batch := self.q.get()) is not None:
+            if self.error is None:
+                try:
+                    write_batch(self.client, batch)
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                    self.error = exc
+
+    def write_all(self, batches: Iterable[Batch]) -> None:
+        try:
+            for batch in batches:
+                if self.error:
+                    break
+                self.q.put(batch)
+        finally:
+            self.q.put(None)
+            self.thread.join()
+        if self.error:
+            raise self.error
+
+
+def write_batch(client: MongoClient, batch: Batch) -> None:
+    coll = client[batch.database][batch.collection]
+    if batch.docs:
+        coll.insert_many(batch.docs, ordered=False)
+    if batch.updates:
+        coll.bulk_write([UpdateOne({"_id": _id}, op) for _id, op in batch.updates], ordered=False)
+
+
+def seed_environment(client: MongoClient, project: ProjectConfig, env: str, *, scale: float, seed: int = 42,
+                     as_of: date | None = None, progress: Progress | None = None) -> SeedReport:
+    """Drop, recreate and fill every enabled collection of `env` with a year of synthetic HIMS data."""
+    started = time.perf_counter()
+    sim = _seed_sim(project, env, scale, seed, as_of)
+    for spec in project.enabled_collections:
+        db = client[spec.database]
+        db.drop_collection(spec.collection)
+        db.create_collection(spec.collection)
+    meta.forget(client, env)
+    _Writer(client).write_all(_seed_batches(sim, progress))
+    tl = sim.timeline
+    run = {"env": env, "seed": seed, "scale": scale, "timezone": str(tl.tz), "first_day": tl.first_day.isoformat(),
+           "horizon_day": tl.horizon, "as_of": tl.day(tl.horizon).isoformat(), "state": engine.saved_state(sim),
+           "history": [{"op": "seed", "days": tl.horizon, "until": tl.day(tl.horizon).isoformat()}]}
+    meta.save(client, env, run, sim.open_items)
+    return SeedReport(env, scale, seed, tl.first_day, tl.day(tl.horizon - 1), dict(sim.sink.inserted),
+                      dict(sim.sink.updated), len(sim.open_items), time.perf_counter() - started)
+
+
+def mutate_environment(client: MongoClient, project: ProjectConfig, env: str, *, days: int, seed: int = 42,
+                       progress: Progress | None = None) -> MutateReport:
+    """Simulate `days` more days after the last simulated one: new documents, and updates by _id of
+    existing ones (appointments completed, results reported, bills paid, patients discharged...)."""
+    if days < 1:
+        raise SynthError(f"days must be at least 1, got {days}")
+    started = time.perf_counter()
+    spec = project.environment(env)
+    run = meta.load_run(client, env)
+    if run is None:
+        raise SynthError(f"environment {env!r} has not been seeded (no run in {meta.META_DB}); seed it first")
+    old = run["horizon_day"]
+    tl = Timeline(spec.tz, date.fromisoformat(run["first_day"]), old + days)
+    sim = engine.new_sim(project, spec, seed=run["seed"], scale=run["scale"], timeline=tl,
+                         floor_ms=tl.start_ms(old), clamp=True, day_seed=seed)
+    items = meta.load_open_items(client, env)
+    stored = engine.restore(sim, run.get("state", {}), items)
+
+    def batches() -> Iterator[Batch]:
+        yield from engine.days(sim, range(old, old + days), stored, progress, touch=True)
+        yield from engine.finish(sim, seeding=False)
+
+    _Writer(client).write_all(batches())
+    run.update(horizon_day=tl.horizon, as_of=tl.day(tl.horizon).isoformat(), state=engine.saved_state(sim))
+    run.setdefault("history", []).append({"op": "mutate", "days": days, "seed": seed,
+                                          "until": tl.day(tl.horizon).isoformat()})
+    meta.save(client, env, {k: v for k, v in run.items() if k != "_id"}, sim.open_items)
+    inserted, updated = dict(sim.sink.inserted), dict(sim.sink.updated)
+    still = {str(it["data"]["_id"]) for it in sim.open_items}
+    resolved = sum(1 for it in items if str(it["data"]["_id"]) not in still)
+    return MutateReport(env, days, tl.day(old), tl.day(tl.horizon - 1), inserted, updated, resolved,
+                        len(sim.open_items), time.perf_counter() - started, sorted(set(inserted) | set(updated)))
+
+
+def counts(batches: Iterable[Batch]) -> Counter[str]:
+    """Documents per collection in a stream of batches (tests and benchmarks)."""
+    out: Counter[str] = Counter()
+    for b in batches:
+        out[b.collection] += len(b.docs)
+    return out
+
