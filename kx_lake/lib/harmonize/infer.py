@@ -44,13 +44,13 @@ from kx_lake.lib.harmonize.types import (
     ListType,
     StructType,
 )
-from kx_lake.lib.harmonize.values import DICT_TYPES, LIST_TYPES, decimal128_scaled, decimal128_value, doc_label
+from kx_lake.lib.harmonize.decimals import decimal128_scaled, decimal_fits
+from kx_lake.lib.harmonize.values import DICT_TYPES, LIST_TYPES, doc_label
 from kx_lake.lib.harmonize.widen import merge
 
 NoneType = type(None)
 SAFE_INT = 2**53  # every integer of magnitude <= 2^53 is exactly a double
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-DECIMAL_SCALE, DECIMAL_INTEGER_DIGITS = DECIMAL.scale, DECIMAL.integer_digits
 
 _STATIC: dict[type, LakeType] = {
     bool: BOOL,
@@ -83,21 +83,6 @@ def _datetimes(values: Sequence[datetime]) -> LakeType:
 
 def _datetime_ms(values: Sequence[DatetimeMS]) -> LakeType:
     return TIMESTAMP if all(MIN_MS <= int(v) <= MAX_MS for v in values) else JSON
-
-
-def decimal_fits(value: Decimal128 | Decimal) -> bool:
-    """Whether a decimal is exactly representable in decimal(38,9) (trailing zeros don't count)."""
-    d = decimal128_value(value) if type(value) is Decimal128 else value
-    if not d.is_finite():
-        return False
-    _, digits, exponent = d.as_tuple()
-    assert isinstance(exponent, int)
-    significant = len(digits)
-    while exponent < 0 and significant > 1 and digits[significant - 1] == 0:
-        significant, exponent = significant - 1, exponent + 1
-    if not any(digits):
-        return True
-    return -exponent <= DECIMAL_SCALE and significant + exponent <= DECIMAL_INTEGER_DIGITS
 
 
 def _decimals(values: Sequence[Decimal128 | Decimal]) -> LakeType:

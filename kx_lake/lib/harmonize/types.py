@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import pyarrow as pa
 
@@ -58,40 +58,44 @@ class LakeType:
         return self.kind
 
 
+class _Scalar(LakeType):
+    """A parameterless type: its Arrow and Hive renderings are constants."""
+
+    __slots__ = ()
+    hive: ClassVar[str]
+    _arrow: ClassVar[Callable[[], pa.DataType]]
+
+    def to_arrow(self) -> pa.DataType:
+        return type(self)._arrow()
+
+    def to_hive(self) -> str:
+        return self.hive
+
+
 @dataclass(frozen=True, slots=True)
-class NullType(LakeType):
+class NullType(_Scalar):
+    """Only nulls seen. Stored as a string column: Parquet/Athena have no null column type."""
+
     kind: ClassVar[str] = "null"
-
-    def to_arrow(self) -> pa.DataType:
-        return pa.string()
-
-    def to_hive(self) -> str:
-        return "string"
+    hive: ClassVar[str] = "string"
+    _arrow = staticmethod(pa.string)
 
 
 @dataclass(frozen=True, slots=True)
-class BoolType(LakeType):
+class BoolType(_Scalar):
     kind: ClassVar[str] = "bool"
-
-    def to_arrow(self) -> pa.DataType:
-        return pa.bool_()
-
-    def to_hive(self) -> str:
-        return "boolean"
+    hive: ClassVar[str] = "boolean"
+    _arrow = staticmethod(pa.bool_)
 
 
 @dataclass(frozen=True, slots=True)
-class IntType(LakeType):
+class IntType(_Scalar):
     """int64. `wide` records that a value beyond +-2^53 was seen, so the column can't become double."""
 
     kind: ClassVar[str] = "int64"
+    hive: ClassVar[str] = "bigint"
+    _arrow = staticmethod(pa.int64)
     wide: bool = False
-
-    def to_arrow(self) -> pa.DataType:
-        return pa.int64()
-
-    def to_hive(self) -> str:
-        return "bigint"
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "wide": True} if self.wide else {"kind": self.kind}
@@ -101,14 +105,10 @@ class IntType(LakeType):
 
 
 @dataclass(frozen=True, slots=True)
-class DoubleType(LakeType):
+class DoubleType(_Scalar):
     kind: ClassVar[str] = "double"
-
-    def to_arrow(self) -> pa.DataType:
-        return pa.float64()
-
-    def to_hive(self) -> str:
-        return "double"
+    hive: ClassVar[str] = "double"
+    _arrow = staticmethod(pa.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,40 +139,31 @@ class DecimalType(LakeType):
 
 
 @dataclass(frozen=True, slots=True)
-class StringType(LakeType):
+class StringType(_Scalar):
     kind: ClassVar[str] = "string"
-
-    def to_arrow(self) -> pa.DataType:
-        return pa.string()
-
-    def to_hive(self) -> str:
-        return "string"
+    hive: ClassVar[str] = "string"
+    _arrow = staticmethod(pa.string)
 
 
 @dataclass(frozen=True, slots=True)
-class TimestampType(LakeType):
+class TimestampType(_Scalar):
     """Naive timestamp, millisecond precision, holding wall-clock time in the environment's timezone."""
 
     kind: ClassVar[str] = "timestamp"
+    hive: ClassVar[str] = "timestamp"
 
-    def to_arrow(self) -> pa.DataType:
+    @staticmethod
+    def _arrow() -> pa.DataType:
         return pa.timestamp("ms")
-
-    def to_hive(self) -> str:
-        return "timestamp"
 
 
 @dataclass(frozen=True, slots=True)
-class JsonType(LakeType):
+class JsonType(_Scalar):
     """A string column of canonical (relaxed extended) JSON, for values no typed column can hold."""
 
     kind: ClassVar[str] = "json"
-
-    def to_arrow(self) -> pa.DataType:
-        return pa.string()
-
-    def to_hive(self) -> str:
-        return "string"
+    hive: ClassVar[str] = "string"
+    _arrow = staticmethod(pa.string)
 
 
 @dataclass(frozen=True, slots=True)

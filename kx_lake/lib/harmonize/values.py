@@ -52,54 +52,6 @@ def iso_utc(dt: datetime) -> str:
     return naive.isoformat(timespec="microseconds" if naive.microsecond % 1000 else "milliseconds") + "Z"
 
 
-_D128_SIGN, _D128_INF, _D128_EXP_FORM = 1 << 63, 0x7800000000000000, 0x6000000000000000
-_D128_MAX_COEFFICIENT = 10**34 - 1
-
-
-def decimal128_value(v: Decimal128) -> Decimal:
-    """Decimal128.to_decimal, 6x faster: builds the exact Decimal from its text (no context rounding)."""
-    high, low = v.__getstate__()
-    if (high & _D128_INF) == _D128_INF or (high & _D128_EXP_FORM) == _D128_EXP_FORM:
-        return v.to_decimal()  # NaN, Infinity and the rare non-canonical encoding: the slow, exact path
-    coefficient = ((high & 0x1FFFFFFFFFFFF) << 64) | low
-    if coefficient > _D128_MAX_COEFFICIENT:
-        return v.to_decimal()
-    exponent = ((high & 0x7FFF800000000000) >> 49) - 6176
-    return Decimal(f"{'-' if high & _D128_SIGN else ''}{coefficient}E{exponent}")
-
-
-def decimal128_scaled(v: Decimal128, scale: int, precision: int) -> int | None:
-    """v * 10**scale as an exact int if v fits decimal(precision, scale) exactly, else None.
-
-    Works on the BID encoding directly (no Decimal object): this runs once per value.
-    """
-    high, low = v.__getstate__()
-    if (high & _D128_INF) == _D128_INF:
-        return None  # NaN, Infinity
-    if (high & _D128_EXP_FORM) == _D128_EXP_FORM:
-        return 0  # the non-canonical encoding: its coefficient is zero by definition
-    coefficient = ((high & 0x1FFFFFFFFFFFF) << 64) | low
-    if coefficient > _D128_MAX_COEFFICIENT or coefficient == 0:
-        return 0
-    shift = ((high & 0x7FFF800000000000) >> 49) - 6176 + scale
-    if shift >= 0:
-        if shift > precision:
-            return None
-        scaled = coefficient * _POW10[shift]
-    else:
-        if shift < -34:
-            return None
-        scaled, rest = divmod(coefficient, _POW10[-shift])
-        if rest:
-            return None
-    if scaled >= _POW10[precision]:
-        return None
-    return -scaled if high & _D128_SIGN else scaled
-
-
-_POW10 = [10**i for i in range(40)]
-
-
 def _float_text(v: float) -> str:
     if math.isfinite(v):
         return repr(v)
