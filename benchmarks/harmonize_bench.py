@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     docs = make_docs(args.docs, args.seed)
     batches = [docs[i : i + args.batch] for i in range(0, len(docs), args.batch)]

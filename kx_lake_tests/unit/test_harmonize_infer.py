@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from bson import Binary, Code, DBRef, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex, Timestamp
+from bson import SON, Binary, Code, DBRef, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex, Timestamp
 from bson.datetime_ms import DatetimeMS
 
 from kx_lake.lib.config.collections import TimestampEncoding
@@ -237,12 +237,16 @@ def _objects(rng: random.Random, layout: str) -> list[dict]:
     if layout == "reordered":
         fixed = rng.sample(keys, 4)
         return [{k: rng.randrange(5) for k in rng.sample(fixed, 4)} for _ in range(50)]
+    if layout == "wide":  # more keys than the per-key lookup path takes: flattened and sliced
+        return [{k: rng.randrange(5) for k in keys} for _ in range(50)]
+    if layout == "wide_reordered":
+        return [{k: rng.randrange(5) for k in rng.sample(keys, len(keys))} for _ in range(50)]
     if layout == "sparse":
         return [{f"id{rng.randrange(10**6)}": i} for i in range(600)]
     return [{k: rng.choice([None, 1, "s"]) for k in rng.sample(keys, rng.randrange(0, 5))} for _ in range(50)]
 
 
-@pytest.mark.parametrize("layout", ["uniform", "reordered", "mixed", "sparse"])
+@pytest.mark.parametrize("layout", ["uniform", "reordered", "wide", "wide_reordered", "mixed", "sparse"])
 @pytest.mark.parametrize("seed", range(5))
 def test_split_objects_matches_reference(layout, seed):
     from kx_lake.lib.harmonize.columns import _split_one_by_one, split_objects
@@ -250,4 +254,6 @@ def test_split_objects_matches_reference(layout, seed):
     rng = random.Random(seed)
     objects = _objects(rng, layout)
     for prefer in (None, "A", "Name"):
-        assert split_objects(objects, prefer) == _split_one_by_one(objects, prefer)
+        want = _split_one_by_one(objects, prefer)
+        assert split_objects(objects, prefer) == want
+        assert split_objects([SON(o) for o in objects], prefer) == want
