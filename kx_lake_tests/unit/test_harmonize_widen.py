@@ -136,3 +136,21 @@ def test_merge_result_is_independent_of_order(seed: int):
         rng.shuffle(types)
         assert merge_all(types) == want
         assert merge_all(types).fingerprint == want.fingerprint
+
+
+def test_columns_to_rewrite_and_is_widening():
+    from kx_lake.lib.harmonize.widen import columns_to_rewrite, is_widening
+
+    old = S({"_id": STRING, "a": INT64, "b": STRING, "c": S({"d": BOOL}), "n": NULL, "m": NULL, "w": INT64, "e": EMPTY_STRUCT})
+    delta = S({"a": DOUBLE, "b": ListType(STRING), "c": S({"e": INT64}), "f": BOOL, "n": STRING, "m": INT64, "w": INT64_WIDE})
+    new = merge(old, merge(delta, S({"e": S({"k": INT64}), "l": ListType(S({"x": INT64}))})))
+    assert is_widening(old, new) and not is_widening(new, old)
+    assert columns_to_rewrite(old, new) == {
+        "a": (INT64, DOUBLE),  # another Arrow type
+        "b": (STRING, JSON),  # same Arrow type, another convention
+        "m": (NULL, INT64),  # all null, but stored as string
+        "e": (EMPTY_STRUCT, S({"k": INT64})),  # "{}" text -> struct
+    }
+    assert columns_to_rewrite(new, new) == {}
+    grown = merge(new, S({"l": ListType(S({"y": STRING}))}))  # a field added inside list elements
+    assert columns_to_rewrite(new, grown) == {}

@@ -10,7 +10,7 @@ from kx_lake.lib.harmonize.infer import SchemaAccumulator
 from kx_lake.lib.harmonize.names import OVERFLOW_FIELD, VALUE_FIELD, column_name
 from kx_lake.lib.harmonize.roundtrip import check_round_trip, leaf_values
 from kx_lake.lib.harmonize.types import LakeType, StructType, from_json
-from kx_lake.lib.harmonize.widen import merge
+from kx_lake.lib.harmonize.widen import columns_to_rewrite, is_widening, merge
 
 __all__ = [
     "OVERFLOW_FIELD",
@@ -22,7 +22,9 @@ __all__ = [
     "StructType",
     "check_round_trip",
     "column_name",
+    "columns_to_rewrite",
     "from_json",
+    "is_widening",
     "leaf_values",
     "merge",
 ]

@@ -111,3 +111,34 @@ def _merge_decimals(a: tuple[int, int], b: tuple[int, int]) -> LakeType:
     if integer_digits + scale > MAX_DECIMAL_PRECISION:
         return STRING
     return DecimalType(integer_digits + scale, scale)
+
+
+def is_widening(old: LakeType, new: LakeType) -> bool:
+    """Whether `new` holds every value `old` holds (merging them changes nothing)."""
+    return merge(old, new) == new
+
+
+def columns_to_rewrite(old: StructType, new: StructType) -> dict[str, tuple[LakeType, LakeType]]:
+    """Top-level columns whose files written under `old` can't be read as `new`: {name: (old, new)}.
+
+    After a widening, data files written under the old schema hold such a column in the old
+    representation - another Arrow type (int64 -> double) or another convention in the same Arrow
+    type (plain text -> json text). Those partitions must be re-converted from the source before
+    the catalog says `new`. Not listed: added columns and added struct fields (Parquet is read by
+    name: absent -> null), all-null columns whose Arrow type is unchanged, int64 -> int64(wide).
+    """
+    fresh = new.as_dict()
+    return {name: (typ, fresh[name]) for name, typ in old.fields if name in fresh and _rewrite(typ, fresh[name])}
+
+
+def _rewrite(old: LakeType, new: LakeType) -> bool:
+    if old == new or (isinstance(old, IntType) and isinstance(new, IntType)):
+        return False
+    if isinstance(old, NullType):
+        return old.to_arrow() != new.to_arrow()
+    if isinstance(old, StructType) and isinstance(new, StructType) and old.fields:
+        fields = new.as_dict()
+        return any(name not in fields or _rewrite(typ, fields[name]) for name, typ in old.fields)
+    if isinstance(old, ListType) and isinstance(new, ListType):
+        return _rewrite(old.element, new.element)
+    return True
