@@ -134,11 +134,12 @@ def timestamp(typ: LakeType, path: Path, clock: LocalClock) -> Build:
     def build(values: Sequence[Any]) -> pa.Array:
         types = set(map(type, values))
         check(types, allowed, path, typ)
+        dates = values if DatetimeMS not in types else [v for v in values if type(v) is datetime]
+        if _sub_ms(dates):
+            raise ValueProblem(path, "sub-millisecond datetime in a timestamp column (stale schema?)")
         if DatetimeMS in types:
             utc = to_array([v if v is None else int(v) if type(v) is DatetimeMS else utc_ms(v) for v in values], pa.int64(), path)
         else:
-            if _sub_ms(values):
-                raise ValueProblem(path, "sub-millisecond datetime in a timestamp column (stale schema?)")
             utc = to_array(values, TIMESTAMP_MS, path)
         return clock.to_local(utc)
 
