@@ -257,3 +257,16 @@ def test_split_objects_matches_reference(layout, seed):
         want = _split_one_by_one(objects, prefer)
         assert split_objects(objects, prefer) == want
         assert split_objects([SON(o) for o in objects], prefer) == want
+
+
+def test_a_failed_observe_leaves_the_schema_unchanged():
+    from kx_lake.lib.harmonize.infer import CHUNK
+
+    acc = SchemaAccumulator("modifiedAt")
+    acc.observe_many([{"_id": 0, "a": 1}])
+    before = acc.schema
+    docs = [{"_id": i, "b": "x"} for i in range(1, CHUNK + 5)] + [{"_id": "bad", "c": object()}]
+    with pytest.raises(HarmonizeError) as info:
+        acc.observe_many(docs)
+    assert info.value.doc_id == "bad"
+    assert acc.schema == before and acc.documents == 1

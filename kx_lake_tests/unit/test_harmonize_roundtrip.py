@@ -231,3 +231,12 @@ def test_random_documents_round_trip(seed):
     tz = ZoneInfo(rng.choice(["Asia/Kolkata", "America/New_York", "UTC"]))
     schema, table = harmonize(docs, tz=tz, batches=rng.randrange(1, 5))
     assert check(docs, schema, table, tz=tz) == []
+
+
+def test_batches_larger_than_one_slice():
+    from kx_lake.lib.harmonize.convert import CHUNK
+
+    docs = nasty_documents() * (CHUNK // 4 + 3)  # > CHUNK documents: converted in slices, concatenated
+    schema, table = harmonize(docs)
+    assert table.num_rows == len(docs) > CHUNK
+    assert check(docs, schema, table) == []

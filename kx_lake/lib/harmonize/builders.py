@@ -18,7 +18,7 @@ from operator import attrgetter, is_, methodcaller
 from typing import Any, Callable, Iterable, Sequence
 
 import pyarrow as pa
-from bson import Decimal128, Int64
+from bson import Decimal128, Int64, ObjectId
 from bson.datetime_ms import DatetimeMS
 
 from kx_lake.lib.config.collections import TimestampEncoding
@@ -75,6 +75,8 @@ def text(typ: LakeType, path: Path, render: Callable[[Any], Any], allowed: froze
         if types <= _STRINGS:
             return to_array(values, pa.string(), path)
         check(types, allowed, path, typ)
+        if types == {ObjectId}:  # the usual `_id` column: skip the per-value dispatch
+            return to_array(map(ObjectId.__str__, values), pa.string(), path)
         return to_array(map(render, values), pa.string(), path)
 
     return build

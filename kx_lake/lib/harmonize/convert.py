@@ -41,6 +41,9 @@ from kx_lake.lib.harmonize.types import (
 from kx_lake.lib.harmonize.values import DICT_TYPES, EXT_TYPES, TEXT_TYPES, doc_label, id_text, text_or_none
 
 NoneType = type(None)
+# Documents are converted (and inferred) in slices of this many: the working set of a slice stays
+# in the CPU caches, which made both ~1.5x faster than 10k-document slices (benchmarks/).
+CHUNK = 1000
 _PLAIN: dict[type, frozenset[type]] = {
     NullType: frozenset({NoneType}),
     BoolType: frozenset({bool, NoneType}),
@@ -75,7 +78,10 @@ class Converter:
             if type(doc) not in DICT_TYPES:
                 raise HarmonizeError(f"document is a {type(doc).__name__}, not a mapping", field="<document>", doc_id=None)
         try:
-            return self._convert(docs)
+            if len(docs) <= CHUNK:
+                return self._convert(docs)
+            parts = [self._convert(docs[i : i + CHUNK]) for i in range(0, len(docs), CHUNK)]
+            return pa.concat_batches(parts)
         except ValueProblem as problem:
             for doc in docs:
                 try:

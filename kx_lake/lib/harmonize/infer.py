@@ -49,6 +49,7 @@ from kx_lake.lib.harmonize.values import DICT_TYPES, LIST_TYPES, doc_label
 from kx_lake.lib.harmonize.widen import merge
 
 NoneType = type(None)
+CHUNK = 1000  # documents per inference pass: a cache-sized working set (see convert.CHUNK)
 SAFE_INT = 2**53  # every integer of magnitude <= 2^53 is exactly a double
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -216,10 +217,14 @@ class SchemaAccumulator:
         for doc in batch:
             if type(doc) not in DICT_TYPES:
                 raise HarmonizeError(f"document is a {type(doc).__name__}, not a mapping", field="<document>", doc_id=None)
-        try:
-            observed = self._inferrer.struct(batch, ())
-        except ValueProblem as problem:
-            raise self._locate(batch, problem) from None
+        observed: LakeType = NULL
+        for start in range(0, len(batch), CHUNK):  # cache-sized slices, see convert.CHUNK
+            chunk = batch[start : start + CHUNK]
+            try:
+                observed = merge(observed, self._inferrer.struct(chunk, ()))
+            except ValueProblem as problem:
+                raise self._locate(chunk, problem) from None  # the schema is left as it was
+        assert isinstance(observed, StructType)
         self._widen(observed)
         self.documents += len(batch)
 
