@@ -65,10 +65,6 @@ class KeyPlan:
     names: tuple[str | None, ...]  # the column per key; None for a loser (goes to _kx_overflow)
     losers: tuple[str, ...]  # keys that go to _kx_overflow, in key order
 
-    @property
-    def winners(self) -> list[tuple[str, str]]:
-        return [(k, n) for k, n in zip(self.keys, self.names) if n is not None]
-
 
 _plans: dict[tuple[tuple[str, ...], str | None], KeyPlan] = {}
 
