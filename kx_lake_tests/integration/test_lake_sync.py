@@ -170,16 +170,31 @@ def test_widening_rewrites_older_partitions_to_the_table_schema(lake) -> None:
         {"_id": 2, "updated_at": utc(2026, 1, 2, 6), "facility_id": "F1", "score": 6},
     ])
     sync(project, defs, date(2026, 1, 1), date(2026, 1, 2), names=("t_bills",))
-    client.hims_billing.t_bills.insert_one(
-        {"_id": 3, "updated_at": utc(2026, 1, 3, 6), "facility_id": "F1", "score": "high", "new_field": [1]})
-    summary = sync(project, defs, date(2026, 1, 3), date(2026, 1, 3), names=("t_bills",))
-    assert summary.results[0].ok
-    files = storage.list_partitions("env1", "hims_billing", "t_bills")
-    schemas = {str(read_schema(storage, p.path).remove_metadata()) for p in files}
-    assert len(files) == 3 and len(schemas) == 1, schemas
-    values = {r["_id"]: r["score"] for r in storage.read_table("env1", "hims_billing", "t_bills").to_pylist()}
-    assert values == {"1": "5", "2": "6", "3": "high"}
+    paths = lambda: {p.date.isoformat(): p.path for p in storage.list_partitions("env1", "hims_billing", "t_bills")}  # noqa: E731
+    mtimes = lambda: {d: storage.fs.info(p).get("mtime", storage.fs.info(p).get("LastModified")) for d, p in paths().items()}  # noqa: E731
+    before = mtimes()
+
+    # an added column alone: older files stay (read by name), their column types already match
+    client.hims_billing.t_bills.insert_one({"_id": 3, "updated_at": utc(2026, 1, 3, 6), "facility_id": "F1",
+                                            "score": 7, "new_field": [1]})
+    assert sync(project, defs, date(2026, 1, 3), date(2026, 1, 3), names=("t_bills",)).results[0].ok
+    assert {d: m for d, m in mtimes().items() if d in before} == before
     assert storage.read_json("env1", "hims_billing/t_bills.json")["schema_version"] == 2
+
+    # a changed type (bigint → string): every older partition is rewritten to the table's types
+    client.hims_billing.t_bills.insert_one({"_id": 4, "updated_at": utc(2026, 1, 4, 6), "facility_id": "F1",
+                                            "score": "high"})
+    assert sync(project, defs, date(2026, 1, 4), date(2026, 1, 4), names=("t_bills",)).results[0].ok
+    state = CollectionState.read(storage, "env1", "hims_billing", "t_bills")
+    table_schema = state.schema.to_arrow_schema()
+    files = storage.list_partitions("env1", "hims_billing", "t_bills")
+    assert len(files) == 4
+    for p in files:
+        file_schema = read_schema(storage, p.path).remove_metadata()
+        assert file_schema == table_schema.remove_metadata(), p.path
+    values = {r["_id"]: r["score"] for r in storage.read_table("env1", "hims_billing", "t_bills").to_pylist()}
+    assert values == {"1": "5", "2": "6", "3": "7", "4": "high"}
+    assert state.schema_version == 3
 
 
 @pytest.mark.parametrize("lake", ["local"], indirect=True)

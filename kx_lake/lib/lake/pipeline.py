@@ -4,8 +4,9 @@ stage_collection (in the asset step; every data-dependent failure happens here):
   one query for the window spanning the dates, (timestamp, _id) order → each document routed to its
   partition date in the environment's timezone → raw BSON spooled per date, the document observed
   by the schema accumulator (seeded with the stored lake schema, so types only widen) → checks: the
-  partition columns exist, the watermark guard. If the schema widened, every other date already in
-  the lake is re-extracted too, so after publication every file of the table has the new schema.
+  partition columns exist, the watermark guard. If an existing column's type changed, every other
+  date already in the lake is re-extracted too, so after publication every file of the table has
+  exactly the catalog's column types (added columns alone rewrite nothing: files are read by name).
 publish_staged (in the IO manager; deterministic): per date, spool → dicts → convert with the final
   schema → one Parquet file per leaf (LakeStorage.write_partition replaces the date atomically per
   file and removes stale leaves; a date with no documents left is emptied) → state (schema,
@@ -28,7 +29,7 @@ from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
 from kx_lake.lib.extract.reader import ReadStats, iter_window
 from kx_lake.lib.extract.timestamps import to_utc_ms
 from kx_lake.lib.extract.windows import Window, window_filter
-from kx_lake.lib.harmonize import Converter, SchemaAccumulator, StructType
+from kx_lake.lib.harmonize import Converter, SchemaAccumulator, StructType, columns_to_rewrite
 from kx_lake.lib.lake.guard import check_watermark
 from kx_lake.lib.lake.partition_values import LeafKey, split_leaf
 from kx_lake.lib.lake.spool import DateSpool
@@ -97,6 +98,20 @@ class LakeTableRef:
     schema: StructType | None
 
 
+def needs_rewrite(old: StructType, new: StructType) -> bool:
+    """Whether files written under `old` no longer have exactly the catalog's column types under `new`.
+
+    Added top-level columns need nothing (files are read by name; the column is null in older files).
+    Any column whose type changed — another Arrow type, a struct that gained fields, or the same
+    Arrow type under another convention (text → json) — makes every older partition be rewritten.
+    """
+    old_arrow, new_arrow = old.to_arrow_schema(), new.to_arrow_schema()
+    for name in old.names:
+        if old_arrow.field(name).type != new_arrow.field(name).type:
+            return True
+    return bool(columns_to_rewrite(old, new))
+
+
 def storage_for(project: ProjectConfig, env: EnvironmentSpec) -> LakeStorage:
     return LakeStorage.from_root(project.lake_root(env))
 
@@ -158,7 +173,7 @@ def stage_collection(
                 f"{list(spec.partition_columns)} exist in the data ({staged.rows} documents read)"
             )
         check_watermark(client, spec, window, wanted, staged, env)
-        if state.schema is not None and acc.schema.fingerprint != state.schema.fingerprint:
+        if state.schema is not None and needs_rewrite(state.schema, acc.schema):
             existing = {p.date for p in storage.list_partitions(env, spec.database, spec.collection)}
             rewrite = sorted(existing - wanted)
             if rewrite:
