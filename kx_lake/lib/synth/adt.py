@@ -41,7 +41,7 @@ class Inpatient:
     discharge_ms: int
     payer_id: str
     codes: list[str]
-    segments: list[list[Any]]  # [category, from_ms] per bed stay
+    segments: list[dict[str, Any]]  # {category, from_ms} per bed stay (no nested arrays: FerretDB 1.x)
     labs: list[str]
     transfer_ms: int | None = None
     surgery: dict[str, Any] | None = None
@@ -109,7 +109,7 @@ def admit(ctx: DayCtx, p: Any, doctor: Any, at_ms: int, source: str, codes: list
            "bed_id": bed_id, "from": to_datetime(at_ms), "to": None, "reason": "admission"}
     ip = Inpatient(Held("admissions", adm, at_ms), Held("encounters", enc, at_ms), Held("bed_assignments", asg, at_ms),
                    [p.fac_idx, p.index], doctor.id, bed_id, ward.category, at_ms, discharge, payer, codes,
-                   [[ward.category, at_ms]], [])
+                   [{"category": ward.category, "from_ms": at_ms}], [])
     if los > 3 and volumes.rare(rng, 0.15, ctx.world.scale):
         when = at_ms + int(rng.uniform(0.3, 0.7) * (discharge - at_ms))
         ip.transfer_ms = ctx.tl.start_ms(0) + ((when - ctx.tl.start_ms(0)) // DAY_MS) * DAY_MS + \

@@ -15,15 +15,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from pymongo import MongoClient, UpdateOne
+from pymongo.errors import BulkWriteError
 
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.synth import engine, meta
 from kx_lake.lib.synth.clock import Timeline
 from kx_lake.lib.synth.engine import Progress, SynthError
+from kx_lake.lib.synth.messes import DECIMAL128, supports_decimal128
 from kx_lake.lib.synth.sim import Sim
 from kx_lake.lib.synth.sink import Batch
 
 HISTORY_DAYS = 365
+DUPLICATE_KEY = 11000
 
 
 @dataclass
@@ -88,16 +91,26 @@ def _seed_batches(sim: Sim, progress: Progress | None) -> Iterator[Batch]:
 
 
 def generate_environment(project: ProjectConfig, env: str, *, scale: float, seed: int = 42,
-                         as_of: date | None = None, progress: Progress | None = None) -> Iterator[Batch]:
+                         as_of: date | None = None, progress: Progress | None = None,
+                         decimal128: bool = True) -> Iterator[Batch]:
     """The batches `seed_environment` would write, without touching MongoDB."""
-    yield from _seed_batches(_seed_sim(project, env, scale, seed, as_of), progress)
+    token = DECIMAL128.set(decimal128)
+    try:
+        yield from _seed_batches(_seed_sim(project, env, scale, seed, as_of), progress)
+    finally:
+        DECIMAL128.reset(token)
+
+
+def server_supports_decimal128(client: MongoClient) -> bool:
+    return supports_decimal128(client.admin.command("buildInfo"))
 
 
 class _Writer:
     """Writes batches on a background thread; errors surface in the caller."""
 
-    def __init__(self, client: MongoClient, depth: int = 6):
-        self.client, self.q = client, queue.Queue(maxsize=depth)
+    def __init__(self, client: MongoClient, depth: int = 6, rerun_safe: bool = False):
+        self.client, self.q, self.rerun_safe = client, queue.Queue(maxsize=depth), rerun_safe
+        self.replace = not server_pushes_down_updates(client)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="synth-writer", daemon=True)
         self.thread.start()
@@ -106,7 +119,7 @@ class _Writer:
         while (batch := self.q.get()) is not None:
             if self.error is None:
                 try:
-                    write_batch(self.client, batch)
+                    write_batch(self.client, batch, replace=self.replace, rerun_safe=self.rerun_safe)
                 except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                     self.error = exc
 
@@ -123,27 +136,71 @@ class _Writer:
             raise self.error
 
 
-def write_batch(client: MongoClient, batch: Batch) -> None:
+def server_pushes_down_updates(client: MongoClient) -> bool:
+    """FerretDB 1.x finds and replaces by _id through an index but scans the collection for every
+    update or delete, even by _id: there updates are applied client-side and written with replace_one."""
+    return "ferretdbVersion" not in client.admin.command("buildInfo")
+
+
+def write_batch(client: MongoClient, batch: Batch, *, replace: bool = False, rerun_safe: bool = False) -> None:
+    """Insert and update one batch. With rerun_safe (mutate), documents already present are skipped:
+    generation is deterministic, so they were written by an interrupted earlier run of the same days."""
     coll = client[batch.database][batch.collection]
     if batch.docs:
-        coll.insert_many(batch.docs, ordered=False)
-    if batch.updates:
+        try:
+            coll.insert_many(batch.docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if not rerun_safe or any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise SynthError(f"{batch.database}.{batch.collection}: {len(errors)} insert error(s), first: "
+                                 f"{errors[0].get('errmsg') if errors else exc}") from None
+    if batch.updates and not replace:
         coll.bulk_write([UpdateOne({"_id": _id}, op) for _id, op in batch.updates], ordered=False)
+    elif batch.updates:
+        for _id, op in batch.updates:
+            doc = coll.find_one({"_id": _id})
+            if doc is not None:
+                coll.replace_one({"_id": _id}, apply_update(doc, op))
+
+
+def apply_update(doc: dict, op: dict) -> dict:
+    """Apply the $set/$push operators the generator emits (dotted paths allowed) to a fetched document."""
+    for path, value in op.get("$set", {}).items():
+        *parents, leaf = path.split(".")
+        node = doc
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    for path, value in op.get("$push", {}).items():
+        *parents, leaf = path.split(".")
+        node = doc
+        for part in parents:
+            node = node.setdefault(part, {})
+        node.setdefault(leaf, []).append(value)
+    return doc
 
 
 def seed_environment(client: MongoClient, project: ProjectConfig, env: str, *, scale: float, seed: int = 42,
-                     as_of: date | None = None, progress: Progress | None = None) -> SeedReport:
-    """Drop, recreate and fill every enabled collection of `env` with a year of synthetic HIMS data."""
+                     as_of: date | None = None, progress: Progress | None = None,
+                     decimal128: bool | None = None) -> SeedReport:
+    """Drop, recreate and fill every enabled collection of `env` with a year of synthetic HIMS data.
+    Decimal128 amounts are written as doubles on servers that cannot store them (decimal128=None: ask)."""
     started = time.perf_counter()
+    decimals = server_supports_decimal128(client) if decimal128 is None else decimal128
     sim = _seed_sim(project, env, scale, seed, as_of)
     for spec in project.enabled_collections:
         db = client[spec.database]
         db.drop_collection(spec.collection)
         db.create_collection(spec.collection)
     meta.forget(client, env)
-    _Writer(client).write_all(_seed_batches(sim, progress))
+    token = DECIMAL128.set(decimals)
+    try:
+        _Writer(client).write_all(_seed_batches(sim, progress))
+    finally:
+        DECIMAL128.reset(token)
     tl = sim.timeline
-    run = {"env": env, "seed": seed, "scale": scale, "timezone": str(tl.tz), "first_day": tl.first_day.isoformat(),
+    run = {"env": env, "seed": seed, "scale": scale, "decimal128": decimals, "timezone": str(tl.tz),
+           "first_day": tl.first_day.isoformat(),
            "horizon_day": tl.horizon, "as_of": tl.day(tl.horizon).isoformat(), "state": engine.saved_state(sim),
            "history": [{"op": "seed", "days": tl.horizon, "until": tl.day(tl.horizon).isoformat()}]}
     meta.save(client, env, run, sim.open_items)
@@ -173,7 +230,11 @@ def mutate_environment(client: MongoClient, project: ProjectConfig, env: str, *,
         yield from engine.days(sim, range(old, old + days), stored, progress, touch=True)
         yield from engine.finish(sim, seeding=False)
 
-    _Writer(client).write_all(batches())
+    token = DECIMAL128.set(run.get("decimal128", True))
+    try:
+        _Writer(client, rerun_safe=True).write_all(batches())
+    finally:
+        DECIMAL128.reset(token)
     run.update(horizon_day=tl.horizon, as_of=tl.day(tl.horizon).isoformat(), state=engine.saved_state(sim))
     run.setdefault("history", []).append({"op": "mutate", "days": days, "seed": seed,
                                           "until": tl.day(tl.horizon).isoformat()})

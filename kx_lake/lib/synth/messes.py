@@ -9,6 +9,7 @@ when the documents show the mess, so the same list tests generated documents and
 from __future__ import annotations
 
 import random
+from contextvars import ContextVar
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,8 +31,19 @@ STRING_PAYMENT_ID_P = 0.03  # payments imported from the old cash module keep "P
 SPRING_CLASS_P = 0.5        # documents written by the Java scheduling service carry _class
 
 
-def money(x: float) -> Decimal128:
-    return Decimal128(Decimal(f"{x:.2f}"))
+# FerretDB v1 (the local source) cannot store Decimal128; runs against it write those amounts as doubles.
+DECIMAL128: ContextVar[bool] = ContextVar("synth_decimal128", default=True)
+
+
+def money(x: float) -> Decimal128 | float:
+    """An amount as Decimal128 (M16/M17), or a double where the server cannot store Decimal128."""
+    return Decimal128(Decimal(f"{x:.2f}")) if DECIMAL128.get() else round(x, 2)
+
+
+def supports_decimal128(build_info: dict[str, Any]) -> bool:
+    """False for FerretDB 1.x (its SQLite backend drops the connection on Decimal128)."""
+    version = build_info.get("ferretdbVersion")
+    return version is None or str(version).lstrip("v").startswith("2")
 
 
 def allergies_value(rng: random.Random, items: list[dict[str, Any]]) -> list[Any]:
@@ -149,6 +161,7 @@ class Mess:
     field: str
     description: str
     check: Callable[[Fetch], bool]
+    needs_decimal128: bool = False  # absent on servers without Decimal128 (FerretDB 1.x): doubles there
 
 
 MESSES: tuple[Mess, ...] = (
@@ -181,9 +194,10 @@ MESSES: tuple[Mess, ...] = (
     Mess("M15", "insurance_claims", "adjudication.lines.deductions.reason.code", "deep nesting: 5 levels of "
          "struct/array", lambda f: any(True for _ in _values(f, "insurance_claims",
                                                               "adjudication.lines.deductions.reason.code"))),
-    Mess("M16", "payments", "amount", "Decimal128 amounts", _has_all("Decimal128", coll="payments", path="amount")),
+    Mess("M16", "payments", "amount", "Decimal128 amounts (also refunds, deposits, claims, pre-authorisations, "
+         "insurance plans, payroll totals)", _has_all("Decimal128", coll="payments", path="amount"), True),
     Mess("M17", "pharmacy_sales", "net_amount", "Decimal128 from the new POS in some facilities, double elsewhere",
-         _has_all("Decimal128", "float", coll="pharmacy_sales", path="net_amount")),
+         _has_all("Decimal128", "float", coll="pharmacy_sales", path="net_amount"), True),
     Mess("M18", "payments", "_id", "ObjectId _ids mostly, 'PAY-...' string _ids for imported legacy payments "
          "(patients and all masters use string _ids throughout)", _mixed_ids),
     Mess("M19", "encounters", "facility_name", "one facility_id carries a second spelling of its name in "

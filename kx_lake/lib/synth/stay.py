@@ -90,7 +90,7 @@ def transfer(ctx: DayCtx, ip: Inpatient) -> None:
     ip.adm.change(ctx.sim.sink, {"ward_id": ward.id, "bed_id": new_bed, "bed_category": ward.category}, at,
                   {"transfers": {"from_bed": old_bed, "to_bed": new_bed, "at": to_datetime(at), "reason": reason}})
     ip.bed_id, ip.category = new_bed, ward.category
-    ip.segments.append([ward.category, at])
+    ip.segments.append({"category": ward.category, "from_ms": at})
 
 
 def discharge(ctx: DayCtx, ip: Inpatient) -> None:
@@ -103,9 +103,9 @@ def discharge(ctx: DayCtx, ip: Inpatient) -> None:
     doctor = ctx.world.doctor_by_id[ip.doctor_id]
     days = max(1, math.ceil((at - ip.admit_ms) / DAY_MS))
     lines: list[tuple[str, float]] = []
-    bounds = [s[1] for s in ip.segments[1:]] + [at]
-    for (cat, start), stop in zip(ip.segments, bounds, strict=True):
-        lines.append((f"ROOM-{cat}", max(1, math.ceil((stop - start) / DAY_MS))))
+    bounds = [s["from_ms"] for s in ip.segments[1:]] + [at]
+    for seg, stop in zip(ip.segments, bounds, strict=True):
+        lines.append((f"ROOM-{seg['category']}", max(1, math.ceil((stop - seg["from_ms"]) / DAY_MS))))
     lines += [(f"CONS-{doctor.specialty}", days), ("DIET", days), ("ECG", 1)] + [(f"LAB-{t}", 1) for t in ip.labs]
     if ip.surgery:
         lines.append((f"PROC-{ip.surgery['code']}", 1))
