@@ -14,10 +14,8 @@ app = typer.Typer(help="Validate and inspect the configuration.", no_args_is_hel
 def check(ctx: typer.Context) -> None:
     """Validate collections.csv and environments.yaml; exit 2 with every error located."""
     cfg = project(ctx)
-    console.print(
-        f"ok: {len(cfg.collections)} collections in {len(cfg.databases)} databases, "
-        f"environments: {', '.join(f'{e.name}{"" if e.active else " (inactive)"}' for e in cfg.environments.values())}"
-    )
+    envs = ", ".join(e.name if e.active else f"{e.name} (inactive)" for e in cfg.environments.values())
+    console.print(f"ok: {len(cfg.collections)} collections in {len(cfg.databases)} databases, environments: {envs}")
 
 
 @app.command("show")
