@@ -13,8 +13,10 @@ per value in Python bytecode, choosing per batch the strategy that touches memor
   * far more distinct keys than keys per object (objects keyed by ids): objects one by one.
 
 Keys mapping to one column name (names.py) are resolved per row with `names.plan_keys`' winner
-rule: the losers come back per row, for `_kx_overflow`. No tuple is allocated per row (zip(*rows)
-was 10x slower: that many container allocations run the cyclic GC over every live document).
+rule: the losers come back per row, for `_kx_overflow`. At the top level, `reserved` (the reserved
+column names) first turns a reserved name into `<name>_`, exactly as `plan_keys` does. No tuple is
+allocated per row (zip(*rows) was 10x slower: that many container allocations run the cyclic GC
+over every live document).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from itertools import chain, compress, repeat
 from operator import itemgetter
 from typing import Any, Mapping, Sequence
 
-from kx_lake.lib.harmonize.names import RESERVED, column_name, plan_keys
+from kx_lake.lib.harmonize.names import NO_RESERVED, RESERVED, column_name, plan_keys
 
 Columns = dict[str, list[Any]]
 _NARROW = 6  # up to this many keys, per-key lookups beat flattening (an iterator per object)
@@ -31,12 +33,17 @@ _SPARSE_FACTOR = 8  # objects one by one if (distinct keys x objects) > this x (
 
 
 def split_objects(
-    objects: Sequence[Mapping[str, Any]], prefer: str | None, *, plain: bool | None = None
+    objects: Sequence[Mapping[str, Any]],
+    prefer: str | None,
+    *,
+    plain: bool | None = None,
+    reserved: frozenset[str] = NO_RESERVED,
 ) -> tuple[Columns, list[Any] | None]:
     """Per column name, each object's value (None where absent), and each row's collision losers.
 
     `plain`: the caller knows every object is exactly a dict (None: check). The second item is None
     when no object has a collision, else one entry per row: None or {original key: value}.
+    `reserved`: reserved column names (`names.reserved_names`), only for the documents themselves.
     """
     n = len(objects)
     if not n:
@@ -46,7 +53,7 @@ def split_objects(
     if same_width and width <= _NARROW:
         try:  # same size and every key of the first object: the same keys, in any order
             columns = {key: list(map(itemgetter(key), objects)) for key in objects[0]}
-            return _by_name(columns, None, prefer, n)
+            return _by_name(columns, None, prefer, n, reserved)
         except KeyError:
             pass
     if same_width and (plain if plain is not None else set(map(type, objects)) == {dict}):
@@ -56,30 +63,41 @@ def split_objects(
         # may differ from dict.values order.
         if all(keys[j::width].count(keys[j]) == n for j in range(width)):
             values = list(chain.from_iterable(map(dict.values, objects)))
-            return _by_name({keys[j]: values[j::width] for j in range(width)}, None, prefer, n)
+            return _by_name({keys[j]: values[j::width] for j in range(width)}, None, prefer, n, reserved)
     union = set(chain.from_iterable(objects))
     if len(union) * n > _SPARSE_FACTOR * sum(map(len, objects)) + 4096:
-        return _split_one_by_one(objects, prefer)
+        return _split_one_by_one(objects, prefer, reserved)
     get = dict.get
-    return _by_name({key: list(map(get, objects, repeat(key))) for key in union}, objects, prefer, n)
+    return _by_name({key: list(map(get, objects, repeat(key))) for key in union}, objects, prefer, n, reserved)
 
 
 def _by_name(
-    per_key: dict[str, list[Any]], sparse: Sequence[Mapping[str, Any]] | None, prefer: str | None, n: int
+    per_key: dict[str, list[Any]],
+    sparse: Sequence[Mapping[str, Any]] | None,
+    prefer: str | None,
+    n: int,
+    reserved: frozenset[str],
 ) -> tuple[Columns, list[Any] | None]:
     """Columns by name from columns by key; `sparse`: the objects, when keys may be absent."""
     by_name: dict[str, list[str]] = {}
-    for key in per_key:
-        by_name.setdefault(column_name(key), []).append(key)
+    blocked = RESERVED
+    if reserved:  # the top level with reserved columns: `<name>_`, and a reserved `<name>_` is blocked
+        blocked = RESERVED | reserved
+        for key in per_key:
+            name = column_name(key)
+            by_name.setdefault(name + "_" if name in reserved else name, []).append(key)
+    else:
+        for key in per_key:
+            by_name.setdefault(column_name(key), []).append(key)
     columns: Columns = {}
     overflow: list[Any] | None = None
     for name, keys in by_name.items():
-        if len(keys) == 1 and name not in RESERVED:
+        if len(keys) == 1 and name not in blocked:
             columns[name] = per_key[keys[0]]
             continue
         if overflow is None:
             overflow = [None] * n
-        column = _resolve(per_key, sparse, name, keys, prefer, overflow, n)
+        column = _resolve(per_key, sparse, name, keys, prefer, overflow, n, blocked)
         if column is not None:
             columns[name] = column
     if overflow is not None and overflow.count(None) == n:
@@ -95,14 +113,18 @@ def _resolve(
     prefer: str | None,
     overflow: list[Any],
     n: int,
+    blocked: frozenset[str],
 ) -> list[Any] | None:
-    """Several keys map to `name`: per row, the first present key by priority wins (plan_keys' rule)."""
+    """Several keys map to `name`: per row, the first present key by priority wins (plan_keys' rule).
+
+    A `blocked` name (`_kx_value`, `_kx_overflow`, a reserved column) has no winner: all go to overflow.
+    """
     column: list[Any] | None = None
     taken: set[int] = set()
     for key in sorted(keys, key=lambda k: (k != prefer, k != name, k)):
         values = per_key[key]
         rows: Sequence[int] = range(n) if sparse is None else list(compress(range(n), map(dict.__contains__, sparse, repeat(key))))
-        if column is None and name not in RESERVED:
+        if column is None and name not in blocked:
             column, taken = list(values), set(rows)
             continue
         for row in rows:
@@ -116,12 +138,14 @@ def _resolve(
     return column
 
 
-def _split_one_by_one(objects: Sequence[Mapping[str, Any]], prefer: str | None) -> tuple[Columns, list[Any] | None]:
+def _split_one_by_one(
+    objects: Sequence[Mapping[str, Any]], prefer: str | None, reserved: frozenset[str] = NO_RESERVED
+) -> tuple[Columns, list[Any] | None]:
     n = len(objects)
     columns: Columns = {}
     overflow: list[Any] | None = None
     for row, obj in enumerate(objects):
-        plan = plan_keys(tuple(obj), prefer)
+        plan = plan_keys(tuple(obj), prefer, reserved)
         for key, name in zip(plan.keys, plan.names):
             if name is not None:
                 column = columns.get(name)

@@ -6,13 +6,14 @@ transposed into per-key columns (columns.py) and assembled into struct arrays bo
 order; the top level becomes the record batch. Nothing is written as null that wasn't null: a value
 the schema can't hold raises HarmonizeError naming the field and the document's `_id` (inference
 didn't see it - the schema is stale), found by re-running the failed batch one document at a time.
+Top-level keys follow the reserved-column rule of names.py (`reserved_columns`, as at inference).
 """
 
 from __future__ import annotations
 
 from itertools import repeat
 from operator import is_
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -24,7 +25,7 @@ from kx_lake.lib.harmonize.builders import Build
 from kx_lake.lib.harmonize.clock import LocalClock
 from kx_lake.lib.harmonize.columns import split_objects
 from kx_lake.lib.harmonize.errors import HarmonizeError, ValueProblem
-from kx_lake.lib.harmonize.names import ID_FIELD, OVERFLOW_FIELD, VALUE_FIELD, mapped_path
+from kx_lake.lib.harmonize.names import ID_FIELD, NO_RESERVED, OVERFLOW_FIELD, VALUE_FIELD, mapped_path, reserved_names
 from kx_lake.lib.harmonize.types import (
     BoolType,
     DecimalType,
@@ -53,7 +54,11 @@ _PLAIN: dict[type, frozenset[type]] = {
 
 
 class Converter:
-    """Converts documents to record batches of one fixed lake schema."""
+    """Converts documents to record batches of one fixed lake schema.
+
+    `reserved_columns` must be those the schema was inferred with (SchemaAccumulator): a top-level
+    key mapping to a reserved name goes to the column `<name>_` (names.py).
+    """
 
     def __init__(
         self,
@@ -61,13 +66,16 @@ class Converter:
         tz: ZoneInfo,
         timestamp_column: str,
         timestamp_encoding: TimestampEncoding | str = TimestampEncoding.DATE,
+        *,
+        reserved_columns: Iterable[str] = (),
     ):
         self.schema = schema
         self.arrow_schema = schema.to_arrow_schema()
         self.clock = LocalClock(tz)
         self.timestamp_column = timestamp_column
         self.timestamp_encoding = TimestampEncoding(timestamp_encoding)
-        self._ts_path = mapped_path(timestamp_column)
+        self.reserved_columns = reserved_names(reserved_columns)
+        self._ts_path = mapped_path(timestamp_column, self.reserved_columns)
         self._ts_key = timestamp_column.split(".")[-1]
         self._root = _StructBuilder(self, schema, ())
 
@@ -126,6 +134,7 @@ class _StructBuilder:
         self.names = typ.names
         self.builders = [conv.compile(t, (*path, n)) for n, t in typ.fields]
         self.prefer = conv._ts_key if path == conv._ts_path[:-1] else None
+        self.reserved = NO_RESERVED if path else conv.reserved_columns  # the documents' own keys only
 
     def __call__(self, values: Sequence[Any]) -> pa.Array:
         children, mask = self.children(values)
@@ -144,7 +153,7 @@ class _StructBuilder:
             if VALUE_FIELD in self.names:
                 lifted = [None if type(v) in DICT_TYPES else v for v in values]
             values = [v if type(v) in DICT_TYPES else _EMPTY for v in values]
-        columns, overflow = split_objects(values, self.prefer, plain=not types & _OTHER_DICTS)
+        columns, overflow = split_objects(values, self.prefer, plain=not types & _OTHER_DICTS, reserved=self.reserved)
         if lifted is not None:
             columns[VALUE_FIELD] = lifted
         if overflow is not None:

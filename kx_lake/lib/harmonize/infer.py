@@ -10,6 +10,7 @@ The schema is therefore a function of the set of documents seen, never of batch 
 batch, and merging with a previously stored schema only widens. Two columns are fixed by contract:
 `_id` is always string, and the configured timestamp column is always timestamp (see clock.py; a
 value that isn't a timestamp of the configured encoding is an error naming the field and `_id`).
+Top-level keys follow the reserved-column rule of names.py (`reserved_columns`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from kx_lake.lib.config.collections import TimestampEncoding
 from kx_lake.lib.harmonize.clock import MAX_MS, MIN_MS, timestamp_column_ms
 from kx_lake.lib.harmonize.columns import split_objects
 from kx_lake.lib.harmonize.errors import HarmonizeError, ValueProblem, format_path
-from kx_lake.lib.harmonize.names import ID_FIELD, OVERFLOW_FIELD, mapped_path
+from kx_lake.lib.harmonize.names import ID_FIELD, NO_RESERVED, OVERFLOW_FIELD, mapped_path, reserved_names
 from kx_lake.lib.harmonize.types import (
     BOOL,
     DECIMAL,
@@ -116,9 +117,11 @@ SUPPORTED_TYPES = frozenset(_STATIC) | frozenset(_DYNAMIC) | DICT_TYPES | LIST_T
 class _Inferrer:
     """One walk over a batch; knows where the timestamp column is."""
 
-    def __init__(self, ts_path: tuple[str, ...], ts_key: str, ts_field: str, encoding: TimestampEncoding):
+    def __init__(
+        self, ts_path: tuple[str, ...], ts_key: str, ts_field: str, encoding: TimestampEncoding, reserved: frozenset[str]
+    ):
         self.ts_path, self.ts_parent, self.ts_key = ts_path, ts_path[:-1], ts_key
-        self.ts_field, self.encoding = ts_field, encoding
+        self.ts_field, self.encoding, self.reserved = ts_field, encoding, reserved
 
     def values(self, values: Sequence[Any], path: tuple[str, ...]) -> LakeType:
         types = set(map(type, values))
@@ -142,7 +145,8 @@ class _Inferrer:
 
     def struct(self, dicts: Sequence[Mapping[str, Any]], path: tuple[str, ...], plain: bool | None = None) -> StructType:
         prefer = self.ts_key if path == self.ts_parent else None
-        columns, overflow = split_objects(dicts, prefer, plain=plain)
+        reserved = NO_RESERVED if path else self.reserved  # reserved columns: the documents' own keys only
+        columns, overflow = split_objects(dicts, prefer, plain=plain, reserved=reserved)
         # losers are only validated (json takes any supported value): their values, not the objects,
         # whose reserved keys would lose again
         losers = [] if overflow is None else list(chain.from_iterable(v.values() for v in overflow if v is not None))
@@ -175,17 +179,23 @@ class _Inferrer:
         return TIMESTAMP
 
 
-def seed_schema(timestamp_column: str) -> StructType:
+def seed_schema(timestamp_column: str, reserved: frozenset[str] = NO_RESERVED) -> StructType:
     """The columns every schema has: `_id` (string) and the timestamp column (timestamp)."""
     typ: LakeType = TIMESTAMP
-    for name in reversed(mapped_path(timestamp_column)):
+    for name in reversed(mapped_path(timestamp_column, reserved)):
         typ = StructType.of({name: typ})
     assert isinstance(typ, StructType)
     return merge(StructType.of({ID_FIELD: STRING}), typ)  # type: ignore[return-value]
 
 
 class SchemaAccumulator:
-    """Accumulates the lake schema (a struct of top-level columns) of every document observed."""
+    """Accumulates the lake schema (a struct of top-level columns) of every document observed.
+
+    `reserved_columns`: top-level column names the data may not use (the table's partition columns);
+    a top-level key mapping to one is stored in `<name>_` (names.py). Converter and check_round_trip
+    must be given the same. A stored `schema` is only widened, so a reserved column it already has
+    (from before the rule) stays in it - all null from now on, as no key maps to it any more.
+    """
 
     def __init__(
         self,
@@ -193,13 +203,17 @@ class SchemaAccumulator:
         timestamp_encoding: TimestampEncoding | str = TimestampEncoding.DATE,
         *,
         schema: StructType | None = None,
+        reserved_columns: Iterable[str] = (),
     ):
         self.timestamp_column = timestamp_column
         self.timestamp_encoding = TimestampEncoding(timestamp_encoding)
-        ts_path = mapped_path(timestamp_column)
-        self._inferrer = _Inferrer(ts_path, timestamp_column.split(".")[-1], timestamp_column, self.timestamp_encoding)
+        self.reserved_columns = reserved = reserved_names(reserved_columns)
+        self._ts_path = ts_path = mapped_path(timestamp_column, reserved)
+        self._inferrer = _Inferrer(
+            ts_path, timestamp_column.split(".")[-1], timestamp_column, self.timestamp_encoding, reserved
+        )
         self.documents = 0
-        self._schema = seed_schema(timestamp_column)
+        self._schema = seed_schema(timestamp_column, reserved)
         if schema is not None:
             self._widen(schema)
 
@@ -231,7 +245,7 @@ class SchemaAccumulator:
     def _widen(self, other: StructType) -> None:
         merged = merge(self._schema, other)
         assert isinstance(merged, StructType)
-        for path, want in ((mapped_path(self.timestamp_column), TIMESTAMP), ((ID_FIELD,), STRING)):
+        for path, want in ((self._ts_path, TIMESTAMP), ((ID_FIELD,), STRING)):
             got: LakeType | None = merged
             for name in path:
                 got = got.get(name) if isinstance(got, StructType) else None

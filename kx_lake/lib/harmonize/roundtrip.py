@@ -3,9 +3,9 @@
 `leaf_values(doc)` lists every leaf of a document - scalars, and empty objects/arrays - with its path
 of original keys and list indices. `check_round_trip` walks each path through the converted row
 (Arrow -> Python), following the documented rules independently of the converter's code: the name
-mapping and collision plan, `_kx_value` for non-object values of object columns, `_kx_overflow` and
-json columns (decoded with pymongo's own Extended JSON reader, bson.json_util), and compares the
-value it finds with the leaf:
+mapping and collision plan (with the reserved-column rule at the top level), `_kx_value` for
+non-object values of object columns, `_kx_overflow` and json columns (decoded with pymongo's own
+Extended JSON reader, bson.json_util), and compares the value it finds with the leaf:
 
   * typed columns compare by value, and by type where it matters (double holds ints exactly,
     decimal compares numerically, timestamps equal the leaf's wall-clock time in `tz`);
@@ -25,7 +25,7 @@ import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -36,7 +36,15 @@ from bson.datetime_ms import DatetimeMS
 from kx_lake.lib.config.collections import TimestampEncoding
 from kx_lake.lib.harmonize.clock import timestamp_column_ms
 from kx_lake.lib.harmonize.errors import format_path
-from kx_lake.lib.harmonize.names import ID_FIELD, OVERFLOW_FIELD, VALUE_FIELD, mapped_path, plan_keys
+from kx_lake.lib.harmonize.names import (
+    ID_FIELD,
+    NO_RESERVED,
+    OVERFLOW_FIELD,
+    VALUE_FIELD,
+    mapped_path,
+    plan_keys,
+    reserved_names,
+)
 from kx_lake.lib.harmonize.types import (
     JSON,
     STRING,
@@ -124,13 +132,17 @@ def check_round_trip(
     tz: ZoneInfo,
     timestamp_column: str,
     timestamp_encoding: TimestampEncoding | str = TimestampEncoding.DATE,
+    reserved_columns: Iterable[str] = (),
 ) -> list[str]:
-    """Problems found proving that every leaf of `docs` is in `batch` (row i <-> docs[i]); [] = lossless."""
+    """Problems found proving that every leaf of `docs` is in `batch` (row i <-> docs[i]); [] = lossless.
+
+    `reserved_columns`: as given to SchemaAccumulator and Converter (top-level `<name>_` rule).
+    """
     if batch.schema != schema.to_arrow_schema():
         return [f"batch schema differs from the lake schema:\n{batch.schema}\n!=\n{schema.to_arrow_schema()}"]
     if batch.num_rows != len(docs):
         return [f"{batch.num_rows} rows for {len(docs)} documents"]
-    walker = _Walker(tz, timestamp_column, TimestampEncoding(timestamp_encoding))
+    walker = _Walker(tz, timestamp_column, TimestampEncoding(timestamp_encoding), reserved_names(reserved_columns))
     problems = []
     for doc, row in zip(docs, batch.to_pylist()):
         for path, leaf in leaf_values(doc):
@@ -141,9 +153,10 @@ def check_round_trip(
 
 
 class _Walker:
-    def __init__(self, tz: ZoneInfo, timestamp_column: str, encoding: TimestampEncoding):
-        self.tz, self.encoding = tz, encoding
-        self.ts_path, self.ts_key = mapped_path(timestamp_column), timestamp_column.split(".")[-1]
+    def __init__(self, tz: ZoneInfo, timestamp_column: str, encoding: TimestampEncoding, reserved: frozenset[str]):
+        self.tz, self.encoding, self.reserved = tz, encoding, reserved
+        self.ts_path = mapped_path(timestamp_column, reserved)
+        self.ts_key = timestamp_column.split(".")[-1]
 
     def find(self, src: Any, found: Any, typ: LakeType, path: Path, leaf: Any) -> str | None:
         col: tuple[str, ...] = ()
@@ -155,7 +168,9 @@ class _Walker:
             if isinstance(step, str):
                 if not (isinstance(typ, StructType) and typ.fields):
                     return f"object value under a {typ} column"
-                name = plan_keys(tuple(src), self.ts_key if col == self.ts_path[:-1] else None).names[list(src).index(step)]
+                prefer = self.ts_key if col == self.ts_path[:-1] else None
+                reserved = self.reserved if depth == 0 else NO_RESERVED  # the document's own keys only
+                name = plan_keys(tuple(src), prefer, reserved).names[list(src).index(step)]
                 if name is None:  # a collision loser: kept under its original key in _kx_overflow
                     return _decoded(_field(found, OVERFLOW_FIELD), path[depth:], leaf)
                 found, typ, col = _field(found, name), typ.get(name), (*col, name)

@@ -162,7 +162,10 @@ def stage_collection(
     state = CollectionState.read(storage, env, spec.database, spec.collection)
     wanted = set(dates)
     window = Window(min(wanted), max(wanted), env_spec.tz)
-    acc = SchemaAccumulator(spec.timestamp_column, spec.timestamp_encoding, schema=state.schema)
+    acc = SchemaAccumulator(
+        spec.timestamp_column, spec.timestamp_encoding, schema=state.schema,
+        reserved_columns=("date", *spec.partition_columns),
+    )
     spool = DateSpool(staging_dir / env / spec.database / spec.collection)
     staged = StagedCollection(env, spec, sorted(wanted), [], spool, acc.schema, False, state, state.watermark_ms)
     try:
@@ -213,7 +216,10 @@ def publish_staged(project: ProjectConfig, staged: StagedCollection, log: loggin
     spec, env = staged.spec, staged.env
     env_spec = project.environment(env)
     storage = storage_for(project, env_spec)
-    conv = Converter(staged.schema, env_spec.tz, spec.timestamp_column, spec.timestamp_encoding)
+    conv = Converter(
+        staged.schema, env_spec.tz, spec.timestamp_column, spec.timestamp_encoding,
+        reserved_columns=("date", *spec.partition_columns),
+    )
     files: list[WrittenFile] = []
     try:
         for day in staged.dates:
