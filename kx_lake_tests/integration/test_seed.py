@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import bson
 import pytest
 from bson.decimal128 import Decimal128
-
 from kx_lake.lib.config import TimestampEncoding
 from kx_lake.lib.synth import MESSES, META_DB, mutate_environment, seed_environment
 from kx_lake.lib.synth.api import server_supports_decimal128

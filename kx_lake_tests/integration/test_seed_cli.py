@@ -4,9 +4,8 @@ refusals (unknown and inactive environments) with exit code 2."""
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
-
 from kx_lake.cli import app
+from typer.testing import CliRunner
 
 pytestmark = pytest.mark.integration
 ENV = "env2"

@@ -8,7 +8,6 @@ from datetime import date
 
 import bson
 import pytest
-
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.synth import generate_environment
 from kx_lake.lib.synth.world import build_world

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from bson.int64 import Int64
-
 from kx_lake.lib.config import CollectionSpec, ProjectConfig, Settings, TimestampEncoding
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 from kx_lake.lib.synth import generate_environment

@@ -1,21 +1,17 @@
 """Public entry points: generate an environment's documents (pure, for tests), seed an environment's
 MongoDB (drop, recreate, insert in batches, save run metadata) and mutate it (simulate more days:
-new documents plus updates by _id of existing ones). Writing happens on a background thread so that
-generating the next batch overlaps with MongoDB storing the previous one.
+new documents plus updates by _id of existing ones). Writing is writer.py's job.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from pymongo import MongoClient, UpdateOne
-from pymongo.errors import BulkWriteError
+from pymongo import MongoClient
 
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.synth import engine, meta
@@ -24,9 +20,9 @@ from kx_lake.lib.synth.engine import Progress, SynthError
 from kx_lake.lib.synth.messes import DECIMAL128, supports_decimal128
 from kx_lake.lib.synth.sim import Sim
 from kx_lake.lib.synth.sink import Batch
+from kx_lake.lib.synth.writer import Writer
 
 HISTORY_DAYS = 365
-DUPLICATE_KEY = 11000
 
 
 @dataclass
@@ -105,81 +101,6 @@ def server_supports_decimal128(client: MongoClient) -> bool:
     return supports_decimal128(client.admin.command("buildInfo"))
 
 
-class _Writer:
-    """Writes batches on a background thread; errors surface in the caller."""
-
-    def __init__(self, client: MongoClient, depth: int = 6, rerun_safe: bool = False):
-        self.client, self.q, self.rerun_safe = client, queue.Queue(maxsize=depth), rerun_safe
-        self.replace = not server_pushes_down_updates(client)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="synth-writer", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while (batch := self.q.get()) is not None:
-            if self.error is None:
-                try:
-                    write_batch(self.client, batch, replace=self.replace, rerun_safe=self.rerun_safe)
-                except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-                    self.error = exc
-
-    def write_all(self, batches: Iterable[Batch]) -> None:
-        try:
-            for batch in batches:
-                if self.error:
-                    break
-                self.q.put(batch)
-        finally:
-            self.q.put(None)
-            self.thread.join()
-        if self.error:
-            raise self.error
-
-
-def server_pushes_down_updates(client: MongoClient) -> bool:
-    """FerretDB 1.x finds and replaces by _id through an index but scans the collection for every
-    update or delete, even by _id: there updates are applied client-side and written with replace_one."""
-    return "ferretdbVersion" not in client.admin.command("buildInfo")
-
-
-def write_batch(client: MongoClient, batch: Batch, *, replace: bool = False, rerun_safe: bool = False) -> None:
-    """Insert and update one batch. With rerun_safe (mutate), documents already present are skipped:
-    generation is deterministic, so they were written by an interrupted earlier run of the same days."""
-    coll = client[batch.database][batch.collection]
-    if batch.docs:
-        try:
-            coll.insert_many(batch.docs, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if not rerun_safe or any(e.get("code") != DUPLICATE_KEY for e in errors):
-                raise SynthError(f"{batch.database}.{batch.collection}: {len(errors)} insert error(s), first: "
-                                 f"{errors[0].get('errmsg') if errors else exc}") from None
-    if batch.updates and not replace:
-        coll.bulk_write([UpdateOne({"_id": _id}, op) for _id, op in batch.updates], ordered=False)
-    elif batch.updates:
-        for _id, op in batch.updates:
-            doc = coll.find_one({"_id": _id})
-            if doc is not None:
-                coll.replace_one({"_id": _id}, apply_update(doc, op))
-
-
-def apply_update(doc: dict, op: dict) -> dict:
-    """Apply the $set/$push operators the generator emits (dotted paths allowed) to a fetched document."""
-    for path, value in op.get("$set", {}).items():
-        *parents, leaf = path.split(".")
-        node = doc
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    for path, value in op.get("$push", {}).items():
-        *parents, leaf = path.split(".")
-        node = doc
-        for part in parents:
-            node = node.setdefault(part, {})
-        node.setdefault(leaf, []).append(value)
-    return doc
-
-
 def seed_environment(client: MongoClient, project: ProjectConfig, env: str, *, scale: float, seed: int = 42,
                      as_of: date | None = None, progress: Progress | None = None,
                      decimal128: bool | None = None) -> SeedReport:
@@ -195,11 +116,12 @@ def seed_environment(client: MongoClient, project: ProjectConfig, env: str, *, s
     meta.forget(client, env)
     token = DECIMAL128.set(decimals)
     try:
-        _Writer(client).write_all(_seed_batches(sim, progress))
+        Writer(client).write_all(_seed_batches(sim, progress))
     finally:
         DECIMAL128.reset(token)
     tl = sim.timeline
-    run = {"env": env, "seed": seed, "scale": scale, "decimal128": decimals, "timezone": str(tl.tz),
+    run = {"env": env, "generator_version": engine.GENERATOR_VERSION, "seed": seed, "scale": scale,
+           "decimal128": decimals, "timezone": str(tl.tz),
            "first_day": tl.first_day.isoformat(),
            "horizon_day": tl.horizon, "as_of": tl.day(tl.horizon).isoformat(), "state": engine.saved_state(sim),
            "history": [{"op": "seed", "days": tl.horizon, "until": tl.day(tl.horizon).isoformat()}]}
@@ -219,6 +141,9 @@ def mutate_environment(client: MongoClient, project: ProjectConfig, env: str, *,
     run = meta.load_run(client, env)
     if run is None:
         raise SynthError(f"environment {env!r} has not been seeded (no run in {meta.META_DB}); seed it first")
+    if run.get("generator_version") != engine.GENERATOR_VERSION:
+        raise SynthError(f"environment {env!r} was seeded by generator version {run.get('generator_version')}, "
+                         f"this is version {engine.GENERATOR_VERSION}; re-seed it before mutating")
     old = run["horizon_day"]
     tl = Timeline(spec.tz, date.fromisoformat(run["first_day"]), old + days)
     sim = engine.new_sim(project, spec, seed=run["seed"], scale=run["scale"], timeline=tl,
@@ -232,7 +157,7 @@ def mutate_environment(client: MongoClient, project: ProjectConfig, env: str, *,
 
     token = DECIMAL128.set(run.get("decimal128", True))
     try:
-        _Writer(client, rerun_safe=True).write_all(batches())
+        Writer(client, rerun_safe=True).write_all(batches())
     finally:
         DECIMAL128.reset(token)
     run.update(horizon_day=tl.horizon, as_of=tl.day(tl.horizon).isoformat(), state=engine.saved_state(sim))

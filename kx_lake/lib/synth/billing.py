@@ -89,7 +89,8 @@ def create_bill(ctx: DayCtx, *, patient: Any, encounter_id: Any, kind: str, paye
         data["paid"] = bill["paid_amount"]
         if share < 1:
             later = "bill_writeoff" if volumes.rare(rng, 0.2, ctx.world.scale) else "bill_balance"
-            ctx.schedule(later, at_ms + (90 if later == "bill_writeoff" else rng.randint(1, 10)) * DAY_MS, data, pending)
+            days = 90 if later == "bill_writeoff" else rng.randint(1, 10)
+            ctx.schedule(later, at_ms + days * DAY_MS, data, pending)
         elif volumes.rare(rng, 0.012, ctx.world.scale):
             ctx.schedule("refund", at_ms + rng.randint(1, 3) * DAY_MS + rng.randrange(DAY_MS // 2), data, pending)
     elif kind != "IP":  # inpatient credit bills are settled through claims
@@ -148,7 +149,8 @@ def _payer(ctx: DayCtx, data: dict, due: int) -> list[Change]:
 def _writeoff(ctx: DayCtx, data: dict, due: int) -> list[Change]:
     balance = round(data["net"] - data["paid"], 2)
     ctx.emit("write_offs", {"_id": ctx.oid(due), "facility_id": ctx.fac.id, "bill_id": data["_id"],
-                            "patient_id": data["patient_id"], "amount": balance, "reason": "unrecoverable after 90 days",
+                            "patient_id": data["patient_id"], "amount": balance,
+                            "reason": "unrecoverable after 90 days",
                             "approved_by": cashier(ctx), "gl_account": "BAD-DEBT-4410"}, due)
     return [Change("bills", data["_id"], {"status": "written_off", "balance": 0.0, "written_off_amount": balance}, due)]
 

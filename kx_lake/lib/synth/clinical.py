@@ -76,8 +76,10 @@ def vitals(ctx: DayCtx, patient: Any, encounter_id: Any, at_ms: int, codes: list
     ctx.emit("vitals", {
         "_id": ctx.oid(at_ms), "facility_id": ctx.fac.id, "patient_id": patient.id, "encounter_id": encounter_id,
         "recorded_by": by, "readings": {
-            "bp": {"systolic": round(rng.gauss(148 if htn else 122, 12)), "diastolic": round(rng.gauss(92 if htn else 79, 8))},
-            "pulse": round(rng.gauss(96 if fever else 80, 10)), "temp_c": round(rng.gauss(38.6 if fever else 36.8, 0.4), 1),
+            "bp": {"systolic": round(rng.gauss(148 if htn else 122, 12)),
+                   "diastolic": round(rng.gauss(92 if htn else 79, 8))},
+            "pulse": round(rng.gauss(96 if fever else 80, 10)),
+            "temp_c": round(rng.gauss(38.6 if fever else 36.8, 0.4), 1),
             "spo2": min(100, round(rng.gauss(97, 1.5))), "resp_rate": round(rng.gauss(18, 2)),
             "weight_kg": max(2.0, weight), "height_cm": max(45, height),
             "bmi": round(max(2.0, weight) / (max(45, height) / 100) ** 2, 1)},
@@ -123,7 +125,7 @@ def consult(ctx: DayCtx, *, patient: Any, doctor: Doctor, start_ms: int, source:
     labs = [t for t in path[2] if rng.random() < 0.55] if rng.random() < 0.45 else []
     if labs:
         orders["lab_order_id"] = order_lab(ctx, patient=patient, tests=labs, at_ms=end, encounter_id=enc_id,
-                                           doctor_id=doctor.id, source=source, suspect=0.5)
+                                           doctor_id=doctor.id, source=source, suspect=0.35)
     rads = available(ctx, path[3])
     if rads and rng.random() < (0.25 if source == "OPD" else 0.5):
         orders["radiology_order_id"] = order_radiology(ctx, patient=patient, code=rads[0], at_ms=end,

@@ -20,6 +20,8 @@ from kx_lake.lib.synth.volumes import plan_wards
 from kx_lake.lib.synth.world import build_world
 
 Progress = Callable[[str, int, int, int], None]  # (stage, done, total, documents so far)
+# Bump when the world or the meaning of saved state changes: mutate refuses runs seeded by another version.
+GENERATOR_VERSION = 1
 FLUSH_EVERY_DAYS = 30  # partial buffers are flushed this often, so small collections don't sit in memory
 _DRUG_NAMES = {d[0]: (d[2], "PHARMACY") for d in vocab_clinical.DRUGS}
 _ITEM_NAMES = {i[0]: (i[1], "MAIN") for i in vocab_ops.ITEMS}

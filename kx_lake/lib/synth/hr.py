@@ -6,8 +6,8 @@ which keeps attendance — one document per employee per working day — proport
 
 from __future__ import annotations
 
-from kx_lake.lib.synth import volumes
 from kx_lake.lib.synth import vocab_ops as vo
+from kx_lake.lib.synth import volumes
 from kx_lake.lib.synth.clock import DAY_MS, HOUR_MS, MIN_MS, to_datetime
 from kx_lake.lib.synth.masters_org import master_times
 from kx_lake.lib.synth.messes import money
@@ -47,7 +47,8 @@ def masters(ctx: DayCtx) -> None:
                 expiry = u2 + ctx.rng.randint(-60, 900) * DAY_MS
                 ctx.emit("staff_credentials", {
                     "_id": ctx.oid(c2), "facility_id": fac.id, "staff_id": s.id, "credential": LICENCES[s.role],
-                    "number": f"{fac.city[1][:2].upper()}/{digits(ctx.rng, 6)}", "issued_on": to_datetime(c2 - c2 % DAY_MS),
+                    "number": f"{fac.city[1][:2].upper()}/{digits(ctx.rng, 6)}",
+                    "issued_on": to_datetime(c2 - c2 % DAY_MS),
                     "expires_on": to_datetime(expiry - expiry % DAY_MS), "verified": ctx.rng.random() < 0.85},
                     c2, u2)
 
@@ -67,7 +68,8 @@ def day(ctx: DayCtx) -> None:
                                "trainer": rng.choice(("internal", "external")), "held_at": to_datetime(at),
                                "duration_hours": rng.choice((1, 2, 4)), "attendees": [
                                    {"staff_id": s.id, "score": rng.randint(55, 100)} for s in
-                                   rng.sample(fac.staff, min(len(fac.staff), rng.randint(3, 12)))]}, at, at + 4 * HOUR_MS)
+                                   rng.sample(fac.staff, min(len(fac.staff), rng.randint(3, 12)))]},
+                 at, at + 4 * HOUR_MS)
     for s in fac.staff:
         if (ctx.d + int(s.id[3:])) % 7 == 0:
             continue  # weekly off
@@ -95,7 +97,8 @@ def day(ctx: DayCtx) -> None:
             "hours": round((t_out - t_in) / HOUR_MS, 2) if present else 0.0,
             "late_minutes": max(0, (t_in - ctx.day_ms - start_h * HOUR_MS) // MIN_MS) if present else None,
             "source": "biometric" if rng.random() < 0.92 else "manual"},
-            ctx.day_ms + 5 * HOUR_MS, min(ctx.day_ms + DAY_MS - MIN_MS, max(t_out, t_in) if present else ctx.day_ms + 20 * HOUR_MS))
+            ctx.day_ms + 5 * HOUR_MS,
+            min(ctx.day_ms + DAY_MS - MIN_MS, max(t_out, t_in) if present else ctx.day_ms + 20 * HOUR_MS))
 
 
 def _roster(ctx: DayCtx) -> None:

@@ -6,8 +6,8 @@ a few days later, and biomedical equipment maintenance. Every movement lands in 
 
 from __future__ import annotations
 
-from kx_lake.lib.synth import volumes
 from kx_lake.lib.synth import vocab_ops as vo
+from kx_lake.lib.synth import volumes
 from kx_lake.lib.synth.clock import DAY_MS, HOUR_MS, MIN_MS, to_datetime
 from kx_lake.lib.synth.rng import bounded_lognormal, digits, pick, poisson
 from kx_lake.lib.synth.sim import Change, DayCtx, resolver
@@ -73,10 +73,12 @@ def day(ctx: DayCtx) -> None:
     if rng.random() < volumes.per_day(fac, scale, volumes.ASSET_JOBS, rare=True):
         at = ctx.tl.between(rng, ctx.d, 10, 17)
         ctx.emit("asset_maintenance", {
-            "_id": ctx.oid(at), "facility_id": fac.id, "asset": {"type": pick(rng, vo.EQUIPMENT), "tag": f"BME-{digits(rng, 5)}",
-                                                                "department_id": pick(rng, list(fac.departments.values())).id},
+            "_id": ctx.oid(at), "facility_id": fac.id,
+            "asset": {"type": pick(rng, vo.EQUIPMENT), "tag": f"BME-{digits(rng, 5)}",
+                      "department_id": pick(rng, list(fac.departments.values())).id},
             "kind": rng.choice(("preventive", "preventive", "breakdown", "calibration")), "vendor_id": "VEN-012",
-            "downtime_hours": round(bounded_lognormal(rng, 3, 0.8, 0.5, 72), 1), "cost": round(rng.uniform(0, 25000), -2),
+            "downtime_hours": round(bounded_lognormal(rng, 3, 0.8, 0.5, 72), 1),
+            "cost": round(rng.uniform(0, 25000), -2),
             "status": "closed"}, at, at + 3 * HOUR_MS)
 
 
@@ -88,7 +90,8 @@ def _adjustments(ctx: DayCtx, usable: list[str]) -> None:
         pos = position(ctx, code, at)
         qty = -min(pos.qty, rng.randint(1, 5))
         if qty:
-            lines.append({"item_code": code, "qty": qty, "reason": rng.choice(("expired", "damaged", "count variance"))})
+            reason = rng.choice(("expired", "damaged", "count variance"))
+            lines.append({"item_code": code, "qty": qty, "reason": reason})
             move(ctx, book(ctx.sim, "item"), code, qty, at, "adjustment", ("stock_adjustments", adj_id), "MAIN")
     ctx.emit("stock_adjustments", {"_id": adj_id, "facility_id": ctx.fac.id, "lines": lines,
                                    "approved_by": _keeper(ctx), "value": round(sum(
@@ -104,8 +107,9 @@ def reorder(ctx: DayCtx, code: str, at_ms: int) -> None:
     po_id = ctx.oid(at_ms)
     vendor = VENDOR_FOR.get(item[2], "VEN-001")
     po = {"_id": po_id, "po_no": f"PO/{ctx.fac.id}/{digits(rng, 6)}", "facility_id": ctx.fac.id, "vendor_id": vendor,
-          "lines": [{"item_code": code, "qty": pos.order_qty, "rate": item[4], "amount": round(pos.order_qty * item[4], 2),
-                     "gst_rate": 12}], "total": round(pos.order_qty * item[4] * 1.12, 2), "status": "open",
+          "lines": [{"item_code": code, "qty": pos.order_qty, "rate": item[4],
+                     "amount": round(pos.order_qty * item[4], 2), "gst_rate": 12}],
+          "total": round(pos.order_qty * item[4] * 1.12, 2), "status": "open",
           "approvals": [{"level": 1, "by": _keeper(ctx), "at": to_datetime(at_ms + 30 * MIN_MS)}]}
     due = at_ms + int(bounded_lognormal(rng, 3, 0.5, 1, 15) * DAY_MS)
     due -= (due - ctx.tl.start_ms(0)) % DAY_MS - 11 * HOUR_MS  # deliveries arrive late morning
@@ -127,7 +131,8 @@ def _receive(ctx: DayCtx, data: dict, due: int) -> list[Change]:
         "_id": grn_id, "grn_no": f"GRN-{digits(rng, 7)}", "facility_id": ctx.fac.id, "po_id": data["_id"],
         "vendor_id": data["vendor"], "invoice_no": f"INV/{digits(rng, 5)}", "received_by": _keeper(ctx),
         "lines": [{"item_code": data["code"], "qty": qty, "batch_no": pos.batch_no,
-                   "expiry_date": to_datetime(pos.expiry_ms - pos.expiry_ms % DAY_MS) if ITEMS[data["code"]][5] else None,
+                   "expiry_date": to_datetime(pos.expiry_ms - pos.expiry_ms % DAY_MS)
+                   if ITEMS[data["code"]][5] else None,
                    "rejected": 0 if rng.random() > 0.05 else 1}],
         "quality_check": {"passed": True, "by": _keeper(ctx)}}, due)
     move(ctx, bk, data["code"], qty, due, "receipt", ("goods_receipts", grn_id), "MAIN")

@@ -11,8 +11,8 @@ from typing import Any
 
 from bson.int64 import Int64
 
-from kx_lake.lib.synth import volumes
 from kx_lake.lib.synth import vocab_diagnostics as vd
+from kx_lake.lib.synth import volumes
 from kx_lake.lib.synth.admin import audit, notify
 from kx_lake.lib.synth.clock import HOUR_MS, MIN_MS, to_datetime
 from kx_lake.lib.synth.masters_ref import LAB_PARAMS
@@ -56,8 +56,8 @@ def order_lab(ctx: DayCtx, *, patient: Any, tests: list[str], at_ms: int, encoun
     order = {"_id": order_id, "order_no": f"LO-{digits(rng, 9)}", "facility_id": fac.id, "patient_id": patient.id,
              "patient_name": patient.name, "encounter_id": encounter_id, "ordered_by": doctor_id,
              "source": source, "priority": "stat" if stat else "routine", "ordered_at": to_datetime(at_ms),
-             "tests": [{"test_code": c, "name": TESTS[c][1], "status": "in_progress", "sample_barcode": samples[TESTS[c][4]]}
-                       for c in tests], "status": "in_progress"}
+             "tests": [{"test_code": c, "name": TESTS[c][1], "status": "in_progress",
+                        "sample_barcode": samples[TESTS[c][4]]} for c in tests], "status": "in_progress"}
     tat = max(TESTS[c][6] for c in tests) * (0.5 if stat else 1.0)
     due = received + int(bounded_lognormal(rng, tat * 0.7, 0.45, 0.3, tat * 3) * HOUR_MS)
     data = {"_id": order_id, "patient_id": patient.id, "gender": patient.gender, "tests": tests,
@@ -67,12 +67,14 @@ def order_lab(ctx: DayCtx, *, patient: Any, tests: list[str], at_ms: int, encoun
     return order_id
 
 
-def _value(ctx: DayCtx, param: tuple, suspect: float) -> tuple[float, str]:
-    _t, name, _unit, low, high, mean, sd, decimals = param
+def _value(ctx: DayCtx, param: tuple, abnormal: bool) -> tuple[float, str]:
+    """A result: mostly inside the reference range; pushed out of it (the clinical direction) if abnormal."""
+    _t, name, _unit, low, high, _mean, sd, decimals = param
     rng = ctx.rng
-    if rng.random() < suspect:
-        mean = (low - 1.2 * sd) if name in LOW_IS_BAD else high + 1.5 * sd
-    value = max(0.0, rng.gauss(mean, sd * 0.6))
+    mean, spread = (low + high) / 2, (high - low) / 5
+    if abnormal:
+        mean, spread = ((low - 0.8 * sd) if name in LOW_IS_BAD else high + 1.2 * sd), sd * 0.5
+    value = max(0.0, rng.gauss(mean, spread))
     value = round(value, decimals) if decimals else float(round(value))
     if value > high * 3 or (name in LOW_IS_BAD and value < low * 0.5):
         return value, "C"
@@ -87,8 +89,10 @@ def _results(ctx: DayCtx, data: dict, due: int) -> list[Change]:
     result_ids, tests = [], []
     for code in data["tests"]:
         at = due + rng.randint(0, 40) * MIN_MS
-        params = [dict(zip(("name", "value", "flag"), (p[1], *_value(ctx, p, data["suspect"])), strict=True),
-                       unit=p[2], reference_range={"low": p[3], "high": p[4]}) for p in LAB_PARAMS.get(code, [])]
+        abnormal = rng.random() < data["suspect"]
+        params = [dict(zip(("name", "value", "flag"), (p[1], *_value(ctx, p, abnormal and i == 0)), strict=True),
+                       unit=p[2], reference_range={"low": p[3], "high": p[4]})
+                  for i, p in enumerate(LAB_PARAMS.get(code, []))]
         rid = ctx.oid(at)
         result_ids.append(rid)
         ctx.emit("lab_results", {
@@ -103,8 +107,10 @@ def _results(ctx: DayCtx, data: dict, due: int) -> list[Change]:
             ctx.emit("microbiology_cultures", {
                 "_id": ctx.oid(at), "result_id": rid, "order_id": data["_id"], "facility_id": fac.id,
                 "patient_id": data["patient_id"], "specimen": TESTS[code][3],
-                "organism": pick(rng, ORGANISMS) if growth else None, "growth": "significant" if growth else "no growth",
-                "sensitivity": [{"antibiotic": a, "result": rng.choice("SSSIR"), "mic_ug_ml": rng.choice((0.5, 1, 2, 4, 8))}
+                "organism": pick(rng, ORGANISMS) if growth else None,
+                "growth": "significant" if growth else "no growth",
+                "sensitivity": [{"antibiotic": a, "result": rng.choice("SSSIR"),
+                                 "mic_ug_ml": rng.choice((0.5, 1, 2, 4, 8))}
                                 for a in rng.sample(ANTIBIOTICS, 4)] if growth else [],
                 "incubation_hours": 48}, at)
         tests.append({"test_code": code, "name": TESTS[code][1], "status": "completed", "result_id": rid})

@@ -41,7 +41,8 @@ def groups(ctx: DayCtx) -> None:
         facs = [f for f in ctx.world.facilities if f.group_id == f"GRP-{code}"]
         created, updated = master_times(ctx, 4000)
         ctx.emit("hospital_groups", {
-            "_id": f"GRP-{code}", "code": code, "name": name, "legal_name": name + (" Pvt Ltd" if "Ltd" not in name else ""),
+            "_id": f"GRP-{code}", "code": code, "name": name,
+            "legal_name": name + (" Pvt Ltd" if "Ltd" not in name else ""),
             "pan": f"AA{code[:3]}{digits(ctx.rng, 4)}F", "hq_city": facs[0].city[0],
             "facility_ids": [f.id for f in facs], "subscription": {"plan": ctx.rng.choice(("standard", "enterprise")),
                                                                   "since": created // 1000}, "active": True,

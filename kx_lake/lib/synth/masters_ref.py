@@ -19,7 +19,7 @@ for _p in vd.LAB_PARAMETERS:
 
 
 def payers(ctx: DayCtx) -> None:
-    for pid, name, kind, category, days, denial in vo.PAYERS:
+    for pid, name, kind, category, days, _denial in vo.PAYERS:
         created, updated = master_times(ctx, 3000)
         ctx.emit("payers", {
             "_id": pid, "name": name, "type": kind, "tariff_category": category,

@@ -9,8 +9,8 @@ when the documents show the mess, so the same list tests generated documents and
 from __future__ import annotations
 
 import random
-from contextvars import ContextVar
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -169,7 +169,8 @@ MESSES: tuple[Mess, ...] = (
          "array<struct{substance,reaction,severity,noted_on}> in others", _has_all("str", "dict", coll="patients",
                                                                                    path="allergies", elements=True)),
     Mess("M02", "encounters", "diagnoses", "array<struct{code,description,type,...}> normally, array<string> of "
-         "bare ICD-10 codes from the v1 app", _has_all("str", "dict", coll="encounters", path="diagnoses", elements=True)),
+         "bare ICD-10 codes from the v1 app",
+         _has_all("str", "dict", coll="encounters", path="diagnoses", elements=True)),
     Mess("M03", "prescriptions", "medicines.instructions", "free-text string in some prescriptions, "
          "struct{dose,frequency,duration_days,route} in others",
          _has_all("str", "dict", coll="prescriptions", path="medicines.instructions")),

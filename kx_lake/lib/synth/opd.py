@@ -13,10 +13,10 @@ from bson.int64 import Int64
 from kx_lake.lib.config import TimestampEncoding
 from kx_lake.lib.synth import adt, volumes
 from kx_lake.lib.synth.admin import audit, notify
-from kx_lake.lib.synth.messes import SPRING_CLASS_P
 from kx_lake.lib.synth.billing import cashier, pick_payer
 from kx_lake.lib.synth.clinical import consult
 from kx_lake.lib.synth.clock import HOUR_MS, MIN_MS, OPD_HOUR_CUM, OPD_HOURS, encode_ts, to_datetime
+from kx_lake.lib.synth.messes import SPRING_CLASS_P
 from kx_lake.lib.synth.patients import Patient, patient, pick_patient
 from kx_lake.lib.synth.rng import bounded_lognormal, digits, pick, poisson
 from kx_lake.lib.synth.sim import Change, DayCtx, resolver

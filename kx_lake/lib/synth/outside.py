@@ -4,8 +4,8 @@ or imaging (diagnostic centres see three times as many), billed and reported lik
 
 from __future__ import annotations
 
-from kx_lake.lib.synth import volumes
 from kx_lake.lib.synth import vocab_diagnostics as vd
+from kx_lake.lib.synth import volumes
 from kx_lake.lib.synth.billing import create_bill, pick_payer
 from kx_lake.lib.synth.clock import MIN_MS
 from kx_lake.lib.synth.lab import order_lab

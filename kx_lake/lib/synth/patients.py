@@ -125,12 +125,13 @@ def _patient_doc(ctx: DayCtx, p: Patient, created: int, updated: int) -> dict:
                                                   for a in allergies]),
         "registration": {"source": rng.choice(("front_desk", "front_desk", "mobile_app", "call_centre", "kiosk")),
                          "registered_at": to_datetime(created)},
-        "preferences": {"language": rng.choice(("en", "hi", fac.city[1][:2].lower())), "sms_opt_in": rng.random() < 0.8},
+        "preferences": {"language": rng.choice(("en", "hi", fac.city[1][:2].lower())),
+                        "sms_opt_in": rng.random() < 0.8},
         "status": "active",
     }
     r = rng.random()
     if r < 0.5:
-        doc["email"] = f"{first.lower()}.{last.lower().replace(' ', '').replace(chr(39), '')}{rng.randint(1, 99)}@example.com"
+        doc["email"] = email(rng, first, last)
     elif r < 0.6:
         doc["email"] = None  # M11: null here, absent in the rest
     if rng.random() < 0.3:
@@ -149,6 +150,10 @@ def _patient_doc(ctx: DayCtx, p: Patient, created: int, updated: int) -> dict:
     return doc
 
 
+def email(rng: random.Random, first: str, last: str) -> str:
+    return f"{first.lower()}.{last.lower().replace(' ', '').replace(chr(39), '')}{rng.randint(1, 99)}@example.com"
+
+
 def _address(ctx: DayCtx, kind: str) -> dict:
     a = address(ctx, ctx.fac, pick(ctx.rng, vp.LOCALITIES))
     a["line1"] = f"#{ctx.rng.randint(1, 999)}, {pick(ctx.rng, vp.STREETS)}"
@@ -165,6 +170,6 @@ def touch(ctx: DayCtx) -> None:
         first, last = p.name.split(" ", 1)
         fields = rng.choice((
             {"phone": messes.phone_value(rng, int("9" + digits(rng, 9)))},
-            {"email": f"{first.lower()}.{last.lower().replace(' ', '').replace(chr(39), '')}{rng.randint(1, 99)}@example.com"},
+            {"email": email(rng, first, last)},
             {"addresses": [_address(ctx, "home")]}))
         ctx.change("patients", p.id, fields, at)

@@ -63,7 +63,8 @@ def prescribe(ctx: DayCtx, *, patient: Any, doctor_id: str, encounter_id: Any, d
     meds = []
     for code in drugs:
         d = DRUGS[code]
-        days = rng.choice((3, 5, 5, 7, 10, 30 if d[5] in ("antidiabetic", "antihypertensive", "statin", "thyroid") else 5))
+        chronic = d[5] in ("antidiabetic", "antihypertensive", "statin", "thyroid")
+        days = rng.choice((3, 5, 5, 7, 10, 30 if chronic else 5))
         parts = d[9].split()
         meds.append({"drug_code": code, "brand": d[2], "generic": d[1], "form": d[3], "strength": d[4],
                      "quantity": quantity(code, days), "instructions": messes.instructions_value(
@@ -172,7 +173,8 @@ def otc_sales(ctx: DayCtx) -> None:
     if "PHA" not in ctx.fac.departments:
         return
     rng = ctx.rng
-    for _ in range(poisson(rng, volumes.per_day(ctx.fac, ctx.world.scale, volumes.OTC_SALES, ctx.tl.opd_factor(ctx.d)))):
+    load = ctx.tl.opd_factor(ctx.d)
+    for _ in range(poisson(rng, volumes.per_day(ctx.fac, ctx.world.scale, volumes.OTC_SALES, load))):
         codes = rng.sample(("D001", "D017", "D030", "D046", "D036", "D006", "D021", "D045", "D043"), rng.randint(1, 3))
         sell(ctx, [(c, rng.randint(1, 3) * (10 if DRUGS[c][3] in UNIT_FORMS else 1)) for c in codes],
              ctx.tl.between(rng, ctx.d, 8, 22), None, None, "OTC")

@@ -7,8 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kx_lake.lib.synth import (adt, admin, beds, claims, er, hr, inventory, lab, masters_org, masters_ref, opd,
-                               outside, pharmacy, surgery)
+from kx_lake.lib.synth import (
+                               admin,
+                               adt,
+                               beds,
+                               claims,
+                               er,
+                               hr,
+                               inventory,
+                               lab,
+                               masters_org,
+                               masters_ref,
+                               opd,
+                               outside,
+                               pharmacy,
+                               surgery,
+)
 from kx_lake.lib.synth.sim import DayCtx
 
 _BY_MODULE = {

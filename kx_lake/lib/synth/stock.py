@@ -79,7 +79,8 @@ def snapshots(sim: Sim, bk: StockBook, coll: str, describe: dict[str, tuple[str,
     for key in sorted(bk.touched):
         pos = bk.positions[key]
         fac_id, code = key.split("|")
-        fields = {"qty_on_hand": pos.qty, "reorder_level": pos.reorder_level, "stock_value": round(pos.qty * pos.unit_cost, 2),
+        fields = {"qty_on_hand": pos.qty, "reorder_level": pos.reorder_level,
+                  "stock_value": round(pos.qty * pos.unit_cost, 2),
                   "below_reorder": pos.qty < pos.reorder_level, "current_batch": {
                       "batch_no": pos.batch_no, "expiry_date": to_datetime(pos.expiry_ms - pos.expiry_ms % DAY_MS)},
                   "last_movement_at": to_datetime(pos.last_ms)}

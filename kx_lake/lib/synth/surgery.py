@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kx_lake.lib.synth import volumes
 from kx_lake.lib.synth import vocab_ops as vo
+from kx_lake.lib.synth import volumes
 from kx_lake.lib.synth.beds import beds
 from kx_lake.lib.synth.clock import DAY_MS, HOUR_MS, MIN_MS, to_datetime
 from kx_lake.lib.synth.patients import patient
@@ -64,7 +64,8 @@ def perform(ctx: DayCtx, ip: Inpatient) -> None:
     doc = {"_id": ctx.oid(start), "facility_id": ctx.fac.id, "admission_id": ip.adm.doc["_id"], "patient_id": p_id,
            "procedure_code": code, "procedure_name": proc[1], "surgeon_id": s["surgeon_id"],
            "assistant_ids": rng.sample(others, min(len(others), rng.randint(0, 2))),
-           "anaesthesia": {"type": proc[5] or None, "anaesthetist_id": pick(rng, others) if others and proc[5] else None,
+           "anaesthesia": {"type": proc[5] or None,
+                           "anaesthetist_id": pick(rng, others) if others and proc[5] else None,
                            "asa_grade": rng.choice((1, 1, 2, 2, 3))},
            "timeline": {"in_ot": to_datetime(start - 20 * MIN_MS), "incision": to_datetime(start),
                         "closure": to_datetime(end), "out_ot": to_datetime(end + 15 * MIN_MS)},

@@ -3,8 +3,10 @@ plus bed planning. Scale 1 yields about a million documents per environment over
 
 Every rate goes through per_day(), so one constant (VOLUME) calibrates the whole year's volume.
 Beds follow the expected admission load (beds = load x length of stay / target occupancy) so that
-occupancy lands near 80% at realistic scales; tiny scales keep a floor of a few beds per ward, so
-occupancy there is lower (a test-sized hospital still has an ICU).
+occupancy lands at 70-80% from scale 1 up: beds are planned at load x stay, and small bed pools turn
+some admissions away (ER patients are then referred for want of a bed, as in real busy hospitals).
+Below scale 1 the floor of one general and one ICU bed per hospital dominates and occupancy is lower
+(a test-sized hospital still has an ICU).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ WALK_IN_SHARE = 0.22          # of OPD visits, no appointment
 TELE_SHARE = 0.05             # of appointments, video consultations
 ER_VISITS = 2.2
 ER_ADMIT_RATE = 0.22
-OPD_ADMIT_RATE = 0.025
-ELECTIVE_ADMISSIONS = 0.45    # planned surgical/medical admissions
+OPD_ADMIT_RATE = 0.04
+ELECTIVE_ADMISSIONS = 0.9     # planned surgical/medical admissions
 LAB_WALK_INS = 2.5            # outside lab orders (diagnostic centres get 3x)
 RAD_WALK_INS = 0.6
 OTC_SALES = 2.2               # pharmacy counter sales without prescription
@@ -37,13 +39,13 @@ PROFILE_EDITS = 0.6           # patients editing their profile (mutate only)
 PATIENTS_EXISTING = 420       # registered before the simulated year
 PATIENT_REGISTRATIONS = 1.5
 ALOS_DAYS = 4.0
-TARGET_OCCUPANCY = 0.8
+TARGET_OCCUPANCY = 1.0
 NO_SHOW_RATE = 0.1
 CANCEL_RATE = 0.07
 HR_HISTORY_DAYS = 365         # attendance/rosters for the last N days x min(1, 2*scale)
-MIN_BEDS = {"GEN": 2, "SEMI": 1, "PVT": 1, "ICU": 1, "NICU": 1}
+MIN_BEDS = {"GEN": 1, "SEMI": 0, "PVT": 0, "ICU": 1, "NICU": 0}  # every hospital keeps a ward and an ICU
 # ... times VOLUME at scale 1: a quarter of those rates keeps scale 1 at about a million documents.
-VOLUME = 0.25
+VOLUME = 0.23
 
 
 def per_day(fac: Facility, scale: float, rate: float, factor: float = 1.0, rare: bool = False) -> float:
@@ -70,6 +72,17 @@ def admissions_per_day(fac: Facility, scale: float) -> float:
     return opd * OPD_ADMIT_RATE + er + per_day(fac, scale, ELECTIVE_ADMISSIONS, rare=True)
 
 
+def _split(total: int, cats: list[tuple]) -> list[int]:
+    """Beds per category: the minimums first, the rest by share (largest remainder)."""
+    counts = [MIN_BEDS[c[0]] for c in cats]
+    rest = max(0, total - sum(counts))
+    shares = [c[4] / sum(x[4] for x in cats) * rest for c in cats]
+    counts = [n + int(s) for n, s in zip(counts, shares, strict=True)]
+    for i in sorted(range(len(cats)), key=lambda i: int(shares[i]) - shares[i])[: rest - sum(int(s) for s in shares)]:
+        counts[i] += 1
+    return counts
+
+
 def plan_wards(world: World) -> None:
     """Attach wards and beds to each bedded facility, sized by the expected load at this scale."""
     for fac in world.facilities:
@@ -78,10 +91,10 @@ def plan_wards(world: World) -> None:
         total = admissions_per_day(fac, world.scale) * ALOS_DAYS / TARGET_OCCUPANCY
         cats = [c for c in vo.BED_CATEGORIES
                 if c[0] != "NICU" or fac.type in ("women_child", "multispeciality")]
-        share_sum = sum(c[4] for c in cats)
         floor = 0
-        for code, name, rate, _nursing, share in cats:
-            beds = max(MIN_BEDS[code], round(total * share / share_sum))
+        for (code, name, rate, _nursing, _share), beds in zip(cats, _split(round(total), cats), strict=True):
+            if beds == 0:
+                continue
             wards = 2 if code == "GEN" and beds >= 24 else 1
             for w in range(wards):
                 floor += 1
