@@ -21,7 +21,7 @@ stamp=.venv/.kx-lake-lock.sha
 want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "[setup] installing pinned dependencies (requirements.lock)"
-  uv pip install --quiet --python .venv/bin/python -r requirements.lock
+  uv pip install --quiet --compile-bytecode --python .venv/bin/python -r requirements.lock
   uv pip install --quiet --python .venv/bin/python --no-deps -e .
   echo "$want" > "$stamp"
 fi
