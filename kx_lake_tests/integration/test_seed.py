@@ -17,16 +17,22 @@ from kx_lake.lib.synth.api import server_supports_decimal128
 
 pytestmark = pytest.mark.integration
 
-AS_OF = date(2026, 3, 1)
 SCALE = 0.002
 ENV = "env1"
 IST = ZoneInfo("Asia/Kolkata")
 
 
 @pytest.fixture(scope="module")
-def seeded(local_source):
+def as_of(local_source) -> date:
+    """A fixed date, moved later if needed so the whole simulated year lies after the partitions start."""
+    start = getattr(local_source.project, "partitions_start", None)
+    return max(date(2026, 3, 1), start + timedelta(days=365)) if start else date(2026, 3, 1)
+
+
+@pytest.fixture(scope="module")
+def seeded(local_source, as_of):
     client = local_source.client(ENV)
-    report = seed_environment(client, local_source.project, ENV, scale=SCALE, seed=42, as_of=AS_OF)
+    report = seed_environment(client, local_source.project, ENV, scale=SCALE, seed=42, as_of=as_of)
     return client, report
 
 
@@ -43,13 +49,13 @@ def _fingerprint(local_source, client) -> dict[str, str]:
     return out
 
 
-def test_every_configured_collection_exists_with_the_reported_documents(local_source, seeded):
+def test_every_configured_collection_exists_with_the_reported_documents(local_source, seeded, as_of):
     client, report = seeded
     for spec in local_source.project.enabled_collections:
         assert spec.collection in client[spec.database].list_collection_names()
         n = len(list(client[spec.database][spec.collection].find({}, {"_id": 1})))
         assert n == report.inserted.get(spec.collection, 0) > 0, spec.collection
-    assert report.first_day == AS_OF - timedelta(days=365) and report.last_day == AS_OF - timedelta(days=1)
+    assert report.first_day == as_of - timedelta(days=365) and report.last_day == as_of - timedelta(days=1)
 
 
 @pytest.mark.parametrize("mess", MESSES, ids=lambda m: m.id)
@@ -65,10 +71,10 @@ def test_every_mess_is_in_mongodb(local_source, seeded, mess):
     assert mess.check(fetch), f"{mess.id}: {mess.collection}.{mess.field} not present in MongoDB"
 
 
-def test_seeding_twice_gives_the_same_documents(local_source, seeded):
+def test_seeding_twice_gives_the_same_documents(local_source, seeded, as_of):
     client, first = seeded
     before = _fingerprint(local_source, client)
-    again = seed_environment(client, local_source.project, ENV, scale=SCALE, seed=42, as_of=AS_OF)
+    again = seed_environment(client, local_source.project, ENV, scale=SCALE, seed=42, as_of=as_of)
     assert again.inserted == first.inserted
     assert _fingerprint(local_source, client) == before
 
@@ -90,15 +96,15 @@ def _stamps(local_source, client) -> dict[str, dict[str, int]]:
     return out
 
 
-def test_mutate_advances_existing_documents_and_adds_new_ones(local_source, seeded):
+def test_mutate_advances_existing_documents_and_adds_new_ones(local_source, seeded, as_of):
     client, _ = seeded
     days = 4
-    horizon = int(datetime.combine(AS_OF, datetime.min.time(), IST).timestamp() * 1000)
+    horizon = int(datetime.combine(as_of, datetime.min.time(), IST).timestamp() * 1000)
     new_horizon = horizon + days * 86_400_000
     before = _stamps(local_source, client)
     report = mutate_environment(client, local_source.project, ENV, days=days, seed=42)
     after = _stamps(local_source, client)
-    assert report.first_day == AS_OF and report.last_day == AS_OF + timedelta(days=days - 1)
+    assert report.first_day == as_of and report.last_day == as_of + timedelta(days=days - 1)
     changed_total = 0
     for coll, stamps in after.items():
         new = {i: ms for i, ms in stamps.items() if i not in before[coll]}
@@ -110,4 +116,4 @@ def test_mutate_advances_existing_documents_and_adds_new_ones(local_source, seed
         changed_total += len(changed)
     assert changed_total > 0 and sum(report.inserted.values()) > 100
     run = client[META_DB]["runs"].find_one({"_id": ENV})
-    assert run["as_of"] == (AS_OF + timedelta(days=days)).isoformat()
+    assert run["as_of"] == (as_of + timedelta(days=days)).isoformat()

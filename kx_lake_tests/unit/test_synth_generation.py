@@ -16,7 +16,6 @@ from kx_lake.lib.config import ProjectConfig, TimestampEncoding
 from kx_lake.lib.synth import MESSES, PRODUCERS, generate_environment
 from kx_lake.lib.synth.sink import created_column
 
-AS_OF = date(2026, 3, 1)
 SCALE = 0.002
 # (collection, field) -> collection whose _id it references (None values are allowed: optional refs)
 REFERENCES = {
@@ -38,10 +37,16 @@ def project() -> ProjectConfig:
     return ProjectConfig.load()
 
 
+def full_year_as_of(project: ProjectConfig) -> date:
+    """A fixed as-of date, moved later if needed so the whole year lies after the partitions start."""
+    start = getattr(project, "partitions_start", None)
+    return max(date(2026, 3, 1), start + timedelta(days=365)) if start else date(2026, 3, 1)
+
+
 @pytest.fixture(scope="module")
 def docs(project: ProjectConfig) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = defaultdict(list)
-    for batch in generate_environment(project, "env1", scale=SCALE, seed=42, as_of=AS_OF):
+    for batch in generate_environment(project, "env1", scale=SCALE, seed=42, as_of=full_year_as_of(project)):
         assert not batch.updates, "a fresh seed writes final documents, never updates"
         out[batch.collection].extend(batch.docs)
     return dict(out)
@@ -67,11 +72,9 @@ def _ms(value, encoding: TimestampEncoding) -> int:
 
 
 def test_timestamps_follow_the_config_and_stay_inside_the_window(project, docs):
-    tz = ZoneInfo("Asia/Kolkata")
-    end = int(datetime.combine(AS_OF, datetime.min.time(), tz).timestamp() * 1000)
-    start = int(datetime.combine(AS_OF - timedelta(days=365), datetime.min.time(), tz).timestamp() * 1000)
-    start = max(start, int(datetime.combine(project.partitions_start, datetime.min.time(), tz).timestamp() * 1000)) \
-        if hasattr(project, "partitions_start") else start
+    tz, as_of = ZoneInfo("Asia/Kolkata"), full_year_as_of(project)
+    end = int(datetime.combine(as_of, datetime.min.time(), tz).timestamp() * 1000)
+    start = int(datetime.combine(as_of - timedelta(days=365), datetime.min.time(), tz).timestamp() * 1000)
     for spec in project.enabled_collections:
         created_col = created_column(spec.timestamp_column)
         for doc in docs[spec.collection]:
@@ -137,7 +140,8 @@ def test_outpatient_outcomes_look_real(docs):
 
 
 def test_decimal128_can_be_turned_off_for_servers_without_it(project):
-    batches = generate_environment(project, "env1", scale=SCALE, seed=42, as_of=AS_OF, decimal128=False)
+    batches = generate_environment(project, "env1", scale=SCALE, seed=42, as_of=full_year_as_of(project),
+                                   decimal128=False)
     payments = [d for b in batches if b.collection == "payments" for d in b.docs]
     assert payments and not any(isinstance(d["amount"], Decimal128) for d in payments)
     assert {m.id for m in MESSES if m.needs_decimal128} == {"M16", "M17"}

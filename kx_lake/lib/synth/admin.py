@@ -107,7 +107,6 @@ def users(ctx: DayCtx) -> None:
 def daily(ctx: DayCtx) -> None:
     """Housekeeping rounds and non-ER ambulance trips (inter-facility transfers, home pick-ups)."""
     rng, fac, scale = ctx.rng, ctx.fac, ctx.world.scale
-    keepers = [s for s in fac.staff if s.role == "Housekeeping Attendant"] or fac.staff
     for _ in range(poisson(rng, volumes.per_day(fac, scale, volumes.HOUSEKEEPING))):
         at = ctx.tl.between(rng, ctx.d, 6, 22)
         done = at + rng.randint(15, 120) * MIN_MS
@@ -115,7 +114,7 @@ def daily(ctx: DayCtx) -> None:
         ctx.emit("housekeeping_tasks", {
             "_id": ctx.oid(at), "facility_id": fac.id, "area": area, "task": rng.choice(
                 ("routine cleaning", "spill cleanup", "washroom cleaning", "biomedical waste pickup")),
-            "assigned_to": pick(rng, keepers).id, "requested_at": to_datetime(at),
+            "assigned_to": ctx.staff("Housekeeping Attendant"), "requested_at": to_datetime(at),
             "completed_at": to_datetime(done) if done < ctx.horizon_ms else None,
             "status": "completed" if done < ctx.horizon_ms else "in_progress"}, at, min(done, ctx.horizon_ms - 1))
     if fac.has_er and rng.random() < volumes.per_day(fac, scale, volumes.AMBULANCE_TRANSFERS):

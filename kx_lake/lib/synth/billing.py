@@ -36,8 +36,7 @@ def user_of(staff_or_doctor_id: str) -> str:
 
 
 def cashier(ctx: DayCtx) -> str:
-    desk = [s for s in ctx.fac.staff if s.role in ("Billing Executive", "Front Office Executive")] or ctx.fac.staff
-    return user_of(pick(ctx.rng, desk).id)
+    return user_of(ctx.staff("Billing Executive", "Front Office Executive"))
 
 
 def create_bill(ctx: DayCtx, *, patient: Any, encounter_id: Any, kind: str, payer_id: str,

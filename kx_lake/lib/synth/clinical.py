@@ -110,7 +110,7 @@ def consult(ctx: DayCtx, *, patient: Any, doctor: Doctor, start_ms: int, source:
     path = pathway(codes[0])
     end = start_ms + rng.randint(6, 25) * MIN_MS
     enc_id = ctx.oid(start_ms)
-    nurse = pick(rng, [s for s in fac.staff if s.role in ("Staff Nurse", "Front Office Executive")] or fac.staff).id
+    nurse = ctx.staff("Staff Nurse", "Front Office Executive")
     if source != "IPD" and rng.random() < 0.9:
         vitals(ctx, patient, enc_id, start_ms - rng.randint(2, 10) * MIN_MS, codes, nurse)
     structs = [{"code": c, "description": ICD[c][1], "type": "primary" if i == 0 else "secondary",

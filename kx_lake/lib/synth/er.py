@@ -42,7 +42,7 @@ def _visit(ctx: DayCtx, data: dict, arrive: int) -> list[Change]:
     codes = diagnose(ctx, "EM" if rng.random() < 0.6 else pick(rng, ("GM", "CAR", "PUL", "GAS", "ORT")), p)
     by_ambulance = rng.random() < (0.6 if level <= 2 else 0.18)
     trip = ambulance_trip(ctx, p.id, arrive - rng.randint(15, 45) * MIN_MS, "emergency") if by_ambulance else None
-    nurse = pick(rng, [s for s in fac.staff if s.role == "Staff Nurse"] or fac.staff).id
+    nurse = ctx.staff("Staff Nurse")
     ctx.emit("triage_assessments", {
         "_id": ctx.oid(triage_at), "facility_id": fac.id, "er_visit_id": visit_id, "patient_id": p.id,
         "level": level, "colour": colour, "nurse_id": nurse, "assessed_at": to_datetime(triage_at),

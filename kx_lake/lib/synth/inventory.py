@@ -21,7 +21,7 @@ USERS = {"consumable": ("NUR", "OTC", "LAB"), "surgical": ("OTC",), "housekeepin
 
 
 def _keeper(ctx: DayCtx) -> str:
-    return pick(ctx.rng, [s for s in ctx.fac.staff if s.role == "Store Keeper"] or ctx.fac.staff).id
+    return ctx.staff("Store Keeper")
 
 
 def position(ctx: DayCtx, code: str, at_ms: int) -> Position:

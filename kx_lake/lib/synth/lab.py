@@ -27,8 +27,7 @@ ANTIBIOTICS = ("Amikacin", "Ceftriaxone", "Ciprofloxacin", "Meropenem", "Nitrofu
 
 
 def lab_staff(ctx: DayCtx) -> str:
-    techs = [s for s in ctx.fac.staff if s.role == "Lab Technician"] or ctx.fac.staff
-    return pick(ctx.rng, techs).id
+    return ctx.staff("Lab Technician")
 
 
 def order_lab(ctx: DayCtx, *, patient: Any, tests: list[str], at_ms: int, encounter_id: Any,

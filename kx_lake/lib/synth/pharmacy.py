@@ -21,7 +21,7 @@ UNIT_FORMS = {"tablet", "capsule", "sachet"}
 
 
 def _pharmacist(ctx: DayCtx) -> str:
-    return pick(ctx.rng, [s for s in ctx.fac.staff if s.role == "Pharmacist"] or ctx.fac.staff).id
+    return ctx.staff("Pharmacist")
 
 
 def position(ctx: DayCtx, code: str, at_ms: int) -> Position:
@@ -150,7 +150,7 @@ def dispense(ctx: DayCtx, *, admission_id: Any, patient_id: str, ward_id: str, d
     if "PHA" not in ctx.fac.departments:
         return
     rng, disp_id = ctx.rng, ctx.oid(at_ms)
-    nurse = pick(rng, [s for s in ctx.fac.staff if s.role == "Staff Nurse"] or ctx.fac.staff).id
+    nurse = ctx.staff("Staff Nurse")
     items = []
     for code in drugs:
         qty = 1 if DRUGS[code][3] not in UNIT_FORMS else rng.randint(2, 4)

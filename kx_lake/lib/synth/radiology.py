@@ -61,14 +61,13 @@ def _study(ctx: DayCtx, data: dict, due: int) -> list[Change]:
     rng, fac, proc = ctx.rng, ctx.fac, PROCS[data["code"]]
     end = due + proc[5] * MIN_MS
     study_id = ctx.oid(due)
-    techs = [s for s in fac.staff if s.role == "Radiographer"] or fac.staff
     images = rng.randint(1, 4) if proc[2] in ("XR", "MG", "DX") else rng.randint(20, 60) if proc[2] == "US" else \
         rng.randint(150, 900)
     ctx.emit("radiology_studies", {
         "_id": study_id, "study_uid": f"1.2.840.113619.2.{rng.randint(100, 999)}.{digits(rng, 10)}.{digits(rng, 6)}",
         "accession_no": data["accession"], "order_id": data["_id"], "facility_id": fac.id,
         "patient_id": data["patient_id"], "modality": proc[2], "body_part": proc[3], "performed_at": to_datetime(due),
-        "completed_at": to_datetime(end), "technician_id": pick(rng, techs).id, "contrast": proc[9] or None,
+        "completed_at": to_datetime(end), "technician_id": ctx.staff("Radiographer"), "contrast": proc[9] or None,
         "series": [{"series_no": n + 1, "description": f"{proc[3]} {v}", "images": max(1, images // 2)}
                    for n, v in enumerate(("axial", "coronal") if proc[2] in ("CT", "MR") else ("AP",))],
         "image_count": images}, due, end)

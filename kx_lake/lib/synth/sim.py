@@ -134,6 +134,11 @@ class DayCtx:
     def horizon_ms(self) -> int:
         return self.sim.horizon_ms
 
+    def staff(self, *roles: str) -> str:
+        """A random employee of this facility in one of `roles` (anyone, if nobody has them)."""
+        people = [s for s in self.fac.staff if s.role in roles] or self.fac.staff
+        return people[int(self.rng.random() * len(people))].id
+
     def oid(self, ms: int) -> ObjectId:
         return object_id(self.rng, ms)
 

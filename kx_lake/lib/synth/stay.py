@@ -17,7 +17,6 @@ from kx_lake.lib.synth.clock import DAY_MS, HOUR_MS, MIN_MS, to_datetime
 from kx_lake.lib.synth.lab import order_lab
 from kx_lake.lib.synth.patients import patient
 from kx_lake.lib.synth.pharmacy import dispense
-from kx_lake.lib.synth.rng import pick
 from kx_lake.lib.synth.sim import DayCtx, Held
 from kx_lake.lib.synth.vocab_care import pathway
 
@@ -28,7 +27,7 @@ DISPOSITIONS = (("home", 88), ("home_on_request", 93), ("lama", 96), ("referred"
 
 
 def _nurse(ctx: DayCtx) -> str:
-    return pick(ctx.rng, [s for s in ctx.fac.staff if s.role == "Staff Nurse"] or ctx.fac.staff).id
+    return ctx.staff("Staff Nurse")
 
 
 def care_day(ctx: DayCtx, ip: Inpatient) -> None:
