@@ -73,6 +73,7 @@ def sync(
     all_dates: Annotated[bool, typer.Option("--all-dates", help="Reload every date (full load).")] = False,
     lookback_days: Annotated[int, typer.Option("--lookback-days", help="Incremental look-back for late writes.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="Dagster console log level.")] = "WARNING",
 ) -> None:
     """Extract collections into the lake through the Dagster assets (incremental by default)."""
     cfg = project(ctx)
@@ -94,7 +95,7 @@ def sync(
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[last]}"), console=err_console, transient=as_json) as bar:
         task = bar.add_task(f"sync {env}", total=len(specs), last="")
-        summary = run_sync(defs, SYNC_JOB, groups, instance=instance,
+        summary = run_sync(defs, SYNC_JOB, groups, instance=instance, log_level=log_level.upper(),
                            progress=lambda name, status: bar.update(task, advance=1, last=f"{name} {status}"))
         bar.update(task, completed=len(specs))
     if as_json:

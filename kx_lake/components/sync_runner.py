@@ -44,6 +44,7 @@ def run_sync(
     *,
     instance: dg.DagsterInstance,
     progress: ProgressFn | None = None,
+    log_level: str = "INFO",
 ) -> SyncSummary:
     if not groups:
         raise ValueError("nothing to sync: no collections selected")
@@ -63,6 +64,7 @@ def run_sync(
                 run_id=run_id,
                 tags={**range_tags(group.env, group.first, group.last), "kx_lake/source": "cli"},
                 asset_selection=[collection_key(s) for s in group.collections],
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                 raise_on_error=False,
             )
         finally:
