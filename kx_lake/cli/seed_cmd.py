@@ -86,8 +86,10 @@ def seed(
 
 def _summary(report: SeedReport | MutateReport) -> None:
     mutated = isinstance(report, MutateReport)
-    table = Table("collection", "inserted", *(["updated"] if mutated else []), title=f"{report.env}: "
-                  f"{report.first_day} .. {report.last_day}")
+    table = Table(title=f"{report.env}: {report.first_day} .. {report.last_day}")
+    table.add_column("collection")
+    for name in ("inserted", "updated") if mutated else ("inserted",):
+        table.add_column(name, justify="right")
     for coll in sorted(set(report.inserted) | set(report.updated)):
         row = [coll, f"{report.inserted.get(coll, 0):,}"]
         if mutated:
