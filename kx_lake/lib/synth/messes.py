@@ -191,7 +191,8 @@ MESSES: tuple[Mess, ...] = (
     Mess("M12", "appointments", "_class", "extra field written only by the Java scheduling service",
          _present_and_absent("appointments", "_class")),
     Mess("M13", "discharges", "follow_up_on", "null when no follow-up is advised", _null("discharges", "follow_up_on")),
-    Mess("M14", "bills", "payments", "empty array on unpaid bills", _empty_array("bills", "payments")),
+    Mess("M14", "bills", "payments", "empty array on waived follow-ups (status no_charge) and on credit bills not "
+         "yet settled", _empty_array("bills", "payments")),
     Mess("M15", "insurance_claims", "adjudication.lines.deductions.reason.code", "deep nesting: 5 levels of "
          "struct/array", lambda f: any(True for _ in _values(f, "insurance_claims",
                                                               "adjudication.lines.deductions.reason.code"))),
