@@ -28,8 +28,8 @@ test-fast: setup
 
 dev: setup
 	$(KX) source up
-	mkdir -p .kx-lake/dagster
-	DAGSTER_HOME=$(CURDIR)/.kx-lake/dagster .venv/bin/dagster dev -w workspace.yaml
+	DAGSTER_HOME=$$($(KX) dagster-home) DAGSTER_EVENT_BATCH_SIZE=1000 DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true \
+		.venv/bin/dagster dev -w workspace.yaml
 
 clean-state:
 	-$(KX) source down

@@ -35,6 +35,7 @@ app.add_typer(config_cmd.app, name="config")
 app.command("seed")(seed_cmd.seed)
 app.command("sync")(sync_cmd.sync)
 app.add_typer(sync_cmd.lake_app, name="lake")
+app.command("dagster-home", hidden=True)(sync_cmd.dagster_home)
 
 
 def main() -> None:

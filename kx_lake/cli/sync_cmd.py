@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -24,12 +25,10 @@ def dagster_instance(cfg: ProjectConfig):
     """The Dagster instance the CLI records runs in: $DAGSTER_HOME, else <state home>/dagster."""
     import dagster as dg
 
-    home = os.environ.get("DAGSTER_HOME") or str(cfg.settings.state_dir("dagster"))
-    os.makedirs(home, exist_ok=True)
-    os.environ["DAGSTER_HOME"] = home
-    # One "planned" event per asset for a partition-range run instead of one per partition: a full
-    # load of 102 collections over a year is otherwise ~40k planned events before any work starts.
-    os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
+    from kx_lake.components.dagster_home import ensure_dagster_home
+
+    home = ensure_dagster_home(Path(os.environ.get("DAGSTER_HOME") or cfg.settings.state_dir("dagster")))
+    os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
 
 
@@ -104,6 +103,12 @@ def sync(
         print_summary(summary)
     if summary.failed:
         raise typer.Exit(code=1)
+
+
+def dagster_home(ctx: typer.Context) -> None:
+    """Create (if needed) and print the Dagster home the CLI and `make dev` share."""
+    cfg = project(ctx)
+    console.print(str(dagster_instance(cfg).root_directory), highlight=False, soft_wrap=True)
 
 
 @lake_app.command("ls")

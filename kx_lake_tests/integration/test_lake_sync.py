@@ -219,3 +219,24 @@ def test_zero_rows_with_newer_source_data_is_a_loud_error(lake, monkeypatch: pyt
     state = storage.read_json("env1", "hims_patient/t_vitals.json")
     assert state["watermark"] == "2026-01-01T06:00:00.000+00:00"  # not advanced
     assert {p.rows for p in storage.list_partitions("env1", "hims_patient", "t_vitals")} == {1}  # untouched
+
+
+@pytest.mark.parametrize("lake", ["local"], indirect=True)
+def test_runs_are_recorded_per_partition_in_the_batching_instance(lake, tmp_path: Path, monkeypatch) -> None:
+    """The CLI's instance (batched SQLite event writes) records every partition like stock Dagster."""
+    from kx_lake.components.dagster_home import ensure_dagster_home
+
+    project, defs, client, storage = lake
+    client.hims_billing.t_bills.insert_many([dict(d) for d in BILLS])
+    home = ensure_dagster_home(tmp_path / "dagster")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.get() as instance:
+        assert type(instance.event_log_storage).__name__ == "BatchingSqliteEventLogStorage"
+        group = SyncGroup("env1", date(2026, 1, 1), date(2026, 1, 10), (project.collection("t_bills"),), False)
+        summary = run_sync(defs, "sync_collections", [group], instance=instance)
+        assert summary.results[0].ok
+        key = dg.AssetKey(["hims_billing", "t_bills"])
+        materialized = instance.get_materialized_partitions(key)
+        assert materialized == {f"2026-01-{d:02d}|env1" for d in range(1, 11)}
+        event = instance.get_latest_materialization_event(key)
+        assert event.asset_materialization.metadata["rows"].value == 3
