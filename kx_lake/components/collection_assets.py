@@ -86,7 +86,7 @@ def _database_asset(
                             env=env,
                             spec=spec,
                             dates=dates,
-                            staging_dir=kx_project.staging_dir(context.run_id),
+                            staging_dir=kx_project.staging_dir(context.run.run_id),
                             log=context.log,
                         )
                     )
