@@ -26,13 +26,21 @@ _WATCHED = {dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET
 
 
 def _watch(instance: dg.DagsterInstance, run_id: str, stop: threading.Event, progress: ProgressFn) -> None:
+    """Report each collection once as its first materialization or failure lands (reads new events only:
+    a full load writes hundreds of events per collection, so re-reading the log would grow quadratically)."""
     reported: set[tuple[str, str]] = set()
+    cursor: str | None = None
     while True:
         done = stop.wait(0.5)
-        for result in results_from_events("", instance.all_logs(run_id, of_type=_WATCHED)):
-            if (result.database, result.collection) not in reported:
-                reported.add((result.database, result.collection))
-                progress(f"{result.database}.{result.collection}", result.status)
+        while True:
+            conn = instance.get_records_for_run(run_id, cursor=cursor, of_type=_WATCHED, limit=2000)
+            cursor = conn.cursor
+            for result in results_from_events("", (r.event_log_entry for r in conn.records)):
+                if (result.database, result.collection) not in reported:
+                    reported.add((result.database, result.collection))
+                    progress(f"{result.database}.{result.collection}", result.status)
+            if not conn.has_more:
+                break
         if done:
             return
 
