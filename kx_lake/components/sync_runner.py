@@ -33,7 +33,10 @@ def _watch(instance: dg.DagsterInstance, run_id: str, stop: threading.Event, pro
     while True:
         done = stop.wait(0.5)
         while True:
-            conn = instance.get_records_for_run(run_id, cursor=cursor, of_type=_WATCHED, limit=2000)
+            try:
+                conn = instance.get_records_for_run(run_id, cursor=cursor, of_type=_WATCHED, limit=2000)
+            except Exception:  # noqa: BLE001 - the run's event store may not exist yet; progress is best effort
+                break
             cursor = conn.cursor
             for result in results_from_events("", (r.event_log_entry for r in conn.records)):
                 if (result.database, result.collection) not in reported:

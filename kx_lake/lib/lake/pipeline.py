@@ -54,6 +54,7 @@ class StagedCollection:
     schema_changed: bool
     state_before: CollectionState
     watermark_ms: int | None
+    synced_until_ms: int | None = None
     rows_by_date: dict[date, int] = field(default_factory=dict)
     min_ts_ms: int | None = None
     max_ts_ms: int | None = None
@@ -162,6 +163,7 @@ def stage_collection(
     state = CollectionState.read(storage, env, spec.database, spec.collection)
     wanted = set(dates)
     window = Window(min(wanted), max(wanted), env_spec.tz)
+    extracted_at_ms = int(time.time() * 1000)
     acc = SchemaAccumulator(
         spec.timestamp_column, spec.timestamp_encoding, schema=state.schema,
         reserved_columns=("date", *spec.partition_columns),
@@ -194,6 +196,7 @@ def stage_collection(
     staged.schema_changed = state.schema is None or acc.schema.fingerprint != state.schema.fingerprint
     if staged.max_ts_ms is not None:
         staged.watermark_ms = max(staged.max_ts_ms, state.watermark_ms or staged.max_ts_ms)
+    staged.synced_until_ms = max(min(window.end_ms, extracted_at_ms), state.synced_until_ms or 0)
     staged.duration_s = time.monotonic() - started
     log.info(f"{staged.name}: staged {staged.rows} documents over {len(staged.rows_by_date)} date(s)")
     return staged
@@ -228,7 +231,9 @@ def publish_staged(project: ProjectConfig, staged: StagedCollection, log: loggin
                 conv.arrow_schema, id_columns=spec.partition_columns,
             )
         version = staged.state_before.schema_version + (1 if staged.schema_changed else 0)
-        CollectionState(staged.schema, version, staged.watermark_ms).write(storage, env, spec.database, spec.collection)
+        CollectionState(staged.schema, version, staged.watermark_ms, staged.synced_until_ms).write(
+            storage, env, spec.database, spec.collection
+        )
     finally:
         staged.spool.remove()
     log.info(f"{staged.name}: published {len(files)} file(s), {staged.rows} rows, {len(staged.dates)} date(s)")

@@ -2,9 +2,11 @@
 
   --dates A..B      exactly those dates, for every selected collection;
   --all-dates       every date from partitions_start to today: a full reload;
-  (default)         incremental: from the watermark's date minus the look-back (late writes) to
-                    today; a collection with no watermark was never loaded, so it gets a full load.
-Collections sharing a range run together (one Dagster run per range × environment).
+  (default)         incremental: from the day the previous sync reached (`synced_until`) minus the
+                    look-back for late commits, to today — documents new or modified since then
+                    carry later timestamps. A collection never loaded gets a full load.
+Collections sharing a range run together (one Dagster run per range × environment); after a sync
+of everything they all share one range, so an incremental cycle is one run.
 """
 
 from __future__ import annotations
@@ -54,12 +56,13 @@ def plan_sync(
     storage = storage_for(project, env_spec)
     groups: dict[date, list[CollectionSpec]] = defaultdict(list)
     for spec in collections:
-        wm = CollectionState.read(storage, env, spec.database, spec.collection).watermark_ms
-        if wm is None:
+        state = CollectionState.read(storage, env, spec.database, spec.collection)
+        reached = state.synced_until_ms or state.watermark_ms
+        if reached is None:
             groups[start].append(spec)
             continue
-        wm_day = datetime.fromtimestamp(wm / 1000, UTC).astimezone(env_spec.tz).date()
-        groups[max(start, min(wm_day, today) - timedelta(days=lookback_days))].append(spec)
+        reached_day = datetime.fromtimestamp(reached / 1000, UTC).astimezone(env_spec.tz).date()
+        groups[max(start, min(reached_day, today) - timedelta(days=lookback_days))].append(spec)
     return [
         SyncGroup(env, first, today, tuple(specs), first == start)
         for first, specs in sorted(groups.items())

@@ -3,7 +3,9 @@
 `<lake_root>/<env>/_kx_state/<database>/<collection>.json`, replaced atomically, written only after
 the partitions it describes are published. No state means "never loaded": the next sync is a full
 load. The watermark is the newest modified timestamp written (UTC epoch millis, plus its ISO form
-for people), so a type or timezone mix-up cannot silently move it.
+for people), so a type or timezone mix-up cannot silently move it. `synced_until` is the end of the
+newest window extracted (capped at the time of extraction): anything new or modified since then
+carries a later timestamp, give or take late commits, so the next incremental sync starts there.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class CollectionState:
     schema: StructType | None = None
     schema_version: int = 0
     watermark_ms: int | None = None
+    synced_until_ms: int | None = None
     updated_at: str | None = None
 
     @classmethod
@@ -40,7 +43,10 @@ class CollectionState:
         schema = from_json(raw["schema"]) if raw.get("schema") else None
         if schema is not None and not isinstance(schema, StructType):
             raise ValueError(f"{env}/{database}.{collection}: stored lake schema is not a struct")
-        return cls(schema, int(raw.get("schema_version", 0)), raw.get("watermark_ms"), raw.get("updated_at"))
+        return cls(
+            schema, int(raw.get("schema_version", 0)), raw.get("watermark_ms"), raw.get("synced_until_ms"),
+            raw.get("updated_at"),
+        )
 
     def write(self, storage: LakeStorage, env: str, database: str, collection: str) -> None:
         storage.write_json_atomic(
@@ -56,6 +62,8 @@ class CollectionState:
                 "schema_version": self.schema_version,
                 "watermark_ms": self.watermark_ms,
                 "watermark": iso_ms(self.watermark_ms),
+                "synced_until_ms": self.synced_until_ms,
+                "synced_until": iso_ms(self.synced_until_ms),
                 "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             },
         )
