@@ -16,6 +16,7 @@ text "{}"); they still widen like their lake types.
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 import json
 import re
 from dataclasses import dataclass, field
@@ -29,17 +30,17 @@ MAX_DECIMAL_PRECISION = 38  # Athena / Parquet decimal128
 NAME_PATTERN = re.compile(r"^[a-z0-9_]{1,255}$")
 
 
-class LakeType:
+class LakeType(ABC):
     """Base of all lake types. Subclasses are frozen dataclasses; instances compare by value."""
 
     __slots__ = ()
     kind: ClassVar[str]
 
-    def to_arrow(self) -> pa.DataType:
-        raise NotImplementedError
+    @abstractmethod
+    def to_arrow(self) -> pa.DataType: ...
 
-    def to_hive(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def to_hive(self) -> str: ...
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind}
