@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kx_lake.cli import config_cmd, seed_cmd, source_cmd, sync_cmd
+from kx_lake.cli import config_cmd, query_cmd, seed_cmd, source_cmd, sync_cmd
 
 app = typer.Typer(
     name="kx-lake",
@@ -36,6 +36,8 @@ app.command("seed")(seed_cmd.seed)
 app.command("sync")(sync_cmd.sync)
 app.add_typer(sync_cmd.lake_app, name="lake")
 app.command("dagster-home", hidden=True)(sync_cmd.dagster_home)
+app.command("query")(query_cmd.query)
+app.add_typer(query_cmd.catalog_app, name="catalog")
 
 
 def main() -> None:

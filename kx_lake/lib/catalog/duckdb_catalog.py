@@ -1,0 +1,255 @@
+"""The embedded default catalog: one DuckDB file per environment, `<settings.home>/catalog/<env>.duckdb`.
+
+It plays Glue's part on a laptop. Each collection with data and a stored schema becomes a VIEW
+`<db>.<collection>` (names.py) over the table directory's Parquet files, read with
+`read_parquet('<table_dir>/**/*.parquet', hive_partitioning=true, union_by_name=true,
+hive_types={every partition key: VARCHAR})`, so:
+
+* the columns are exactly the catalog's: every column of the stored lake schema, cast to its type, in
+  schema order, then `date` and the id columns as VARCHAR (the Hive path text, like Glue's `string`
+  partition keys; `__HIVE_DEFAULT_PARTITION__` is NULL);
+* older files lacking a newer top-level column read it as NULL (`union_by_name`), and a column no file
+  has yet (its documents moved out of every file) is NULL too: a zero-row typed SELECT is unioned by
+  name into the scan, so the view never fails to bind;
+* the view holds paths, not data: nothing is copied, and what `kx-lake sync` publishes is visible at
+  once (new columns after the next `catalog refresh`, as with a Glue table update).
+
+Views rather than tables so the file stays tiny and a query always reads the lake. On an s3:// lake
+DuckDB reads through the same fsspec/s3fs filesystem as the storage layer (registered on every
+connection with `register_filesystem`; DuckDB's httpfs extension is neither needed nor downloaded),
+configured by the standard AWS chain (AWS_ENDPOINT_URL_S3, credentials, region) at connect time.
+The dedup views and the SQL views in sql/views/ are Athena SQL, transpiled (views.py); `refresh`
+creates all three kinds in dependency order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from kx_lake.lib.catalog import names
+from kx_lake.lib.catalog.views import (
+    SqlView,
+    execute_athena_sql_on_duckdb,
+    latest_view_sql,
+    load_sql_views,
+    referenced_tables,
+)
+from kx_lake.lib.config import CollectionSpec, ProjectConfig
+from kx_lake.lib.harmonize.types import LakeType, StructType
+from kx_lake.lib.lake.pipeline import LakeTableRef, table_ref
+from kx_lake.lib.storage import fsio
+
+CATALOG_DIR = "catalog"
+
+
+class CatalogError(RuntimeError):
+    """A catalog operation that failed; the message names the environment, collection or file."""
+
+
+@dataclass(frozen=True)
+class CatalogObject:
+    """One table or view the refresh handled: created, or skipped with the reason."""
+
+    kind: str  # "table" | "latest" | "sql"
+    name: str  # db.name
+    status: str  # "created" | "skipped"
+    reason: str = ""
+
+
+def catalog_path(project: ProjectConfig, env: str) -> Path:
+    return project.settings.state_dir(CATALOG_DIR, f"{env}.duckdb")
+
+
+def _register_lake_filesystem(con: duckdb.DuckDBPyConnection, project: ProjectConfig, env: str) -> None:
+    """Let DuckDB read the env's lake root through fsspec when it is not a local path (s3://)."""
+    root = project.lake_root(project.environment(env))
+    fs, _ = fsio.open_filesystem(root)
+    if not fsio.is_local(fs):
+        con.register_filesystem(fs)
+
+
+def connect(project: ProjectConfig, env: str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection to the env's catalog file with the lake filesystem registered.
+
+    Read-only connections need an existing catalog (`kx-lake catalog refresh --env <env>` makes it);
+    several may be open at once, but not beside a read-write one (DuckDB locks the file).
+    """
+    project.environment(env)
+    path = catalog_path(project, env)
+    if read_only and not path.exists():
+        raise CatalogError(f"{env}: no DuckDB catalog at {path}; run `kx-lake catalog refresh --env {env}` first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise CatalogError(f"{env}: opening the DuckDB catalog {path}: {exc}") from exc
+    try:
+        _register_lake_filesystem(con, project, env)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def duckdb_type(t: LakeType) -> str:
+    """The DuckDB type of a lake type (the counterpart of its Hive/Glue rendering `to_hive()`)."""
+    if isinstance(t, StructType):
+        if not t.fields:
+            return "VARCHAR"  # struct{} is stored as the JSON text "{}"
+        return "STRUCT(" + ", ".join(f"{_q(n)} {duckdb_type(ft)}" for n, ft in t.fields) + ")"
+    kind = t.kind
+    if kind == "list":
+        return f"{duckdb_type(t.element)}[]"  # type: ignore[attr-defined]
+    if kind == "decimal":
+        return f"DECIMAL({t.precision},{t.scale})"  # type: ignore[attr-defined]
+    simple = {"null": "VARCHAR", "bool": "BOOLEAN", "int64": "BIGINT", "double": "DOUBLE", "string": "VARCHAR",
+              "json": "VARCHAR", "timestamp": "TIMESTAMP"}
+    if kind not in simple:
+        raise CatalogError(f"lake type {t} has no DuckDB rendering")
+    return simple[kind]
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def table_view_sql(ref: LakeTableRef, database: str) -> str:
+    """CREATE OR REPLACE VIEW <database>.<collection> over the table directory (DuckDB SQL)."""
+    if ref.schema is None:
+        raise CatalogError(f"{ref.env}/{ref.database}.{ref.collection}: no stored lake schema (never synced)")
+    keys = names.partition_keys(ref.partition_columns)
+    hive_types = "{" + ", ".join(f"{_lit(k.path_name)}: 'VARCHAR'" for k in keys) + "}"
+    scan = (
+        f"SELECT * FROM read_parquet({_lit(ref.table_dir.rstrip('/') + '/**/*.parquet')}, hive_partitioning = true, "
+        f"union_by_name = true, hive_types = {hive_types}, hive_types_autocast = false)"
+    )
+    typed_nulls = ", ".join(f"CAST(NULL AS {duckdb_type(t)}) AS {_q(n)}" for n, t in ref.schema.fields)
+    columns = [f"CAST({_q(n)} AS {duckdb_type(t)}) AS {_q(n)}" for n, t in ref.schema.fields]
+    columns += [f"CAST({_q(k.path_name)} AS VARCHAR) AS {_q(k.name)}" for k in keys]
+    target = names.qualified(database, ref.collection)
+    return (
+        f"CREATE OR REPLACE VIEW {target} AS\nSELECT\n  " + ",\n  ".join(columns)
+        + f"\nFROM (\n  {scan}\n  UNION ALL BY NAME\n  SELECT {typed_nulls} WHERE false\n) AS kx_files"
+    )
+
+
+def _has_data_files(project: ProjectConfig, env: str, ref: LakeTableRef) -> bool:
+    fs, _ = fsio.open_filesystem(project.lake_root(project.environment(env)))
+    path = fs._strip_protocol(ref.table_dir)
+    return any(p.endswith(".parquet") for p in fsio.list_files(fs, path))
+
+
+def sync_tables(
+    project: ProjectConfig, env: str, specs: Iterable[CollectionSpec], con: duckdb.DuckDBPyConnection | None = None
+) -> list[CatalogObject]:
+    """Create or replace `<db>.<collection>` for each collection that has data and a stored schema.
+
+    Collections without either are reported as skipped (never synced, or emptied), not errors.
+    """
+    env_spec = project.environment(env)
+    own = con is None
+    con = con or connect(project, env, read_only=False)
+    out: list[CatalogObject] = []
+    try:
+        for spec in specs:
+            database = names.glue_database(env_spec, spec.database)
+            name = f"{database}.{names.table_name(spec)}"
+            where = f"{env}/{spec.database}.{spec.collection}"
+            ref = table_ref(project, env, spec)
+            if ref.schema is None:
+                out.append(CatalogObject("table", name, "skipped", "no stored lake schema (never synced)"))
+                continue
+            try:
+                has_data = _has_data_files(project, env, ref)
+            except Exception as exc:
+                raise CatalogError(f"{where}: listing {ref.table_dir}: {exc}") from exc
+            if not has_data:
+                out.append(CatalogObject("table", name, "skipped", f"no Parquet files under {ref.table_dir}"))
+                continue
+            sql = table_view_sql(ref, database)
+            try:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {names.quote(database)}")
+                con.execute(sql)
+            except duckdb.Error as exc:
+                raise CatalogError(f"{where}: creating DuckDB view {name} over {ref.table_dir}: {exc}") from exc
+            out.append(CatalogObject("table", name, "created"))
+    finally:
+        if own:
+            con.close()
+    return out
+
+
+def existing_relations(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    """(schema, name) of every table and view in the catalog file."""
+    rows = con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = current_database()"
+    ).fetchall()
+    return {(s, n) for s, n in rows}
+
+
+def sync_latest_views(
+    project: ProjectConfig, env: str, specs: Iterable[CollectionSpec], con: duckdb.DuckDBPyConnection
+) -> list[CatalogObject]:
+    """`<db>.<collection>_latest` (Athena SQL, transpiled) for each collection whose table exists."""
+    env_spec = project.environment(env)
+    have = existing_relations(con)
+    out = []
+    for spec in specs:
+        database = names.glue_database(env_spec, spec.database)
+        view = f"{database}.{names.latest_view_name(spec)}"
+        if (database, names.table_name(spec)) not in have:
+            out.append(CatalogObject("latest", view, "skipped", "its table is not in the catalog"))
+            continue
+        schema = table_ref(project, env, spec).schema
+        sql = latest_view_sql(env_spec, spec, schema)
+        try:
+            execute_athena_sql_on_duckdb(con, sql)
+        except Exception as exc:
+            raise CatalogError(f"{env}/{spec.database}.{spec.collection}: creating {view}: {exc}") from exc
+        out.append(CatalogObject("latest", view, "created"))
+    return out
+
+
+def sync_sql_views(
+    project: ProjectConfig, env: str, con: duckdb.DuckDBPyConnection, views: Sequence[SqlView] | None = None
+) -> list[CatalogObject]:
+    """The views of sql/views/ (rendered for this env), skipping those whose inputs are missing."""
+    views = load_sql_views(project, env) if views is None else views
+    out = []
+    for view in views:
+        have = existing_relations(con)
+        missing = sorted(f"{d}.{t}" for d, t in referenced_tables(view.sql) - {view.target} if (d, t) not in have)
+        if missing:
+            out.append(CatalogObject("sql", view.name, "skipped", f"missing input(s): {', '.join(missing)}"))
+            continue
+        try:
+            execute_athena_sql_on_duckdb(con, view.sql)
+        except Exception as exc:
+            raise CatalogError(f"{env}: creating {view.name} from {view.path}: {exc}") from exc
+        out.append(CatalogObject("sql", view.name, "created"))
+    return out
+
+
+def refresh(
+    project: ProjectConfig, env: str, specs: Iterable[CollectionSpec] | None = None,
+    views: Sequence[SqlView] | None = None,
+) -> list[CatalogObject]:
+    """Tables, then dedup views, then the SQL views, in one read-write connection."""
+    specs = list(project.enabled_collections if specs is None else specs)
+    con = connect(project, env, read_only=False)
+    try:
+        out = sync_tables(project, env, specs, con)
+        out += sync_latest_views(project, env, specs, con)
+        out += sync_sql_views(project, env, con, views)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return out

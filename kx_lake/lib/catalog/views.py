@@ -1,0 +1,162 @@
+"""Views in one SQL dialect: Athena (Trino) is the source of truth, DuckDB runs it transpiled.
+
+Two kinds, both plain `CREATE OR REPLACE VIEW <db>.<name> AS ...` statements in Athena SQL:
+
+* generated: the dedup view `<db>.<collection>_latest` of every collection (`latest_view_sql`). The
+  lake keeps an updated document's older version in its older date partition until that date is
+  re-materialized, so a table may hold several rows per `_id`; the view keeps the newest one by the
+  collection's modified timestamp (its lake column, see names.timestamp_column_sql), then `date`.
+  Its column list is written out (schema columns, then partition keys) rather than `*`, so the view
+  has exactly the catalog's columns and no `kx_rn` helper.
+* hand-written: one file per view in `sql/views/*.sql` (dashboard datasets such as dim_facility).
+  Databases are written as `{{ <mongodb database> }}` placeholders (`{{ hims_masters }}`), rendered
+  per environment to its catalog database (`kx_env1_hims_masters`); nothing else is templated, so a
+  file stays valid-looking SQL and renders identically for Athena and DuckDB. An unknown placeholder
+  is an error naming the file and line.
+
+On DuckDB (`execute_athena_sql_on_duckdb`) each statement goes through
+`sqlglot.transpile(sql, read="athena", write="duckdb")`; on Athena the same text runs as is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+
+from kx_lake.lib.catalog import names
+from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
+from kx_lake.lib.config.settings import PACKAGE_DIR
+from kx_lake.lib.harmonize.types import StructType
+
+ATHENA_DIALECT = "athena"  # sqlglot's Athena dialect: Trino for queries and views, Hive for DDL
+DUCKDB_DIALECT = "duckdb"
+SQL_DIR = PACKAGE_DIR.parent / "sql"
+VIEWS_SUBDIR = "views"
+ROW_NUMBER_COLUMN = "kx_rn"
+_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
+_PLACEHOLDER_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+
+
+class ViewSqlError(ValueError):
+    """A view's SQL that cannot be rendered, parsed or transpiled; the message names the file or view."""
+
+
+def _col(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructType | None) -> str:
+    """`CREATE OR REPLACE VIEW <db>.<collection>_latest` (Athena SQL): one row per `_id`, the newest."""
+    where = f"{env.name}/{spec.database}.{spec.collection}"
+    if schema is None:
+        raise ViewSqlError(f"{where}: no stored lake schema (never synced): cannot generate its _latest view")
+    if "_id" not in schema.names:
+        raise ViewSqlError(f"{where}: the stored lake schema has no _id column")
+    ts_path = names.timestamp_column_path(spec)
+    if ts_path[0] not in schema.names:
+        raise ViewSqlError(
+            f"{where}: timestamp column {spec.timestamp_column!r} (lake column {'.'.join(ts_path)!r}) "
+            "is not in the stored lake schema"
+        )
+    database = names.glue_database(env, spec.database)
+    columns = [*schema.names, *(k.name for k in names.partition_keys(spec.partition_columns))]
+    return (
+        f"CREATE OR REPLACE VIEW {names.qualified(database, names.latest_view_name(spec))} AS\n"
+        f"SELECT {', '.join(_col(c) for c in columns)}\n"
+        "FROM (\n"
+        f"  SELECT *, row_number() OVER (PARTITION BY \"_id\" ORDER BY {names.timestamp_column_sql(spec)} DESC, "
+        f"\"date\" DESC) AS {ROW_NUMBER_COLUMN}\n"
+        f"  FROM {names.qualified(database, names.table_name(spec))}\n"
+        ") AS kx_versions\n"
+        f"WHERE {ROW_NUMBER_COLUMN} = 1"
+    )
+
+
+def render_template(text: str, env: EnvironmentSpec, databases: Iterable[str], source: str = "<sql>") -> str:
+    """Replace each `{{ <mongodb database> }}` with the env's catalog database name."""
+    known = set(databases)
+    problems = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        for match in _PLACEHOLDER.finditer(line):
+            name = _PLACEHOLDER_NAME.match(match.group(1))
+            if name is None or name.group(1) not in known:
+                problems.append(f"{source}:{lineno}: unknown placeholder {match.group(0)!r}")
+    if problems:
+        raise ViewSqlError(
+            "; ".join(problems) + f" (placeholders name a MongoDB database: {', '.join(sorted(known))})"
+        )
+    return _PLACEHOLDER.sub(lambda m: names.glue_database(env, m.group(1).strip()), text)
+
+
+@dataclass(frozen=True)
+class SqlView:
+    """A rendered sql/views file: one CREATE OR REPLACE VIEW statement in Athena SQL."""
+
+    path: Path
+    sql: str
+    target: tuple[str, str]  # (database, view)
+
+    @property
+    def name(self) -> str:
+        return ".".join(self.target)
+
+
+def parse_view(sql: str, source: str = "<sql>") -> exp.Create:
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=ATHENA_DIALECT) if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise ViewSqlError(f"{source}: not valid Athena SQL: {exc}") from exc
+    if len(statements) != 1 or not isinstance(statements[0], exp.Create) or statements[0].kind != "VIEW":
+        raise ViewSqlError(f"{source}: expected exactly one CREATE OR REPLACE VIEW statement")
+    return statements[0]
+
+
+def view_target(create: exp.Create, source: str = "<sql>") -> tuple[str, str]:
+    table = create.this if isinstance(create.this, exp.Table) else create.this.find(exp.Table)
+    if table is None or not table.db:
+        raise ViewSqlError(f"{source}: the view must be named <database>.<view>")
+    return (table.db, table.name)
+
+
+def referenced_tables(sql: str) -> set[tuple[str, str]]:
+    """(database, table) of every database-qualified relation a statement reads or creates (CTEs excluded)."""
+    out = set()
+    for statement in sqlglot.parse(sql, read=ATHENA_DIALECT):
+        if statement is None:
+            continue
+        for table in statement.find_all(exp.Table):
+            if table.db:
+                out.add((table.db, table.name))
+    return out
+
+
+def load_sql_views(project: ProjectConfig, env: str, sql_dir: Path | None = None) -> list[SqlView]:
+    """Every `sql/views/*.sql`, rendered for `env`, in file-name order (name files to order dependencies)."""
+    env_spec = project.environment(env)
+    directory = (sql_dir or SQL_DIR) / VIEWS_SUBDIR
+    views = []
+    for path in sorted(directory.glob("*.sql")):
+        sql = render_template(path.read_text(), env_spec, project.databases, source=str(path))
+        views.append(SqlView(path, sql, view_target(parse_view(sql, str(path)), str(path))))
+    return views
+
+
+def to_duckdb(sql: str, source: str = "<sql>") -> list[str]:
+    """The DuckDB statements of Athena SQL text (sqlglot), or an error naming `source`."""
+    try:
+        return [s for s in sqlglot.transpile(sql, read=ATHENA_DIALECT, write=DUCKDB_DIALECT) if s.strip()]
+    except sqlglot.errors.SqlglotError as exc:
+        raise ViewSqlError(f"{source}: cannot transpile Athena SQL to DuckDB: {exc}") from exc
+
+
+def execute_athena_sql_on_duckdb(con, sql: str, source: str = "<sql>"):
+    """Transpile Athena SQL and run it on a DuckDB connection; returns the connection after the last statement."""
+    result = con
+    for statement in to_duckdb(sql, source):
+        result = con.execute(statement)
+    return result
