@@ -3,4 +3,5 @@
 pytest_plugins = [
     "kx_lake_tests.fixtures.ferretdb",
     "kx_lake_tests.fixtures.seaweedfs",
+    "kx_lake_tests.fixtures.moto_server",
 ]
