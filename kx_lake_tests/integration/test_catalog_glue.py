@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 
+from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.athena import AthenaQueryError, AthenaRunner
 from kx_lake.lib.catalog.glue import (
     PARQUET_INPUT_FORMAT,
@@ -32,6 +33,7 @@ from kx_lake.lib.catalog.glue import (
     PartitionsResult,
     TableChange,
 )
+from kx_lake.lib.config import EnvironmentSpec
 from kx_lake_tests.fixtures.moto_server import MotoServer, unique_name
 
 pytestmark = pytest.mark.integration
@@ -41,8 +43,10 @@ KEYS = ["date", "facility_id"]
 
 
 def glue_database(prefix: str, database: str) -> str:
-    """The catalog naming rule (kx_lake.lib.catalog.names.glue_database), without an EnvironmentSpec."""
-    return f"{prefix}{database}"
+    """The shared naming rule (names.glue_database) for an environment with this Glue prefix."""
+    env = EnvironmentSpec(name="env1", mongodb_uri_secret="KX_LAKE_ENV1_MONGODB_URI", glue_database_prefix=prefix,
+                          athena_workgroup="kx_env1", athena_output_location="s3://kx-athena/env1/")
+    return names.glue_database(env, database)
 
 
 @pytest.fixture

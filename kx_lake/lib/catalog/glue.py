@@ -20,9 +20,8 @@ Why it is shaped this way:
   (any boto3 Glue client: real, moto, stubbed); nothing here reads the environment or the network
   at import, and nothing here knows Dagster.
 
-Naming (which Glue database and table a collection lives in) is the catalog package's rule:
-database f"{env.glue_database_prefix}{mongo_database}", table = collection, partition keys `date`
-then the collection's id columns, all `string`.
+Naming (which Glue database and table a collection lives in, partition keys `date` then the id
+columns, all `string`) is decided in kx_lake.lib.catalog.names; this module takes the names it gives.
 """
 
 from __future__ import annotations
