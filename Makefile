@@ -15,8 +15,11 @@ demo: setup
 	$(KX) seed --env env2 --scale $(SCALE)
 	$(KX) sync --env env1
 	$(KX) sync --env env2
+	$(KX) catalog refresh --env env1
+	$(KX) catalog refresh --env env2
 	$(KX) source status
 	@echo "Lake: .kx-lake/lake   UI: make dev   Inspect: $(KX) lake ls --env env1"
+	@echo "Query: $(KX) query --env env1 \"select count(*) from kx_env1_hims_billing.bills_latest\""
 
 ## The whole suite, integration tests included (they start their own services).
 test: setup

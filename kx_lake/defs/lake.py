@@ -1,12 +1,11 @@
-"""The lake: one asset per configured collection (env × date partitions), its IO manager and resources,
-and the job the CLI and schedules run."""
+"""The lake: one asset per configured collection (env × date partitions) and the job the CLI and
+schedules run. Its resources and IO manager are bound in defs/resources.py."""
 
 import dagster as dg
 
-from kx_lake.components.collection_assets import LAKE_IO_MANAGER, build_collection_assets
-from kx_lake.components.lake_io_manager import LakeParquetIOManager
+from kx_lake.components.collection_assets import build_collection_assets
 from kx_lake.components.partitions import env_date_partitions
-from kx_lake.components.resources import MongoSourceResource, ProjectResource, load_project
+from kx_lake.components.resources import load_project
 
 SYNC_JOB = "sync_collections"
 
@@ -26,9 +25,4 @@ def lake() -> dg.Definitions:
                 description="Extract collections from MongoDB into the lake (env × date partitions).",
             )
         ],
-        resources={
-            "kx_project": ProjectResource(),
-            "mongo": MongoSourceResource(),
-            LAKE_IO_MANAGER: LakeParquetIOManager(),
-        },
     )

@@ -240,3 +240,30 @@ def test_runs_are_recorded_per_partition_in_the_batching_instance(lake, tmp_path
         assert materialized == {f"2026-01-{d:02d}|env1" for d in range(1, 11)}
         event = instance.get_latest_materialization_event(key)
         assert event.asset_materialization.metadata["rows"].value == 3
+
+
+@pytest.mark.parametrize("lake", ["local"], indirect=True)
+def test_catalog_assets_refresh_the_dedup_view_after_a_sync(lake) -> None:
+    """The `_latest` asset, materialized through Dagster, gives one row per _id with the newest values."""
+    from kx_lake.lib.catalog import duckdb_catalog
+
+    project, defs, client, storage = lake
+    client.hims_billing.t_bills.insert_many([dict(d) for d in BILLS])
+    sync(project, defs, date(2026, 1, 1), date(2026, 1, 3), names=("t_bills",))
+    client.hims_billing.t_bills.update_one({"_id": "BILL-2"}, {"$set": {"updated_at": utc(2026, 1, 5, 6, 0), "status": "paid"}})
+    sync(project, defs, date(2026, 1, 5), date(2026, 1, 5), names=("t_bills",))  # the old version stays on 01-01
+
+    job = defs.resolve_job_def("refresh_catalog")
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        asset_selection=[dg.AssetKey(["hims_billing", "t_bills_latest"])],
+        run_config={"ops": {"catalog_hims_billing": {"config": {"envs": ["env1"]}}}},
+    )
+    assert result.success
+    con = duckdb_catalog.connect(project, "env1")
+    try:
+        assert con.execute("select count(*) from kx_env1_hims_billing.t_bills").fetchone()[0] == 4
+        rows = con.execute('select "_id", status from kx_env1_hims_billing.t_bills_latest order by 1').fetchall()
+    finally:
+        con.close()
+    assert rows == [("650000000000000000000001", None), ("650000000000000000000003", None), ("BILL-2", "paid")]

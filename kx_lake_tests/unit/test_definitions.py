@@ -24,7 +24,7 @@ def defs() -> dg.Definitions:
 def test_one_asset_per_collection_keyed_by_database(defs: dg.Definitions) -> None:
     cfg = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={}))
     graph = defs.resolve_asset_graph()
-    keys = {k for k in graph.get_all_asset_keys() if len(k.path) == 2 and k.path[0].startswith("hims_")}
+    keys = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name != "catalog"}
     assert keys == {dg.AssetKey([c.database, c.collection]) for c in cfg.enabled_collections}
     assert len(keys) == 102
     node = graph.get(dg.AssetKey(["hims_billing", "bills"]))
@@ -36,6 +36,20 @@ def test_one_asset_per_collection_keyed_by_database(defs: dg.Definitions) -> Non
     env_dim = next(d for d in pdef.partitions_defs if d.name == "env").partitions_def
     assert env_dim.get_partition_keys() == ["env1", "env2"]  # env3 is inactive
     assert defs.resolve_job_def("sync_collections") is not None
+
+
+def test_catalog_assets_sit_downstream_of_the_collections(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    latest = graph.get(dg.AssetKey(["hims_billing", "bills_latest"]))
+    assert latest.group_name == "catalog" and latest.parent_keys == {dg.AssetKey(["hims_billing", "bills"])}
+    assert latest.partitions_def is None  # a view spans every partition
+    dim = graph.get(dg.AssetKey(["hims_masters", "dim_facility"]))
+    assert dim.parent_keys == {
+        dg.AssetKey(["hims_masters", "facilities_latest"]),
+        dg.AssetKey(["hims_patient", "encounters_latest"]),
+        dg.AssetKey(["hims_billing", "bills_latest"]),
+    }
+    assert defs.resolve_job_def("refresh_catalog") is not None
 
 
 def test_partition_scope_groups_dates_by_environment() -> None:

@@ -1,0 +1,19 @@
+"""The catalog: tables and dedup views per collection, and the SQL views, downstream of the lake."""
+
+import dagster as dg
+
+from kx_lake.components.catalog_assets import build_latest_view_assets, build_sql_view_assets
+from kx_lake.components.resources import load_project
+
+CATALOG_JOB = "refresh_catalog"
+
+
+@dg.definitions
+def catalog() -> dg.Definitions:
+    cfg = load_project()
+    assets = [*build_latest_view_assets(cfg), *build_sql_view_assets(cfg)]
+    return dg.Definitions(
+        assets=assets,
+        jobs=[dg.define_asset_job(CATALOG_JOB, selection=dg.AssetSelection.assets(*assets),
+                                  description="Refresh catalog tables, dedup views and SQL views.")],
+    )
