@@ -32,6 +32,16 @@ _RETRYABLE = (AutoReconnect, CursorNotFound, NetworkTimeout, ExecutionTimeout)
 _LATER_TYPES = {"number": ["string", "date"], "string": ["date"], "date": []}
 
 
+def _id_key(value: object) -> object:
+    """A hashable key for an _id: the value itself, or for an unhashable one MongoDB allows (an
+    embedded document, a Decimal128) its BSON encoding in a tuple — a decoded _id is never a tuple."""
+    try:
+        hash(value)
+    except TypeError:
+        return ("bson", bson.encode({"_id": value}))
+    return value
+
+
 def _bracket(value: object) -> str:
     if isinstance(value, datetime):
         return "date"
@@ -73,7 +83,7 @@ def iter_window(
             for raw in cursor:
                 docs = list(zip(bson.decode_all(raw, RAW_OPTIONS), bson.decode_all(raw, DICT_OPTIONS), strict=True))
                 if last_ts is not None and seen_at_last:
-                    docs = [p for p in docs if not (p[1].get(timestamp_column) == last_ts and p[1]["_id"] in seen_at_last)]
+                    docs = [p for p in docs if not (p[1].get(timestamp_column) == last_ts and _id_key(p[1]["_id"]) in seen_at_last)]
                 if not docs:
                     continue
                 stats.documents += len(docs)
@@ -82,7 +92,7 @@ def iter_window(
                 tail_ts = docs[-1][1].get(timestamp_column)
                 if tail_ts != last_ts:
                     last_ts, seen_at_last = tail_ts, set()
-                seen_at_last.update(p[1]["_id"] for p in docs if p[1].get(timestamp_column) == last_ts)
+                seen_at_last.update(_id_key(p[1]["_id"]) for p in docs if p[1].get(timestamp_column) == last_ts)
                 yield docs
             return
         except _RETRYABLE:
