@@ -22,7 +22,6 @@ other is more frequent (2 vs 1); F3 has no master row and a 2–2 tie, won by th
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from kx_lake.cli import app
 from kx_lake.components.resources import load_project
 from kx_lake.components.sync_runner import run_sync
 from kx_lake.lib.catalog import duckdb_catalog, names, views
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+from kx_lake_tests.fixtures.scratch_lake import scratch_lake
 from kx_lake.lib.lake.pipeline import table_ref
 from kx_lake.lib.lake.plan import SyncGroup
 
@@ -92,19 +91,7 @@ def scratch_sql_dir(tmp_path: Path) -> Path:
 @pytest.fixture(params=["local", "s3"])
 def lake(request: pytest.FixtureRequest, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """(project, client, lake root): the tiny lake synced into a fresh root (local or S3) and its catalog refreshed."""
-    cfg_dir = tmp_path / "cfg"
-    cfg_dir.mkdir()
-    shutil.copy(DEFAULT_CONFIG_DIR / "environments.yaml", cfg_dir)
-    (cfg_dir / "collections.csv").write_text(ROWS)
-    monkeypatch.setenv("KX_LAKE_CONFIG_DIR", str(cfg_dir))
-    monkeypatch.setenv("KX_LAKE_HOME", str(local_source.settings.home))
-    root = str(tmp_path / "lake")
-    if request.param == "s3":
-        s3 = request.getfixturevalue("seaweed_s3")
-        for key, value in s3.env().items():
-            monkeypatch.setenv(key, value)
-        root = s3.unique_prefix()
-    monkeypatch.setenv("KX_LAKE_ROOT", root)
+    root = scratch_lake(request, local_source, tmp_path, monkeypatch, ROWS, request.param)
     client = local_source.client("env1")
     for db, coll in COLLECTIONS:
         client[db][coll].drop()

@@ -7,7 +7,6 @@ independent of the synthetic HIMS data; the seeded-data tests live in test_lake_
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from bson import ObjectId
 
 from kx_lake.components.resources import load_project
 from kx_lake.components.sync_runner import run_sync
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+from kx_lake_tests.fixtures.scratch_lake import scratch_lake
 from kx_lake.lib.harmonize import check_round_trip
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.state import CollectionState
@@ -41,19 +40,7 @@ def utc(*args: int) -> datetime:
 @pytest.fixture(params=["local", "s3"])
 def lake(request: pytest.FixtureRequest, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """(project, definitions, env1 client, storage) with the lake on local disk or on SeaweedFS S3."""
-    cfg_dir = tmp_path / "cfg"
-    cfg_dir.mkdir()
-    shutil.copy(DEFAULT_CONFIG_DIR / "environments.yaml", cfg_dir)
-    (cfg_dir / "collections.csv").write_text(ROWS)
-    monkeypatch.setenv("KX_LAKE_CONFIG_DIR", str(cfg_dir))
-    monkeypatch.setenv("KX_LAKE_HOME", str(local_source.settings.home))
-    root = str(tmp_path / "lake")
-    if request.param == "s3":
-        s3 = request.getfixturevalue("seaweed_s3")
-        for key, value in s3.env().items():
-            monkeypatch.setenv(key, value)
-        root = s3.unique_prefix()
-    monkeypatch.setenv("KX_LAKE_ROOT", root)
+    root = scratch_lake(request, local_source, tmp_path, monkeypatch, ROWS, request.param)
     client = local_source.client("env1")
     for db, coll in (("hims_billing", "t_bills"), ("hims_patient", "t_vitals"), ("hims_admin", "t_broken")):
         client[db][coll].drop()
