@@ -168,7 +168,7 @@ def stage_collection(
         spec.timestamp_column, spec.timestamp_encoding, schema=state.schema,
         reserved_columns=("date", *spec.partition_columns),
     )
-    spool = DateSpool(staging_dir / env / spec.database / spec.collection)
+    spool = DateSpool(staging_dir / env / spec.database / spec.collection, keep=staging_dir.parent)
     staged = StagedCollection(env, spec, sorted(wanted), [], spool, acc.schema, False, state, state.watermark_ms)
     try:
         seen = _scan(client, spec, window, wanted, spool, acc, staged, env)

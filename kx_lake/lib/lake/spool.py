@@ -23,8 +23,10 @@ _INT32 = struct.Struct("<i")
 
 
 class DateSpool:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, keep: Path | None = None):
+        """`keep`: an ancestor of `directory`; emptied directories between the two go with the spool."""
         self.directory = directory
+        self.keep = keep
         directory.mkdir(parents=True, exist_ok=True)
         self._open: OrderedDict[date, BinaryIO] = OrderedDict()
         self.counts: dict[date, int] = {}
@@ -74,3 +76,12 @@ class DateSpool:
     def remove(self) -> None:
         self.close()
         shutil.rmtree(self.directory, ignore_errors=True)
+        if self.keep is None:
+            return
+        parent = self.directory.parent
+        while parent != self.keep and self.keep in parent.parents:
+            try:
+                parent.rmdir()  # only when empty: other collections of the run may still spool here
+            except OSError:
+                return
+            parent = parent.parent
