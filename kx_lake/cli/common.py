@@ -8,11 +8,24 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from kx_lake.lib.config import ConfigError, ConfigErrors, ProjectConfig, Settings, UnknownEnvironmentError
 
 console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: an error line is never broken at the terminal width — paths and environment
+# lists in it must survive copy-paste and grep (CI logs are 80 columns).
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def print_error(message: object) -> None:
+    """One red `error:` line; the message is escaped so brackets in it are not read as markup."""
+    err_console.print(f"[bold red]error:[/] {escape(str(message))}", markup=True, highlight=False)
+
+
+def fail(message: object, code: int) -> None:
+    print_error(message)
+    raise typer.Exit(code=code)
 
 
 def project(ctx: typer.Context) -> ProjectConfig:
@@ -32,5 +45,5 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (ConfigError, ConfigErrors, UnknownEnvironmentError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        print_error(exc)
         raise typer.Exit(code=2) from exc

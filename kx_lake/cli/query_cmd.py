@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from kx_lake.cli.common import console, err_console, project, user_errors
+from kx_lake.cli.common import console, fail, project, user_errors
 
 catalog_app = typer.Typer(help="The embedded DuckDB catalog (Glue's part on a laptop).", no_args_is_help=True)
 
@@ -24,11 +24,6 @@ class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
-
-
-def _fail(message: str, code: int) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
-    raise typer.Exit(code=code)
 
 
 def query(
@@ -48,7 +43,7 @@ def query(
     try:
         con = connect(cfg, env, read_only=True)
     except CatalogError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
     try:
         result = execute_athena_sql_on_duckdb(con, sql, source="query")
         if result.description is None:
@@ -56,9 +51,9 @@ def query(
         columns = [d[0] for d in result.description]
         rows = result.fetchall()
     except ViewSqlError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
     except Exception as exc:  # duckdb.Error and friends: the engine's message is the useful part
-        _fail(f"{env}: {exc}", 1)
+        fail(f"{env}: {exc}", 1)
     finally:
         con.close()
     if fmt is OutputFormat.csv:
@@ -96,7 +91,7 @@ def refresh(
     try:
         done = duckdb_catalog.refresh(cfg, env, specs)
     except (duckdb_catalog.CatalogError, ViewSqlError) as exc:
-        _fail(str(exc), 1)
+        fail(str(exc), 1)
     if as_json:
         print(json.dumps([o.__dict__ for o in done], indent=1))
         return

@@ -19,7 +19,7 @@ from pymongo.errors import PyMongoError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kx_lake.cli.common import console, err_console, project, user_errors
+from kx_lake.cli.common import console, print_error, project, user_errors
 from kx_lake.lib.source.uri import MongoUriUnavailable, redact_uri, resolve_mongo_uri
 from kx_lake.lib.synth import MutateReport, SeedReport, SynthError, mutate_environment, seed_environment
 
@@ -30,7 +30,7 @@ def _seed_errors() -> Iterator[None]:
         try:
             yield
         except (MongoUriUnavailable, SynthError, PyMongoError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            print_error(exc)
             raise typer.Exit(code=1) from exc
 
 

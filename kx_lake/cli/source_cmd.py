@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from kx_lake.cli.common import console, err_console, project, user_errors
+from kx_lake.cli.common import console, err_console, print_error, project, user_errors
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.source import ferretdb_build, local_server
 from kx_lake.lib.source.uri import MongoUriUnavailable
@@ -34,7 +34,7 @@ def _source_errors() -> Iterator[None]:
         try:
             yield
         except (ferretdb_build.BuildError, local_server.LocalServerError, MongoUriUnavailable) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            print_error(exc)
             raise typer.Exit(code=1) from exc
 
 
