@@ -26,6 +26,15 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# Debian's Chromium for the dashboard site's browser tests (Playwright drives it; browser downloads
+# are impossible here, so Playwright never fetches its own).
+if [ ! -x /usr/bin/chromium ] && [ "${KX_LAKE_SKIP_CHROMIUM:-0}" != "1" ]; then
+  echo "[setup] installing Debian chromium (browser tests)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null; }
+fi
+
 echo "[setup] building the embedded FerretDB (cached)"
 .venv/bin/kx-lake source build
 echo "[setup] done"
