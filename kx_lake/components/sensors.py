@@ -1,0 +1,129 @@
+"""Sensors: new data in MongoDB → sync only those collections; finished runs → the summary e-mail.
+
+New-data sensor. Per active environment and collection it asks MongoDB for documents newer than
+max(stored watermark, what this sensor already requested) (lib/ops/newdata.py), and requests the
+collections that have some, over the partition dates the new documents fall on. Collections with
+the same environment and date range share one run (range tags, like the CLI's sync groups). The
+cursor — JSON {"env/database.collection": newest requested epoch ms} — makes the sensor durable and
+idempotent: a tick while the run is still going does not request it again. If that run fails, the
+watermark stays behind and the cursor ahead, so the collection is re-requested only when newer data
+arrives; the hourly schedule covers the gap (today + yesterday for every collection).
+
+E-mail sensors. One run-status sensor mails the summary after each successful sync run; one
+run-failure sensor mails any failed run of the code location. Both start STOPPED.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+
+import dagster as dg
+
+from kx_lake.components.collection_assets import collection_key
+from kx_lake.components.notify_resources import NotifierResource, load_operations, project_scrubber
+from kx_lake.components.partitions import range_tags
+from kx_lake.components.resources import MongoSourceResource, ProjectResource
+from kx_lake.components.run_report import report_for_run
+from kx_lake.lib.config import CollectionSpec, ProjectConfig
+from kx_lake.lib.lake.pipeline import storage_for
+from kx_lake.lib.lake.state import CollectionState
+from kx_lake.lib.ops.config import OperationsConfig
+from kx_lake.lib.ops.newdata import NewData, find_new_data
+
+NEW_DATA_SENSOR = "mongodb_new_data"
+SUCCESS_EMAIL_SENSOR = "sync_summary_email"
+FAILURE_EMAIL_SENSOR = "run_failure_email"
+
+
+def _detect(project: ProjectConfig, mongo: MongoSourceResource, cursor: dict[str, int],
+            log: dg.DagsterLogManager | None, scrub) -> tuple[list[tuple[NewData, CollectionSpec]], list[str]]:
+    found, never_loaded = [], []
+    for env in project.active_environments:
+        storage = storage_for(project, env)
+        today = datetime.now(env.tz).date()
+        try:
+            client = mongo.client(env.name)
+            for spec in project.enabled_collections:
+                name = f"{env.name}/{spec.database}.{spec.collection}"
+                state = CollectionState.read(storage, env.name, spec.database, spec.collection)
+                if state.watermark_ms is None:
+                    never_loaded.append(name)
+                    continue
+                after = max(state.watermark_ms, cursor.get(name, 0))
+                new = find_new_data(client, env.name, spec, after, env.tz, project.partitions_start,
+                                    today + timedelta(days=1))
+                if new is not None:
+                    found.append((new, spec))
+        except Exception as exc:  # one unreachable environment must not stop the others
+            if log:
+                log.error(f"{env.name}: new-data check failed: {scrub(f'{type(exc).__name__}: {exc}')}")
+    return found, never_loaded
+
+
+def new_data_requests(found: list[tuple[NewData, CollectionSpec]]) -> list[dg.RunRequest]:
+    groups: dict[tuple[str, date, date], list[tuple[NewData, CollectionSpec]]] = defaultdict(list)
+    for new, spec in found:
+        groups[(new.env, new.dates[0], new.dates[-1])].append((new, spec))
+    requests = []
+    for (env, first, last), items in sorted(groups.items()):
+        items.sort(key=lambda i: (i[1].database, i[1].collection))
+        run_key = f"{env}:{first}..{last}:" + ",".join(f"{s.database}.{s.collection}@{n.newest_ms}" for n, s in items)
+        requests.append(dg.RunRequest(
+            run_key=run_key,
+            asset_selection=[collection_key(s) for _, s in items],
+            tags={**range_tags(env, first, last), "kx_lake/source": "sensor"},
+        ))
+    return requests
+
+
+def build_new_data_sensor(ops: OperationsConfig, job_name: str) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=NEW_DATA_SENSOR, job_name=job_name, minimum_interval_seconds=ops.sensor.minimum_interval_seconds,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description="Sync the collections whose MongoDB data is newer than their watermark (only their dates).",
+    )
+    def _sensor(context: dg.SensorEvaluationContext, kx_project: ProjectResource, mongo: MongoSourceResource):
+        project = kx_project.project
+        cursor: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
+        found, never_loaded = _detect(project, mongo, cursor, context.log, project_scrubber(kx_project.config_dir))
+        for new, _ in found:
+            cursor[new.name] = max(cursor.get(new.name, 0), new.newest_ms)
+            context.log.info(f"{new.name}: {new.documents} new document(s) on {', '.join(map(str, new.dates))}")
+        context.update_cursor(json.dumps(cursor, sort_keys=True))
+        requests = new_data_requests(found)
+        if not requests:
+            extra = f"; {len(never_loaded)} never loaded (backfill them)" if never_loaded else ""
+            return dg.SkipReason(f"no data past the watermarks{extra}")
+        return requests
+
+    return _sensor
+
+
+def build_email_sensors(sync_job: str) -> list[dg.SensorDefinition]:
+    @dg.run_status_sensor(
+        name=SUCCESS_EMAIL_SENSOR, run_status=dg.DagsterRunStatus.SUCCESS,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description=f"E-mail the run summary (collections, rows, failing checks) after each {sync_job} run.",
+    )
+    def _on_success(context: dg.RunStatusSensorContext, notifier: NotifierResource):
+        run = context.dagster_run
+        if run.job_name != sync_job:
+            return dg.SkipReason(f"{run.job_name} is not {sync_job}")
+        report = report_for_run(context.instance, run, load_operations(notifier.config_dir))
+        message_id = notifier.send(report)
+        context.log.info(f"run {run.run_id}: summary e-mail {'sent ' + message_id if message_id else 'disabled'}")
+
+    @dg.run_failure_sensor(
+        name=FAILURE_EMAIL_SENSOR, default_status=dg.DefaultSensorStatus.STOPPED,
+        description="E-mail the summary and error of any failed run.",
+    )
+    def _on_failure(context: dg.RunFailureSensorContext, notifier: NotifierResource):
+        run = context.dagster_run
+        error = context.failure_event.message if context.failure_event else None
+        report = report_for_run(context.instance, run, load_operations(notifier.config_dir), run_error=error)
+        message_id = notifier.send(report)
+        context.log.info(f"run {run.run_id}: failure e-mail {'sent ' + message_id if message_id else 'disabled'}")
+
+    return [_on_success, _on_failure]

@@ -1,0 +1,22 @@
+"""Operations: the sync schedule, the new-data and e-mail sensors, the data-quality checks and the
+notifier resource. Cron, lags and e-mail settings come from assets_config/operations.yaml (read at
+definitions load, like collections.csv); schedules and sensors start STOPPED."""
+
+import dagster as dg
+
+from kx_lake.components.notify_resources import NotifierResource, load_operations
+from kx_lake.components.resources import load_project
+from kx_lake.components.schedules import build_sync_schedule
+from kx_lake.components.sensors import build_email_sensors, build_new_data_sensor
+from kx_lake.defs.lake import SYNC_JOB
+
+
+@dg.definitions
+def operations() -> dg.Definitions:
+    cfg = load_project()
+    ops = load_operations()
+    return dg.Definitions(
+        schedules=[build_sync_schedule(cfg, ops, SYNC_JOB)],
+        sensors=[build_new_data_sensor(ops, SYNC_JOB), *build_email_sensors(SYNC_JOB)],
+        resources={"notifier": NotifierResource()},
+    )
