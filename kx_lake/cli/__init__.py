@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kx_lake.cli import config_cmd, query_cmd, seed_cmd, source_cmd, sync_cmd
+from kx_lake.cli import config_cmd, dashboards_cmd, query_cmd, seed_cmd, source_cmd, sync_cmd
 
 app = typer.Typer(
     name="kx-lake",
@@ -38,6 +38,7 @@ app.add_typer(sync_cmd.lake_app, name="lake")
 app.command("dagster-home", hidden=True)(sync_cmd.dagster_home)
 app.command("query")(query_cmd.query)
 app.add_typer(query_cmd.catalog_app, name="catalog")
+app.add_typer(dashboards_cmd.dashboards_app, name="dashboards")
 
 
 def main() -> None:
