@@ -1,0 +1,118 @@
+"""The new-data sensor against the real local FerretDB: it requests exactly the collections (and the
+dates) whose MongoDB data is past their stored watermark, and its cursor keeps it from asking twice.
+
+Three scratch collections in env1, one per timestamp encoding, are synced first; then new documents
+land in two of them. The requested runs are then executed as the daemon would (their tags and asset
+selection), after which a sensor with no cursor at all finds nothing: the watermarks caught up.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from kx_lake.components.resources import MongoSourceResource, ProjectResource, load_project
+from kx_lake.components.sensors import build_new_data_sensor
+from kx_lake.components.sync_runner import run_sync
+from kx_lake.lib.lake.plan import SyncGroup
+from kx_lake.lib.ops.config import OperationsConfig
+from kx_lake_tests.fixtures.scratch_lake import scratch_lake
+
+pytestmark = pytest.mark.integration
+
+ROWS = """collection,database,timestamp_column,timestamp_encoding,partition_columns,enabled
+s_bills,hims_billing,updated_at,date,,true
+s_vitals,hims_patient,recorded_ms,epoch_ms,,true
+s_notes,hims_admin,modified,iso_string,,true
+"""
+COLLS = (("hims_billing", "s_bills"), ("hims_patient", "s_vitals"), ("hims_admin", "s_notes"))
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def ms(dt: datetime) -> int:
+    return int(dt.timestamp() * 1000)
+
+
+@pytest.fixture
+def synced(request, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    scratch_lake(request, local_source, tmp_path, monkeypatch, ROWS)
+    client = local_source.client("env1")
+    for db, coll in COLLS:
+        client[db][coll].drop()
+    client.hims_billing.s_bills.insert_many([{"_id": i, "updated_at": utc(2026, 1, 1, 6, i)} for i in range(3)])
+    client.hims_patient.s_vitals.insert_many([{"_id": i, "recorded_ms": ms(utc(2026, 1, 2, 6, i))} for i in range(3)])
+    client.hims_admin.s_notes.insert_many([{"_id": i, "modified": f"2026-01-02T10:0{i}:00+05:30"} for i in range(3)])
+    from kx_lake.definitions import defs
+
+    project = load_project()
+    definitions = defs()
+    instance = dg.DagsterInstance.ephemeral()
+    group = SyncGroup("env1", date(2026, 1, 1), date(2026, 1, 3), tuple(project.collection(c) for _, c in COLLS), False)
+    summary = run_sync(definitions, "sync_collections", [group], instance=instance)
+    assert all(r.ok for r in summary.results), [r.error for r in summary.results]
+    yield client, definitions, instance
+    for db, coll in COLLS:
+        client[db][coll].drop()
+
+
+def evaluate(cursor: str | None):
+    sensor = build_new_data_sensor(OperationsConfig(), "sync_collections")
+    resources = {"kx_project": ProjectResource(), "mongo": MongoSourceResource()}
+    with dg.build_sensor_context(cursor=cursor, resources=resources) as context:  # mongo clients close on exit
+        return sensor(context), context.cursor
+
+
+def test_no_new_data_no_run(synced) -> None:
+    result, cursor = evaluate(None)
+    assert isinstance(result, dg.SkipReason)
+    assert "no data past the watermarks" in result.skip_message
+    assert json.loads(cursor) == {}
+
+
+def test_new_data_in_two_collections_requests_exactly_their_partitions(synced) -> None:
+    client, definitions, instance = synced
+    # s_bills: one new document on 2026-01-05 (IST); s_vitals: two, on 2026-01-04 and 2026-01-06 (IST);
+    # s_notes: an ISO-text write *before* its watermark (a late, older value) is not new data.
+    client.hims_billing.s_bills.insert_one({"_id": 10, "updated_at": utc(2026, 1, 5, 6)})
+    client.hims_patient.s_vitals.insert_many([{"_id": 10, "recorded_ms": ms(utc(2026, 1, 4, 6))},
+                                              {"_id": 11, "recorded_ms": ms(utc(2026, 1, 5, 20))}])  # 01-06 01:30 IST
+    client.hims_admin.s_notes.insert_one({"_id": 10, "modified": "2026-01-02T09:00:00+05:30"})
+
+    requests, cursor = evaluate(None)
+    assert isinstance(requests, list)
+    got = sorted(
+        (tuple(k.to_user_string() for k in r.asset_selection), r.tags["dagster/asset_partition_range_start"],
+         r.tags["dagster/asset_partition_range_end"]) for r in requests
+    )
+    assert got == [
+        (("hims_billing/s_bills",), "2026-01-05|env1", "2026-01-05|env1"),
+        (("hims_patient/s_vitals",), "2026-01-04|env1", "2026-01-06|env1"),
+    ]
+    assert all(r.tags["kx_lake/source"] == "sensor" and r.run_key for r in requests)
+    assert json.loads(cursor) == {"env1/hims_billing.s_bills": ms(utc(2026, 1, 5, 6)),
+                                  "env1/hims_patient.s_vitals": ms(utc(2026, 1, 5, 20))}
+
+    # the cursor persists: the next tick (runs not finished yet) asks for nothing
+    again, cursor2 = evaluate(cursor)
+    assert isinstance(again, dg.SkipReason) and json.loads(cursor2) == json.loads(cursor)
+
+    # run what was requested, as the daemon would; then even a cursor-less sensor finds nothing new
+    job = definitions.resolve_job_def("sync_collections")
+    for req in requests:
+        res = job.execute_in_process(instance=instance, tags=req.tags, asset_selection=req.asset_selection,
+                                     raise_on_error=False)
+        assert res.success
+    fresh, _ = evaluate(None)
+    assert isinstance(fresh, dg.SkipReason)
+
+    # more data later in one collection: only it is requested, past the cursor
+    client.hims_billing.s_bills.insert_one({"_id": 11, "updated_at": utc(2026, 1, 7, 6)})
+    later, _ = evaluate(cursor)
+    assert [tuple(k.to_user_string() for k in r.asset_selection) for r in later] == [("hims_billing/s_bills",)]
