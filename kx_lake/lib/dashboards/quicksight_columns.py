@@ -47,6 +47,11 @@ _DATETIME_TYPES = _types("DATE", "DATETIME", "TIMESTAMP", "TIMESTAMPTZ", "TIMEST
 _STRING_TYPES = _types("VARCHAR", "CHAR", "TEXT", "NVARCHAR", "NCHAR")
 
 
+_DATE_FUNCTIONS = tuple(getattr(exp, n) for n in ("DateTrunc", "TimestampTrunc", "DatetimeTrunc", "TsOrDsToDate",
+                                                  "StrToDate", "StrToTime", "CurrentDate", "CurrentTimestamp",
+                                                  "DateAdd", "TimestampAdd") if hasattr(exp, n))
+
+
 def _from_sqlglot_type(dtype: exp.DataType | None) -> str | None:
     if dtype is None:
         return None
@@ -73,6 +78,8 @@ def _projection_type(name: str, node: exp.Expression) -> str:
         return INTEGER
     if isinstance(inner, (exp.Sum, exp.Avg, exp.Div)):
         return DECIMAL
+    if isinstance(inner, _DATE_FUNCTIONS):
+        return DATETIME
     if isinstance(inner, (exp.Min, exp.Max, exp.Coalesce)):
         return CONTRACT.get(name, STRING)
     return CONTRACT.get(name, STRING)
