@@ -1,7 +1,9 @@
-"""`kx-lake query` and `kx-lake catalog refresh`: the embedded DuckDB catalog from the command line.
+"""`kx-lake query` and `kx-lake catalog refresh`: the catalog from the command line.
 
-Queries are written in Athena SQL (the production dialect) and transpiled, so what works here works
-in Athena and in the dashboards' datasets. Both commands only call kx_lake.lib.catalog.
+Queries are written in Athena SQL (the production dialect) and run transpiled on the embedded DuckDB
+catalog, so what works here works in Athena and in the dashboards' datasets. `catalog refresh` runs
+the Dagster job `refresh_catalog` (never a second code path), in whichever backend the environment
+is configured with.
 """
 
 from __future__ import annotations
@@ -15,15 +17,26 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from kx_lake.cli.common import console, fail, project, user_errors
+from kx_lake.cli.common import console, fail, print_error, project, user_errors
 
-catalog_app = typer.Typer(help="The embedded DuckDB catalog (Glue's part on a laptop).", no_args_is_help=True)
+catalog_app = typer.Typer(help="The catalog: tables, dedup views and datasets (DuckDB embedded, or Glue + Athena).",
+                          no_args_is_help=True)
 
 
 class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+def search_every_database(con) -> None:
+    """Let a query name a table without its database (`select count(*) from bills_latest`): every
+    catalog database goes on DuckDB's search path (collection names are unique across databases)."""
+    schemas = [r[0] for r in con.execute(
+        "SELECT schema_name FROM information_schema.schemata WHERE catalog_name = current_database() "
+        "AND schema_name NOT IN ('information_schema', 'pg_catalog') ORDER BY schema_name").fetchall()]
+    if schemas:
+        con.execute("SET search_path = " + "'" + ",".join(schemas).replace("'", "''") + "'")
 
 
 def query(
@@ -45,6 +58,7 @@ def query(
     except CatalogError as exc:
         fail(str(exc), 2)
     try:
+        search_every_database(con)
         result = execute_athena_sql_on_duckdb(con, sql, source="query")
         if result.description is None:
             return
@@ -78,27 +92,35 @@ def refresh(
     env: Annotated[str, typer.Option("--env", help="Environment whose catalog to refresh.")],
     collections: Annotated[Optional[str], typer.Option("--collections", help="Comma-separated subset.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="Dagster console log level.")] = "WARNING",
 ) -> None:
-    """Create or replace the tables, the *_latest views and the sql/views for every collection with data."""
-    from kx_lake.cli.sync_cmd import select_collections
+    """Run the `refresh_catalog` job: tables, *_latest views, sql/views and sql/datasets, in the
+    environment's catalog backend (embedded DuckDB by default; Glue + Athena when configured)."""
+    from kx_lake.cli.sync_cmd import dagster_instance, load_definitions, select_collections
+    from kx_lake.components.catalog_runner import run_catalog_refresh
+    from kx_lake.defs.catalog import CATALOG_JOB
     from kx_lake.lib.catalog import duckdb_catalog
-    from kx_lake.lib.catalog.views import ViewSqlError
 
     cfg = project(ctx)
     with user_errors():
-        cfg.environment(env)
+        env_spec = cfg.environment(env)
     specs = select_collections(cfg, collections)
-    try:
-        done = duckdb_catalog.refresh(cfg, env, specs)
-    except (duckdb_catalog.CatalogError, ViewSqlError) as exc:
-        fail(str(exc), 1)
+    done = run_catalog_refresh(load_definitions(cfg), CATALOG_JOB, env, specs, instance=dagster_instance(cfg),
+                               log_level=log_level.upper())
     if as_json:
-        print(json.dumps([o.__dict__ for o in done], indent=1))
-        return
-    table = Table("kind", "name", "status", "reason", title=f"catalog {env}: {duckdb_catalog.catalog_path(cfg, env)}")
-    for o in done:
-        if o.status == "created" or collections:
-            table.add_row(o.kind, o.name, o.status, o.reason)
-    console.print(table)
-    created = sum(o.status == "created" for o in done)
-    console.print(f"{env}: {created} created, {len(done) - created} skipped (no data yet or missing inputs)")
+        print(json.dumps({"run_id": done.run_id, "success": done.success, "errors": done.errors,
+                          "objects": [o.__dict__ for o in done.objects]}, indent=1))
+    else:
+        where = {"duckdb": str(duckdb_catalog.catalog_path(cfg, env))}.get(env_spec.catalog, env_spec.catalog)
+        table = Table("kind", "name", "status", "reason", title=f"catalog {env}: {where}")
+        for o in done.objects:
+            if o.status == "created" or collections:
+                table.add_row(o.kind, o.name, o.status, o.reason)
+        console.print(table)
+        created = sum(o.status == "created" for o in done.objects)
+        console.print(f"{env}: {created} created, {len(done.objects) - created} skipped (no data yet or missing "
+                      f"inputs); run {done.run_id[:8]}")
+    for error in done.errors:
+        print_error(error.splitlines()[0] if error else error)
+    if not done.success:
+        raise typer.Exit(code=1)

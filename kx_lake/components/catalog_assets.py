@@ -1,11 +1,15 @@
 """Catalog assets downstream of the collection assets: per collection its table and `_latest` dedup
-view, and one asset per SQL view in sql/views/ (dim_facility, datasets).
+view, and one asset per SQL file in sql/views/ and sql/datasets/ (dim_facility, dashboard datasets).
 
 They are not partitioned: a view spans every partition, so materializing a collection partition
 makes its view stale in the UI (and, with the daemon on, eager automation refreshes it). Each run
-refreshes the environments named in its config (default: every active one) in the embedded DuckDB
-catalog. Dependencies of SQL views are read from their `{{ database }}.table` references, so the
+refreshes the environments named in its config (default: every active one) in the backend each
+environment is configured with (CatalogResource: embedded DuckDB, Glue + Athena, or Glue crawlers +
+Athena). Dependencies of SQL views are read from their `{{ database }}.table` references, so the
 lineage in the UI goes from a dashboard dataset down to the collections it reads.
+
+Each materialization carries what it did per environment as `objects` metadata (kind, name, status,
+reason) — the CLI's `catalog refresh` prints its table from exactly that.
 """
 
 import re
@@ -14,13 +18,15 @@ from pathlib import Path
 
 import dagster as dg
 
+from kx_lake.components.catalog_resource import CatalogResource
 from kx_lake.components.collection_assets import collection_key
-from kx_lake.components.resources import ProjectResource
-from kx_lake.lib.catalog import duckdb_catalog
-from kx_lake.lib.catalog.views import SQL_DIR, VIEWS_SUBDIR, load_sql_views
+from kx_lake.lib.catalog import aws_catalog, duckdb_catalog
+from kx_lake.lib.catalog.duckdb_catalog import CatalogObject
+from kx_lake.lib.catalog.views import SQL_DIR, load_sql_views
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 
 CATALOG_GROUP = "catalog"
+SQL_SUBDIRS = ("views", "datasets")  # views first: datasets read them
 _REF = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}\.([A-Za-z0-9_]+)")
 
 
@@ -36,9 +42,55 @@ def _envs(project: ProjectConfig, config: CatalogConfig) -> list[str]:
     return [project.environment(e).name for e in config.envs] or [e.name for e in project.active_environments]
 
 
-def _report(objects: list[duckdb_catalog.CatalogObject]) -> dict:
-    skipped = [f"{o.name}: {o.reason}" for o in objects if o.status != "created"]
-    return {"created": sum(o.status == "created" for o in objects), "skipped": "\n".join(skipped) or "none"}
+def _summary(objects: list[CatalogObject]) -> str:
+    created = sum(o.status == "created" for o in objects)
+    return f"{created} created, {len(objects) - created} skipped"
+
+
+def failed_last(instance: dg.DagsterInstance, key: dg.AssetKey, env: str) -> bool:
+    """Whether the collection's latest sync in `env` failed (a failure observation newer than its
+    latest materialization there) — crawler mode leaves such collections out, as the original job did."""
+    def latest(records) -> float:
+        return max((r.timestamp for r in records if r.partition_key and env in r.partition_key.split("|")),
+                   default=0.0)
+    failures = [r for r in instance.fetch_observations(key, limit=200).records
+                if (r.asset_observation and r.asset_observation.metadata.get("status")
+                    and r.asset_observation.metadata["status"].value == "failed")]
+    return latest(failures) > latest(instance.fetch_materializations(key, limit=200).records)
+
+
+def refresh_collections(
+    catalog: CatalogResource, env: str, specs: list[CollectionSpec], instance: dg.DagsterInstance | None = None
+) -> list[CatalogObject]:
+    """Tables and `_latest` views of `specs` in `env`'s backend."""
+    project = catalog.project
+    mode = catalog.mode(env)
+    if mode == "duckdb":
+        with catalog.duckdb_writer(env) as con:
+            return (duckdb_catalog.sync_tables(project, env, specs, con)
+                    + duckdb_catalog.sync_latest_views(project, env, specs, con))
+    glue = catalog.glue(env)
+    if mode == "glue":
+        objects = aws_catalog.register_tables(project, env, specs, glue)
+    else:
+        ok = [s for s in specs if instance is None or not failed_last(instance, collection_key(s), env)]
+        objects = [CatalogObject("crawl", f"{s.database}.{s.collection}", "skipped", "its last sync failed")
+                   for s in specs if s not in ok]
+        objects += aws_catalog.crawl_collections(project, env, ok, glue)
+    statements = aws_catalog.view_statements(project, env, specs, sql_views=False)
+    return objects + aws_catalog.create_views_on_athena(catalog.athena(env), statements, glue)
+
+
+def refresh_sql_view(catalog: CatalogResource, env: str, path: Path) -> list[CatalogObject]:
+    """One sql/ file's view in `env`'s backend (skipped with the reason while its inputs are missing)."""
+    project = catalog.project
+    views = [v for v in load_sql_views(project, env) if v.path == path]
+    if catalog.mode(env) == "duckdb":
+        with catalog.duckdb_writer(env) as con:
+            return duckdb_catalog.sync_sql_views(project, env, con, views)
+    statements = [s for s in aws_catalog.view_statements(project, env, [], sql_views=True)
+                  if s.name in {v.name for v in views}]
+    return aws_catalog.create_views_on_athena(catalog.athena(env), statements, catalog.glue(env))
 
 
 def build_latest_view_assets(cfg: ProjectConfig) -> list[dg.AssetsDefinition]:
@@ -55,7 +107,7 @@ def _latest_views(database: str, specs: list[CollectionSpec]) -> dg.AssetsDefini
         name=f"catalog_{database}",
         specs=[
             dg.AssetSpec(
-                latest_key(s), deps=[collection_key(s)], group_name=CATALOG_GROUP, kinds={"duckdb", "athena"},
+                latest_key(s), deps=[collection_key(s)], group_name=CATALOG_GROUP, kinds={"duckdb", "glue", "athena"},
                 description=f"Latest version of each _id of {s.collection} (by {s.timestamp_column}), and its table.",
                 automation_condition=dg.AutomationCondition.eager(), skippable=True,
             )
@@ -63,25 +115,30 @@ def _latest_views(database: str, specs: list[CollectionSpec]) -> dg.AssetsDefini
         ],
         can_subset=True,
     )
-    def _refresh(context: dg.AssetExecutionContext, config: CatalogConfig, kx_project: ProjectResource):
-        project = kx_project.project
+    def _refresh(context: dg.AssetExecutionContext, config: CatalogConfig, kx_catalog: CatalogResource):
         selected = [by_key[k] for k in sorted(context.selected_asset_keys, key=str)]
-        reports = {}
-        for env in _envs(project, config):
-            reports[env] = duckdb_catalog.refresh(project, env, specs=selected, views=[])
+        per_env = {env: refresh_collections(kx_catalog, env, selected, context.instance)
+                   for env in _envs(kx_catalog.project, config)}
         for spec in selected:
-            name = f"{spec.collection}_latest"
-            status = {env: next((o.status for o in objs if o.name.endswith(f".{name}")), "skipped")
-                      for env, objs in reports.items()}
-            yield dg.MaterializeResult(asset_key=latest_key(spec), metadata={"status": status})
+            suffixes = (f".{spec.collection}", f".{spec.collection}_latest")
+            mine = {env: [o for o in objs if o.name.endswith(suffixes)] for env, objs in per_env.items()}
+            yield dg.MaterializeResult(
+                asset_key=latest_key(spec),
+                metadata={"objects": dg.MetadataValue.json({e: [o.__dict__ for o in objs] for e, objs in mine.items()}),
+                          "summary": "; ".join(f"{e}: {_summary(objs)}" for e, objs in mine.items())},
+            )
 
     return _refresh
 
 
+def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
+    return [p for sub in SQL_SUBDIRS for p in sorted((sql_dir / sub).glob("*.sql"))]
+
+
 def build_sql_view_assets(cfg: ProjectConfig, sql_dir: Path = SQL_DIR) -> list[dg.AssetsDefinition]:
     assets = []
-    names = {s.collection: s for s in cfg.enabled_collections}
-    for path in sorted((sql_dir / VIEWS_SUBDIR).glob("*.sql")):
+    collections = {s.collection: s for s in cfg.enabled_collections}
+    for path in sql_files(sql_dir):
         text = path.read_text()
         refs = set(_REF.findall(text))
         target = next(((db, t) for db, t in refs if re.search(rf"VIEW\s+\{{\{{\s*{db}\s*\}}\}}\.{t}\b", text)), None)
@@ -90,7 +147,8 @@ def build_sql_view_assets(cfg: ProjectConfig, sql_dir: Path = SQL_DIR) -> list[d
         deps = []
         for db, table in sorted(refs - {target}):
             base = table.removesuffix("_latest")
-            deps.append(latest_key(names[base]) if base in names and table.endswith("_latest") else dg.AssetKey([db, table]))
+            is_latest = base in collections and table.endswith("_latest")
+            deps.append(latest_key(collections[base]) if is_latest else dg.AssetKey([db, table]))
         assets.append(_sql_view(path, dg.AssetKey(list(target)), deps))
     return assets
 
@@ -98,20 +156,14 @@ def build_sql_view_assets(cfg: ProjectConfig, sql_dir: Path = SQL_DIR) -> list[d
 def _sql_view(path: Path, key: dg.AssetKey, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
     @dg.asset(
         key=key, deps=deps, group_name=CATALOG_GROUP, kinds={"duckdb", "athena"},
-        description=f"SQL view from sql/{VIEWS_SUBDIR}/{path.name}",
+        description=f"SQL view from sql/{path.parent.name}/{path.name}",
         automation_condition=dg.AutomationCondition.eager(),
     )
-    def _view(context: dg.AssetExecutionContext, config: CatalogConfig, kx_project: ProjectResource):
-        project = kx_project.project
-        status = {}
-        for env in _envs(project, config):
-            views = [v for v in load_sql_views(project, env) if v.path == path]
-            con = duckdb_catalog.connect(project, env, read_only=False)
-            try:
-                objs = duckdb_catalog.sync_sql_views(project, env, con, views)
-            finally:
-                con.close()
-            status[env] = _report(objs)
-        return dg.MaterializeResult(metadata={"envs": status})
+    def _view(config: CatalogConfig, kx_catalog: CatalogResource):
+        per_env = {env: refresh_sql_view(kx_catalog, env, path) for env in _envs(kx_catalog.project, config)}
+        return dg.MaterializeResult(metadata={
+            "objects": dg.MetadataValue.json({e: [o.__dict__ for o in objs] for e, objs in per_env.items()}),
+            "summary": "; ".join(f"{e}: {_summary(objs)}" for e, objs in per_env.items()),
+        })
 
     return _view

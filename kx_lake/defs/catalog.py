@@ -14,6 +14,8 @@ def catalog() -> dg.Definitions:
     assets = [*build_latest_view_assets(cfg), *build_sql_view_assets(cfg)]
     return dg.Definitions(
         assets=assets,
+        # in-process: catalog steps are short and the embedded DuckDB file takes one writer at a time
         jobs=[dg.define_asset_job(CATALOG_JOB, selection=dg.AssetSelection.assets(*assets),
+                                  executor_def=dg.in_process_executor,
                                   description="Refresh catalog tables, dedup views and SQL views.")],
     )

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from kx_lake.components.catalog_resource import CatalogResource
 from kx_lake.components.collection_assets import LAKE_IO_MANAGER
 from kx_lake.components.lake_io_manager import LakeParquetIOManager
 from kx_lake.components.resources import MongoSourceResource, ProjectResource
@@ -13,6 +14,7 @@ def resources() -> dg.Definitions:
         resources={
             "kx_project": ProjectResource(),
             "mongo": MongoSourceResource(),
+            "kx_catalog": CatalogResource(),
             LAKE_IO_MANAGER: LakeParquetIOManager(),
         }
     )

@@ -205,9 +205,12 @@ def test_cli_query_and_catalog_refresh(lake) -> None:
     result = runner.invoke(app, ["query", "--env", "env1", "SELECT * FROM kx_env1_hims_patient.nope"])
     assert result.exit_code == 1 and "nope" in result.output
 
-    # the CLI refresh uses the repo's sql/views: dim_facility's real inputs don't exist here → skipped
+    # the CLI refresh runs the refresh_catalog job with the repo's sql/: dim_facility's real inputs
+    # don't exist here → skipped
     result = runner.invoke(app, ["catalog", "refresh", "--env", "env1", "--json"])
     assert result.exit_code == 0, result.output
-    status = {o["name"]: (o["status"], o["reason"]) for o in json.loads(result.stdout)}
+    out = json.loads(result.stdout)
+    assert out["success"] and out["errors"] == []
+    status = {o["name"]: (o["status"], o["reason"]) for o in out["objects"]}
     assert status[f"{ENC}_latest"] == ("created", "")
     assert status[DIM][0] == "skipped" and "kx_env1_hims_masters.facilities_latest" in status[DIM][1]

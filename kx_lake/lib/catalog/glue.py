@@ -47,6 +47,7 @@ TABLE_TYPE = "EXTERNAL_TABLE"
 PARTITION_KEY_TYPE = "string"
 CREATE_PARTITION_BATCH = 100  # BatchCreatePartition / BatchUpdatePartition limit
 GET_PARTITION_BATCH = 1000  # BatchGetPartition limit
+DELETE_PARTITION_BATCH = 25  # BatchDeletePartition limit
 MAX_TYPE_LENGTH = 131072  # Glue's limit on a column's type string
 _GET_RETRIES = 5  # rounds of BatchGetPartition UnprocessedKeys before giving up
 
@@ -463,6 +464,37 @@ class GlueCatalog:
             raise GlueCatalogError(
                 f"glue {database}.{table}: {len(failures)} partition(s) not updated: " + "; ".join(failures[:10])
             )
+
+    def prune_partitions(self, database: str, table: str, keep: Iterable[Sequence[str | None]]) -> int:
+        """Deregister partitions whose values are not in `keep` (their folders left the lake, e.g. a
+        date whose documents all moved on); the count deleted. Data is never touched, only the catalog."""
+        wanted = {tuple(glue_partition_values(v)) for v in keep}
+        current = self._require_table(database, table)
+        keys = [c["Name"] for c in current.get("PartitionKeys", [])]
+        gone = [p["Values"] for p in self.get_partitions(database, table) if tuple(p["Values"]) not in wanted]
+        failures: list[str] = []
+        for chunk in chunks(gone, DELETE_PARTITION_BATCH):
+            try:
+                resp = self.client.batch_delete_partition(
+                    DatabaseName=database, TableName=table, PartitionsToDelete=[{"Values": v} for v in chunk],
+                    **self._catalog,
+                )
+            except ClientError as exc:
+                raise GlueCatalogError(
+                    f"glue {database}.{table}: batch_delete_partition of {len(chunk)} partition(s) from "
+                    f"{partition_label(keys, chunk[0])} failed: {exc}"
+                ) from exc
+            for err in resp.get("Errors", []):
+                detail = err.get("ErrorDetail", {})
+                if detail.get("ErrorCode") != "EntityNotFoundException":  # already gone: fine
+                    failures.append(f"{partition_label(keys, err.get('PartitionValues', []))}: "
+                                    f"{detail.get('ErrorCode', '')} {detail.get('ErrorMessage', '')}".strip())
+        if failures:
+            raise GlueCatalogError(f"glue {database}.{table}: {len(failures)} partition(s) not deleted: "
+                                   + "; ".join(failures[:10]))
+        if gone:
+            _LOG.info("glue: %s.%s deregistered %d partition(s) no longer in the lake", database, table, len(gone))
+        return len(gone)
 
     # crawler mode ------------------------------------------------------------------------------
 

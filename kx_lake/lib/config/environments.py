@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -33,6 +34,11 @@ class EnvironmentSpec(BaseModel):
     athena_output_location: str = Field(pattern=r"^s3://")
     quicksight_namespace: str = "default"
     aws_region: str = "ap-south-1"
+    # Where tables and views are registered: the embedded DuckDB file (default), Glue through the API
+    # (tables, partitions; views on Athena), or the original job's per-database Glue crawlers.
+    catalog: Literal["duckdb", "glue", "crawler"] = "duckdb"
+    # Crawler mode: the crawler of each MongoDB database ({env} and {database} are filled in).
+    glue_crawler_name: str = Field(default="kx-lake-{env}-{database}", min_length=1)
 
     @field_validator("timezone")
     @classmethod

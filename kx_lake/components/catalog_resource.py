@@ -1,0 +1,80 @@
+"""The catalog backend as a Dagster resource: the embedded DuckDB file, or Glue + Athena.
+
+Which backend an environment uses is configuration (`catalog:` in environments.yaml: duckdb, glue or
+crawler), so one set of assets serves a laptop and production. AWS clients are built lazily per
+environment from the standard credential chain and the environment's region; endpoints follow
+botocore's own variables (AWS_ENDPOINT_URL_GLUE / _ATHENA / _S3), which is how tests point Glue and
+Athena at moto while the lake is on SeaweedFS. Nothing connects until a run asks.
+
+DuckDB allows one writer per file. Catalog steps of one run execute in one process one after the
+other, but two runs (say, eager automation after two syncs) can overlap: a writer waits for the lock
+for up to `duckdb_lock_timeout_s`, then fails naming the file.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import dagster as dg
+import duckdb
+from pydantic import PrivateAttr
+
+from kx_lake.components.resources import load_project
+from kx_lake.lib.catalog import duckdb_catalog
+from kx_lake.lib.catalog.athena import AthenaRunner
+from kx_lake.lib.catalog.glue import GlueCatalog
+from kx_lake.lib.config import ProjectConfig
+
+
+class CatalogResource(dg.ConfigurableResource):
+    """Per-environment access to the catalog backend named by the environment's `catalog` setting."""
+
+    config_dir: str | None = None
+    duckdb_lock_timeout_s: float = 120.0
+    athena_timeout_s: float = 900.0
+    _clients: dict[tuple[str, str], Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def project(self) -> ProjectConfig:
+        return load_project(self.config_dir)
+
+    def mode(self, env: str) -> str:
+        return self.project.environment(env).catalog
+
+    def _client(self, service: str, env: str) -> Any:
+        if (service, env) not in self._clients:
+            region = self.project.environment(env).aws_region
+            self._clients[(service, env)] = boto3.session.Session().client(service, region_name=region)
+        return self._clients[(service, env)]
+
+    def glue(self, env: str) -> GlueCatalog:
+        return GlueCatalog(self._client("glue", env))
+
+    def athena(self, env: str) -> AthenaRunner:
+        spec = self.project.environment(env)
+        return AthenaRunner(self._client("athena", env), spec.athena_workgroup, spec.athena_output_location,
+                            timeout_s=self.athena_timeout_s)
+
+    @contextmanager
+    def duckdb_writer(self, env: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection to the env's DuckDB catalog, waiting while another run holds it."""
+        deadline = time.monotonic() + self.duckdb_lock_timeout_s
+        delay = 0.2
+        while True:
+            try:
+                con = duckdb_catalog.connect(self.project, env, read_only=False)
+                break
+            except duckdb_catalog.CatalogError as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 1.5, 5.0)
+        try:
+            yield con
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
