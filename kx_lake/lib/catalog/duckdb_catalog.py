@@ -18,8 +18,9 @@ Views rather than tables so the file stays tiny and a query always reads the lak
 DuckDB reads through the same fsspec/s3fs filesystem as the storage layer (registered on every
 connection with `register_filesystem`; DuckDB's httpfs extension is neither needed nor downloaded),
 configured by the standard AWS chain (AWS_ENDPOINT_URL_S3, credentials, region) at connect time.
-The dedup views and the SQL views in sql/views/ are Athena SQL, transpiled (views.py); `refresh`
-creates all three kinds in dependency order.
+The dedup views, the SQL views in sql/views/ and the dashboard datasets in sql/datasets/ are Athena
+SQL, transpiled (views.py); `refresh` creates all of them in dependency order. A view's schema is
+created when missing: the datasets' `<prefix>analytics` holds no table, only views.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.views import (
     SqlView,
     execute_athena_sql_on_duckdb,
+    DATASET_KIND,
     latest_view_sql,
+    load_all_sql,
     load_sql_views,
     referenced_tables,
 )
@@ -54,7 +57,7 @@ class CatalogError(RuntimeError):
 class CatalogObject:
     """One table or view the refresh handled: created, or skipped with the reason."""
 
-    kind: str  # "table" | "latest" | "sql"
+    kind: str  # "table" | "latest" | "sql" (sql/views) | "dataset" (sql/datasets)
     name: str  # db.name
     status: str  # "created" | "skipped"
     reason: str = ""
@@ -221,20 +224,23 @@ def sync_latest_views(
 def sync_sql_views(
     project: ProjectConfig, env: str, con: duckdb.DuckDBPyConnection, views: Sequence[SqlView] | None = None
 ) -> list[CatalogObject]:
-    """The views of sql/views/ (rendered for this env), skipping those whose inputs are missing."""
+    """The given views (default: sql/views/, rendered for this env) in order, skipping those whose
+    inputs are missing; a view's database (e.g. the datasets' analytics one) is created if needed."""
     views = load_sql_views(project, env) if views is None else views
     out = []
     for view in views:
+        kind = "dataset" if view.kind == DATASET_KIND else "sql"
         have = existing_relations(con)
         missing = sorted(f"{d}.{t}" for d, t in referenced_tables(view.sql) - {view.target} if (d, t) not in have)
         if missing:
-            out.append(CatalogObject("sql", view.name, "skipped", f"missing input(s): {', '.join(missing)}"))
+            out.append(CatalogObject(kind, view.name, "skipped", f"missing input(s): {', '.join(missing)}"))
             continue
         try:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {names.quote(view.target[0])}")
             execute_athena_sql_on_duckdb(con, view.sql)
         except Exception as exc:
             raise CatalogError(f"{env}: creating {view.name} from {view.path}: {exc}") from exc
-        out.append(CatalogObject("sql", view.name, "created"))
+        out.append(CatalogObject(kind, view.name, "created"))
     return out
 
 
@@ -242,13 +248,15 @@ def refresh(
     project: ProjectConfig, env: str, specs: Iterable[CollectionSpec] | None = None,
     views: Sequence[SqlView] | None = None,
 ) -> list[CatalogObject]:
-    """Tables, then dedup views, then the SQL views, in one read-write connection."""
+    """Tables, then dedup views, then the SQL views and datasets, in one read-write connection.
+
+    `views` defaults to every sql/views and sql/datasets file (load_all_sql); given, exactly those run."""
     specs = list(project.enabled_collections if specs is None else specs)
     con = connect(project, env, read_only=False)
     try:
         out = sync_tables(project, env, specs, con)
         out += sync_latest_views(project, env, specs, con)
-        out += sync_sql_views(project, env, con, views)
+        out += sync_sql_views(project, env, con, load_all_sql(project, env) if views is None else views)
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -4,7 +4,8 @@ One place decides them so that a query, a view or a dashboard dataset written on
 on both engines:
 
 * database (Glue database, DuckDB schema) per environment × MongoDB database:
-  `<env.glue_database_prefix><database>`, e.g. `kx_env1_hims_billing`;
+  `<env.glue_database_prefix><database>`, e.g. `kx_env1_hims_billing`; the dashboard datasets
+  (sql/datasets/) live in one more database per environment, `<prefix>analytics` (`kx_env1_analytics`);
 * table: the collection name; dedup view: `<collection>_latest` in the same database;
 * columns: the stored lake schema's top-level columns (already Glue-safe, see harmonize.names), then
   the partition keys `date` and the collection's id columns, in path order, all `string` in Glue /
@@ -28,6 +29,7 @@ from kx_lake.lib.harmonize.names import mapped_path, reserved_names
 from kx_lake.lib.storage import DATE_COLUMN
 
 LATEST_SUFFIX = "_latest"
+ANALYTICS = "analytics"  # the datasets' database, beside the MongoDB databases (never one of them)
 PARTITION_GLUE_TYPE = "string"
 PARTITION_DUCKDB_TYPE = "VARCHAR"
 _GLUE_NAME = re.compile(r"^[a-z0-9_]{1,255}$")
@@ -52,6 +54,11 @@ def glue_database(env: EnvironmentSpec, database: str) -> str:
             "[a-z0-9_]{1,255} (Glue database names are lowercase)"
         )
     return name
+
+
+def analytics_database(env: EnvironmentSpec) -> str:
+    """`kx_env1_analytics`: the Glue database / DuckDB schema of the env's dashboard datasets."""
+    return glue_database(env, ANALYTICS)
 
 
 def table_name(spec: CollectionSpec) -> str:

@@ -8,11 +8,18 @@ Two kinds, both plain `CREATE OR REPLACE VIEW <db>.<name> AS ...` statements in 
   collection's modified timestamp (its lake column, see names.timestamp_column_sql), then `date`.
   Its column list is written out (schema columns, then partition keys) rather than `*`, so the view
   has exactly the catalog's columns and no `kx_rn` helper.
-* hand-written: one file per view in `sql/views/*.sql` (dashboard datasets such as dim_facility).
+* hand-written, two kinds of file, one view each:
+  - `sql/views/*.sql` (kind "view"): shared building blocks such as dim_facility;
+  - `sql/datasets/*.sql` (kind "dataset"): one dashboard dataset each, in the analytics database
+    (`{{ analytics }}.<name>`), reading the `_latest` views, the shared views and other datasets.
   Databases are written as `{{ <mongodb database> }}` placeholders (`{{ hims_masters }}`), rendered
-  per environment to its catalog database (`kx_env1_hims_masters`); nothing else is templated, so a
-  file stays valid-looking SQL and renders identically for Athena and DuckDB. An unknown placeholder
-  is an error naming the file and line.
+  per environment to its catalog database (`kx_env1_hims_masters`), plus `{{ analytics }}` →
+  `<prefix>analytics` (names.analytics_database); nothing else is templated, so a file stays
+  valid-looking SQL and renders identically for Athena and DuckDB. An unknown placeholder is an
+  error naming the file and line.
+  `load_sql_views` returns the views only (one catalog asset per file); `load_datasets` the
+  datasets; `load_all_sql` both. Files are ordered by what they read (a view or dataset comes after
+  every other file's view it references; ties by kind, then file name), so names need not encode order.
 
 On DuckDB (`execute_athena_sql_on_duckdb`) each statement goes through
 `sqlglot.transpile(sql, read="athena", write="duckdb")`; on Athena the same text runs as is.
@@ -21,7 +28,7 @@ On DuckDB (`execute_athena_sql_on_duckdb`) each statement goes through
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +44,9 @@ ATHENA_DIALECT = "athena"  # sqlglot's Athena dialect: Trino for queries and vie
 DUCKDB_DIALECT = "duckdb"
 SQL_DIR = PACKAGE_DIR.parent / "sql"
 VIEWS_SUBDIR = "views"
+DATASETS_SUBDIR = "datasets"
+VIEW_KIND = "view"
+DATASET_KIND = "dataset"
 ROW_NUMBER_COLUMN = "kx_rn"
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
 _PLACEHOLDER_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
@@ -78,8 +88,9 @@ def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructTy
 
 
 def render_template(text: str, env: EnvironmentSpec, databases: Iterable[str], source: str = "<sql>") -> str:
-    """Replace each `{{ <mongodb database> }}` with the env's catalog database name."""
-    known = set(databases)
+    """Replace each `{{ <mongodb database> }}` with the env's catalog database name, and
+    `{{ analytics }}` with the env's analytics database."""
+    known = set(databases) | {names.ANALYTICS}
     problems = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         for match in _PLACEHOLDER.finditer(line):
@@ -90,16 +101,17 @@ def render_template(text: str, env: EnvironmentSpec, databases: Iterable[str], s
         raise ViewSqlError(
             "; ".join(problems) + f" (placeholders name a MongoDB database: {', '.join(sorted(known))})"
         )
-    return _PLACEHOLDER.sub(lambda m: names.glue_database(env, m.group(1).strip()), text)
+    return _PLACEHOLDER.sub(lambda m: names.glue_database(env, m.group(1).strip()), text)  # analytics too
 
 
 @dataclass(frozen=True)
 class SqlView:
-    """A rendered sql/views file: one CREATE OR REPLACE VIEW statement in Athena SQL."""
+    """A rendered sql/views or sql/datasets file: one CREATE OR REPLACE VIEW statement in Athena SQL."""
 
     path: Path
     sql: str
     target: tuple[str, str]  # (database, view)
+    kind: str = VIEW_KIND  # VIEW_KIND | DATASET_KIND
 
     @property
     def name(self) -> str:
@@ -135,15 +147,56 @@ def referenced_tables(sql: str) -> set[tuple[str, str]]:
     return out
 
 
-def load_sql_views(project: ProjectConfig, env: str, sql_dir: Path | None = None) -> list[SqlView]:
-    """Every `sql/views/*.sql`, rendered for `env`, in file-name order (name files to order dependencies)."""
+def _load_dir(project: ProjectConfig, env: str, sql_dir: Path | None, subdir: str, kind: str) -> list[SqlView]:
     env_spec = project.environment(env)
-    directory = (sql_dir or SQL_DIR) / VIEWS_SUBDIR
-    views = []
+    directory = (sql_dir or SQL_DIR) / subdir
+    out = []
     for path in sorted(directory.glob("*.sql")):
         sql = render_template(path.read_text(), env_spec, project.databases, source=str(path))
-        views.append(SqlView(path, sql, view_target(parse_view(sql, str(path)), str(path))))
-    return views
+        out.append(SqlView(path, sql, view_target(parse_view(sql, str(path)), str(path)), kind))
+    return out
+
+
+def order_by_dependencies(views: Sequence[SqlView]) -> list[SqlView]:
+    """`views` so that each comes after every other one whose target it references (stable: ties keep
+    the given order). A duplicate target or a reference cycle is an error naming the files."""
+    by_target: dict[tuple[str, str], SqlView] = {}
+    for view in views:
+        if view.target in by_target:
+            raise ViewSqlError(f"{view.path}: view {view.name} is also created by {by_target[view.target].path}")
+        by_target[view.target] = view
+    needs = {v.target: {t for t in referenced_tables(v.sql) if t in by_target and t != v.target} for v in views}
+    ordered: list[SqlView] = []
+    done: set[tuple[str, str]] = set()
+    pending = list(views)
+    while pending:
+        ready = [v for v in pending if needs[v.target] <= done]
+        if not ready:
+            raise ViewSqlError("reference cycle between " + ", ".join(str(v.path) for v in pending))
+        first = ready[0]
+        ordered.append(first)
+        done.add(first.target)
+        pending.remove(first)
+    return ordered
+
+
+def load_sql_views(project: ProjectConfig, env: str, sql_dir: Path | None = None) -> list[SqlView]:
+    """Every `sql/views/*.sql`, rendered for `env`, in dependency order (then file name)."""
+    return order_by_dependencies(_load_dir(project, env, sql_dir, VIEWS_SUBDIR, VIEW_KIND))
+
+
+def load_datasets(project: ProjectConfig, env: str, sql_dir: Path | None = None) -> list[SqlView]:
+    """Every `sql/datasets/*.sql` (kind "dataset", in `{{ analytics }}`), rendered for `env`, in
+    dependency order among themselves (then file name); they also read sql/views, which come first."""
+    return order_by_dependencies(_load_dir(project, env, sql_dir, DATASETS_SUBDIR, DATASET_KIND))
+
+
+def load_all_sql(project: ProjectConfig, env: str, sql_dir: Path | None = None) -> list[SqlView]:
+    """Views, then datasets, each placed after everything it references."""
+    return order_by_dependencies(
+        _load_dir(project, env, sql_dir, VIEWS_SUBDIR, VIEW_KIND)
+        + _load_dir(project, env, sql_dir, DATASETS_SUBDIR, DATASET_KIND)
+    )
 
 
 def to_duckdb(sql: str, source: str = "<sql>") -> list[str]:
