@@ -213,3 +213,23 @@ def test_full_load_then_incremental_sync_of_seeded_data_is_exactly_mongodb(seede
     assert moved > 0, "no updated document moved to a new date"
     print(f"\n{moved} updated documents moved to a new date; mutate: +{sum(report.inserted.values())} "
           f"new, {sum(report.updated.values())} updates")
+
+    # --- the catalog: each `_latest` view is exactly MongoDB — one row per _id, the newest version --
+    from kx_lake.components.catalog_runner import run_catalog_refresh
+    from kx_lake.lib.catalog import duckdb_catalog, names
+
+    done = run_catalog_refresh(defs, "refresh_catalog", ENV, specs, instance=dg.DagsterInstance.ephemeral())
+    assert done.success, done.errors
+    con = duckdb_catalog.connect(project, ENV)
+    try:
+        for spec in specs:
+            view = names.qualified(names.glue_database(project.environment(ENV), spec.database),
+                                   names.latest_view_name(spec))
+            rows = con.execute(f'SELECT "_id", "date" FROM {view}').fetchall()
+            want = {lake_id(d["_id"]): datetime.fromtimestamp(
+                        source_ms(d[spec.timestamp_column], spec.timestamp_encoding) / 1000, UTC).astimezone(tz)
+                    .date().isoformat() for d in source_docs(client, spec)}
+            assert len(rows) == len(want), f"{view}: {len(rows)} rows for {len(want)} documents"
+            assert dict(rows) == want, f"{view}: not the newest version of every _id"
+    finally:
+        con.close()
