@@ -4,6 +4,7 @@ definitions load, like collections.csv); schedules and sensors start STOPPED."""
 
 import dagster as dg
 
+from kx_lake.components.checks import build_collection_checks
 from kx_lake.components.notify_resources import NotifierResource, load_operations
 from kx_lake.components.resources import load_project
 from kx_lake.components.schedules import build_sync_schedule
@@ -16,6 +17,7 @@ def operations() -> dg.Definitions:
     cfg = load_project()
     ops = load_operations()
     return dg.Definitions(
+        asset_checks=build_collection_checks(cfg, ops),
         schedules=[build_sync_schedule(cfg, ops, SYNC_JOB)],
         sensors=[build_new_data_sensor(ops, SYNC_JOB), *build_email_sensors(SYNC_JOB)],
         resources={"notifier": NotifierResource()},

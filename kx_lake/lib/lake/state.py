@@ -6,6 +6,11 @@ load. The watermark is the newest modified timestamp written (UTC epoch millis, 
 for people), so a type or timezone mix-up cannot silently move it. `synced_until` is the end of the
 newest window extracted (capped at the time of extraction): anything new or modified since then
 carries a later timestamp, give or take late commits, so the next incremental sync starts there.
+
+Schema history (for the schema-drift check): when a write changes the schema's fingerprint, the
+schema it replaces is kept as `previous_schema` (with its version) and `schema_changed_at` is set to
+the write's time; writes that keep the schema carry both over. Older state files without them read
+as "no previous schema".
 """
 
 from __future__ import annotations
@@ -34,6 +39,13 @@ class CollectionState:
     watermark_ms: int | None = None
     synced_until_ms: int | None = None
     updated_at: str | None = None
+    previous_schema: StructType | None = None
+    previous_schema_version: int | None = None
+    schema_changed_at: str | None = None
+
+    @property
+    def schema_changed_in_last_write(self) -> bool:
+        return self.schema_changed_at is not None and self.schema_changed_at == self.updated_at
 
     @classmethod
     def read(cls, storage: LakeStorage, env: str, database: str, collection: str) -> CollectionState:
@@ -43,12 +55,24 @@ class CollectionState:
         schema = from_json(raw["schema"]) if raw.get("schema") else None
         if schema is not None and not isinstance(schema, StructType):
             raise ValueError(f"{env}/{database}.{collection}: stored lake schema is not a struct")
+        previous = from_json(raw["previous_schema"]) if raw.get("previous_schema") else None
         return cls(
             schema, int(raw.get("schema_version", 0)), raw.get("watermark_ms"), raw.get("synced_until_ms"),
             raw.get("updated_at"),
+            previous_schema=previous if isinstance(previous, StructType) else None,
+            previous_schema_version=raw.get("previous_schema_version"),
+            schema_changed_at=raw.get("schema_changed_at"),
         )
 
     def write(self, storage: LakeStorage, env: str, database: str, collection: str) -> None:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        old = storage.read_json(env, state_relpath(database, collection)) or {}
+        new_fp = self.schema.fingerprint if self.schema else None
+        if old.get("schema") and old.get("schema_fingerprint") != new_fp:
+            history = {"previous_schema": old["schema"], "previous_schema_version": old.get("schema_version"),
+                       "schema_changed_at": now}
+        else:
+            history = {k: old.get(k) for k in ("previous_schema", "previous_schema_version", "schema_changed_at")}
         storage.write_json_atomic(
             env,
             state_relpath(database, collection),
@@ -64,6 +88,7 @@ class CollectionState:
                 "watermark": iso_ms(self.watermark_ms),
                 "synced_until_ms": self.synced_until_ms,
                 "synced_until": iso_ms(self.synced_until_ms),
-                "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "updated_at": now,
+                **history,
             },
         )
