@@ -57,7 +57,8 @@ def serve(
     store, created = TokenStore.ensure(tokens_path(cfg.settings.home), env, tenants)
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     if created:
-        console.print(f"New sign-in tokens for {env} (kept in {store.path}; shown only now):", highlight=False)
+        console.print(f"New sign-in tokens for {env} (kept in {store.path}; shown only now):", highlight=False,
+                      soft_wrap=True)
         names = {ADMIN: "admin (all facilities)", **{t.id: t.name for t in tenants.of(env).values()}}
         for subject, token in store.tokens_for(env).items():
             console.print(f"  {names.get(subject, subject):<34} {base}/login?token={token}", highlight=False, soft_wrap=True)
@@ -66,3 +67,73 @@ def serve(
     site = create_site(cfg, env, specs, tenants, store)
     console.print(f"Serving {len(specs)} dashboards for {env} on {base}/  (Ctrl+C to stop)", highlight=False)
     uvicorn.run(build_app(site), host=host, port=port, log_level="warning")
+
+
+# QuickSight (docs/quicksight.md) ------------------------------------------------------------------
+
+
+def _quicksight(ctx: typer.Context, env: str, endpoint_url: str | None, with_dashboards: bool):
+    """(plan, client) for one environment; configuration problems exit 2 before any AWS call."""
+    from kx_lake.lib.dashboards import quicksight_deploy as qsd
+
+    cfg = project(ctx)
+    with user_errors():
+        cfg.environment(env)
+        plan = qsd.plan(cfg, env, with_dashboards=with_dashboards)
+    return plan, qsd.make_client(plan.target, endpoint_url=endpoint_url)
+
+
+_ENDPOINT = typer.Option("--endpoint-url", help="QuickSight endpoint (testing, e.g. a moto server); "
+                         "default: AWS. Credentials come from the standard AWS chain.")
+
+
+@dashboards_app.command("deploy")
+def deploy(
+    ctx: typer.Context,
+    env: Annotated[str, typer.Option("--env", help="Environment to deploy (assets_config/quicksight.yaml).")],
+    endpoint_url: Annotated[str | None, _ENDPOINT] = None,
+) -> None:
+    """Create or update the Athena data source, data sets (with row-level security) and dashboards."""
+    from kx_lake.lib.dashboards import quicksight_deploy as qsd
+    from kx_lake.lib.dashboards.quicksight_client import QuickSightError
+    from kx_lake.lib.dashboards.quicksight_definition import DefinitionError
+
+    plan, qs = _quicksight(ctx, env, endpoint_url, with_dashboards=True)
+    try:
+        report = qsd.deploy(qs, plan)
+    except DefinitionError as exc:
+        fail(exc, 2)
+    except QuickSightError as exc:
+        fail(exc, 1)
+    for kind, counts in report.counts().items():
+        console.print(f"{kind:<13} " + ", ".join(f"{n} {action}" for action, n in sorted(counts.items())),
+                      highlight=False)
+    console.print(f"{env}: QuickSight deployed to account {plan.target.account_id} ({plan.target.region}, "
+                  f"{plan.target.import_mode.value})", highlight=False)
+
+
+@dashboards_app.command("refresh")
+def refresh(
+    ctx: typer.Context,
+    env: Annotated[str, typer.Option("--env", help="Environment whose SPICE data sets to refresh.")],
+    endpoint_url: Annotated[str | None, _ENDPOINT] = None,
+) -> None:
+    """Start a SPICE ingestion per data set and wait for all of them; exit 1 naming any that failed."""
+    from kx_lake.lib.dashboards import quicksight_deploy as qsd
+    from kx_lake.lib.dashboards.quicksight_client import QuickSightError
+
+    plan, qs = _quicksight(ctx, env, endpoint_url, with_dashboards=False)
+    try:
+        results = qsd.refresh(qs, plan, raise_on_failure=False)
+    except QuickSightError as exc:
+        fail(exc, 1)
+    if not results:
+        console.print(f"{env}: {plan.target.import_mode.value}: nothing to refresh", highlight=False)
+        return
+    for r in results:
+        rows = "" if r.rows_ingested is None else f" {r.rows_ingested} rows"
+        console.print(f"{r.name:<32} {r.status}{rows} {r.seconds:.0f} s{': ' + r.error if r.error else ''}",
+                      highlight=False, markup=False)
+    failed = [r.name for r in results if not r.ok]
+    if failed:
+        fail(f"{env}: {len(failed)} of {len(results)} ingestion(s) failed: {', '.join(failed)}", 1)

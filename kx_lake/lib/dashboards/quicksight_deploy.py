@@ -134,24 +134,44 @@ def dashboard_requests(plan_: DeployPlan) -> list[dict[str, Any]]:
     ]
 
 
-def deploy(qs: QuickSightClient, plan_: DeployPlan, *, only: Sequence[str] | None = None,
-           dashboards: bool = True) -> DeployReport:
-    """Create or update everything in `plan_` (data sets limited to `only` when given)."""
+def deploy_foundation(qs: QuickSightClient, plan_: DeployPlan, report: DeployReport | None = None) -> DeployReport:
+    """Groups (when managed), the Athena data source and the RLS rules data set."""
     t = plan_.target
-    report = DeployReport(t.env)
+    report = report or DeployReport(t.env)
     if t.manage_groups:
         for group in [t.admin_group, *(t.tenant_group(x) for x in sorted(plan_.tenants))]:
             if qs.ensure_group(t.namespace, group, f"kx-lake {t.env}"):
                 report.add("group", group, "created")
     report.add("data_source", res.data_source_id(t), qs.upsert_data_source(res.data_source_request(t)))
     report.add("rls_data_set", res.rls_data_set_id(t), qs.upsert_data_set(res.rls_data_set_request(t, plan_.tenants)))
+    return report
+
+
+def deploy_data_sets(qs: QuickSightClient, plan_: DeployPlan, only: Sequence[str] | None = None,
+                     report: DeployReport | None = None) -> DeployReport:
+    """One data set per dataset (or `only` those); the foundation must exist."""
+    t = plan_.target
+    report = report or DeployReport(t.env)
     for name, columns in plan_.datasets.items():
-        if only is not None and name not in only:
-            continue
-        report.add("data_set", res.data_set_id(t, name), qs.upsert_data_set(res.data_set_request(t, name, columns)))
+        if only is None or name in only:
+            report.add("data_set", res.data_set_id(t, name), qs.upsert_data_set(res.data_set_request(t, name, columns)))
+    return report
+
+
+def deploy_dashboards(qs: QuickSightClient, plan_: DeployPlan, report: DeployReport | None = None) -> DeployReport:
+    report = report or DeployReport(plan_.target.env)
+    for request in dashboard_requests(plan_):
+        report.add("dashboard", request["DashboardId"], qs.upsert_dashboard(request))
+    return report
+
+
+def deploy(qs: QuickSightClient, plan_: DeployPlan, *, only: Sequence[str] | None = None,
+           dashboards: bool = True) -> DeployReport:
+    """Create or update everything in `plan_` (data sets limited to `only` when given), in order."""
+    report = deploy_foundation(qs, plan_)
+    deploy_data_sets(qs, plan_, only, report)
     if dashboards:
-        for request in dashboard_requests(plan_):
-            report.add("dashboard", request["DashboardId"], qs.upsert_dashboard(request))
+        deploy_dashboards(qs, plan_, report)
     return report
 
 

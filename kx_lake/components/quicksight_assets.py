@@ -1,0 +1,158 @@
+"""QuickSight as Dagster assets, downstream of the dataset views: builders and the resource.
+
+Shape and why:
+
+* `["quicksight", "rls_rules"]`: groups, the Athena data source and the row-level-security rules
+  data set (what every data set points at), from quicksight.yaml and tenants.yaml.
+* `["quicksight", <dataset>]` per `sql/datasets/<dataset>.sql`, deps `["analytics", <dataset>]` (the
+  catalog's view asset) and the RLS asset: create-or-update the data set, then the SPICE ingestion
+  polled to its end. One multi-asset that can subset, so a run after a sync refreshes just the data
+  sets whose views were re-materialized (one step, not 24).
+* `["quicksight", "dashboards"]`: every dashboard compiled from dashboards/*.yaml, after the data sets.
+
+They live in their own group (`quicksight`) with **no automation condition**: they need AWS, which a
+laptop does not have, so nothing materializes them unless asked (the `deploy_quicksight` job, the UI,
+or a production schedule someone adds deliberately). `QuickSightResource` resolves config and
+builds the boto3 client lazily, at first use in a run; `endpoint_url` points it at moto in tests.
+Run config `envs` chooses environments (default: every active one with QuickSight settings).
+"""
+
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from kx_lake.components.resources import load_project
+
+QUICKSIGHT_GROUP = "quicksight"
+RLS_KEY = dg.AssetKey(["quicksight", "rls_rules"])
+DASHBOARDS_KEY = dg.AssetKey(["quicksight", "dashboards"])
+ANALYTICS_PREFIX = "analytics"
+
+
+def data_set_key(dataset: str) -> dg.AssetKey:
+    return dg.AssetKey(["quicksight", dataset])
+
+
+def view_key(dataset: str) -> dg.AssetKey:
+    return dg.AssetKey([ANALYTICS_PREFIX, dataset])
+
+
+class QuickSightConfig(dg.Config):
+    envs: list[str] = []  # empty: every active environment that quicksight.yaml configures
+
+
+class QuickSightResource(dg.ConfigurableResource):
+    """Plans and clients per environment, created on first use in a run (never at load)."""
+
+    config_dir: str | None = None
+    endpoint_url: str | None = None  # None: AWS; a moto server in tests
+    sql_dir: str | None = None
+    dashboards_dir: str | None = None
+    _clients: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def envs(self, requested: list[str]) -> list[str]:
+        from kx_lake.lib.dashboards.quicksight_config import QUICKSIGHT_FILE, load_quicksight_file
+
+        project = load_project(self.config_dir)
+        if requested:
+            return [project.environment(e).name for e in requested]
+        configured = load_quicksight_file(project.settings.config_dir / QUICKSIGHT_FILE).environments
+        return [e.name for e in project.active_environments if e.name in configured]
+
+    def plan(self, env: str, *, with_dashboards: bool) -> Any:
+        from kx_lake.lib.dashboards import quicksight_deploy as qsd
+
+        return qsd.plan(load_project(self.config_dir), env, with_dashboards=with_dashboards,
+                        sql_dir=Path(self.sql_dir) if self.sql_dir else None,
+                        dashboards_dir=Path(self.dashboards_dir) if self.dashboards_dir else None)
+
+    def client(self, plan: Any) -> Any:
+        from kx_lake.lib.dashboards import quicksight_deploy as qsd
+
+        env = plan.target.env
+        if env not in self._clients:
+            self._clients[env] = qsd.make_client(plan.target, endpoint_url=self.endpoint_url)
+        return self._clients[env]
+
+
+def dataset_names(sql_dir: Path | None = None) -> list[str]:
+    from kx_lake.lib.dashboards.datasets import datasets_dir
+
+    return sorted(p.stem for p in datasets_dir(sql_dir).glob("*.sql"))
+
+
+def build_quicksight_assets(sql_dir: Path | None = None) -> list[dg.AssetsDefinition]:
+    names = dataset_names(sql_dir)
+    assets = [_rls_asset()]
+    if names:
+        assets.append(_data_set_assets(names))
+    assets.append(_dashboards_asset([data_set_key(n) for n in names]))
+    return assets
+
+
+def _rls_asset() -> dg.AssetsDefinition:
+    @dg.asset(key=RLS_KEY, group_name=QUICKSIGHT_GROUP, kinds={"quicksight"},
+              description="QuickSight groups, the Athena data source and the row-level-security rules data set "
+                          "(tenants.yaml: hospital group → facility_ids).")
+    def _rls(context: dg.AssetExecutionContext, config: QuickSightConfig, quicksight: QuickSightResource):
+        from kx_lake.lib.dashboards import quicksight_deploy as qsd
+
+        out = {}
+        for env in quicksight.envs(config.envs):
+            plan = quicksight.plan(env, with_dashboards=False)
+            out[env] = qsd.deploy_foundation(quicksight.client(plan), plan).actions
+        return dg.MaterializeResult(metadata={"actions": out})
+
+    return _rls
+
+
+def _data_set_assets(names: list[str]) -> dg.AssetsDefinition:
+    by_key = {data_set_key(n): n for n in names}
+
+    @dg.multi_asset(
+        name="quicksight_data_sets",
+        specs=[dg.AssetSpec(data_set_key(n), deps=[view_key(n), RLS_KEY], group_name=QUICKSIGHT_GROUP,
+                            kinds={"quicksight"}, skippable=True,
+                            description=f"QuickSight data set over the view {ANALYTICS_PREFIX}.{n} "
+                                        "(create or update, then a SPICE refresh when the environment imports).")
+               for n in names],
+        can_subset=True,
+    )
+    def _data_sets(context: dg.AssetExecutionContext, config: QuickSightConfig, quicksight: QuickSightResource):
+        from kx_lake.lib.dashboards import quicksight_deploy as qsd
+
+        selected = [by_key[k] for k in sorted(context.selected_asset_keys, key=str)]
+        status: dict[str, dict[str, str]] = {n: {} for n in selected}
+        failures = []
+        for env in quicksight.envs(config.envs):
+            plan = quicksight.plan(env, with_dashboards=False)
+            qs = quicksight.client(plan)
+            wanted = [n for n in selected if n in plan.datasets]
+            qsd.deploy_data_sets(qs, plan, wanted)
+            for r in qsd.refresh(qs, plan, only=wanted, raise_on_failure=False):
+                status[r.name][env] = r.status if r.ok else f"{r.status}: {r.error}"
+                if not r.ok:
+                    failures.append(f"{env}/{r.name}: {r.status}: {r.error}")
+        for name in selected:
+            yield dg.MaterializeResult(asset_key=data_set_key(name), metadata={"ingestion": status[name] or "none"})
+        if failures:
+            raise dg.Failure(description="SPICE ingestion failed: " + "; ".join(failures))
+
+    return _data_sets
+
+
+def _dashboards_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    @dg.asset(key=DASHBOARDS_KEY, deps=[RLS_KEY, *deps], group_name=QUICKSIGHT_GROUP, kinds={"quicksight"},
+              description="Every dashboard of dashboards/*.yaml, compiled to QuickSight's Definition API.")
+    def _dashboards(context: dg.AssetExecutionContext, config: QuickSightConfig, quicksight: QuickSightResource):
+        from kx_lake.lib.dashboards import quicksight_deploy as qsd
+
+        out = {}
+        for env in quicksight.envs(config.envs):
+            plan = quicksight.plan(env, with_dashboards=True)
+            out[env] = qsd.deploy_dashboards(quicksight.client(plan), plan).counts()
+        return dg.MaterializeResult(metadata={"dashboards": out})
+
+    return _dashboards

@@ -1,0 +1,24 @@
+"""QuickSight: data sets and dashboards downstream of the dataset views, and their resource.
+
+Own group, no automation: these assets need AWS and run only when asked (job `deploy_quicksight`,
+the UI, or a schedule added deliberately in production). The resource is declared here, not in
+defs/resources.py, so the QuickSight wiring stays in one module.
+"""
+
+import dagster as dg
+
+from kx_lake.components.quicksight_assets import QUICKSIGHT_GROUP, QuickSightResource, build_quicksight_assets
+
+QUICKSIGHT_JOB = "deploy_quicksight"
+
+
+@dg.definitions
+def quicksight() -> dg.Definitions:
+    assets = build_quicksight_assets()
+    return dg.Definitions(
+        assets=assets,
+        jobs=[dg.define_asset_job(QUICKSIGHT_JOB, selection=dg.AssetSelection.groups(QUICKSIGHT_GROUP),
+                                  description="Deploy QuickSight (data source, RLS, data sets, dashboards) and "
+                                              "refresh SPICE. Needs AWS credentials.")],
+        resources={"quicksight": QuickSightResource()},
+    )
