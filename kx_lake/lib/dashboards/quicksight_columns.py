@@ -76,7 +76,7 @@ def _projection_type(name: str, node: exp.Expression) -> str:
         return known
     if isinstance(inner, (exp.Count, exp.ApproxDistinct)):
         return INTEGER
-    if isinstance(inner, (exp.Sum, exp.Avg, exp.Div)):
+    if isinstance(inner, (exp.Sum, exp.Avg, exp.Div, exp.Add, exp.Sub, exp.Mul)):
         return DECIMAL
     if isinstance(inner, _DATE_FUNCTIONS):
         return DATETIME

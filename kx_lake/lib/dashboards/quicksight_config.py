@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from kx_lake.lib.catalog.names import analytics_database
 from kx_lake.lib.config import ConfigError, ConfigErrors, EnvironmentSpec, ProjectConfig
 
 QUICKSIGHT_FILE = "quicksight.yaml"
@@ -121,7 +122,7 @@ def resolve_target(project: ProjectConfig, env_name: str, qs_file: QuickSightFil
         region=env.aws_region,
         namespace=env.quicksight_namespace,
         athena_workgroup=env.athena_workgroup,
-        analytics_database=settings.analytics_database or f"{env.glue_database_prefix}{ANALYTICS_DATABASE}",
+        analytics_database=settings.analytics_database or analytics_database(env),
         import_mode=settings.import_mode,
         owners=tuple(settings.owners),
         viewers=tuple(settings.viewers),
