@@ -37,6 +37,8 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to bind (loopback by default).")] = "127.0.0.1",
 ) -> None:
     """Serve every dashboard on a local web site, each tenant signed in with its own token."""
+    import threading
+
     import uvicorn
 
     from kx_lake.lib.catalog.duckdb_catalog import catalog_path
@@ -65,6 +67,7 @@ def serve(
     else:
         console.print(f"Sign-in tokens for {env}: {store.path}", highlight=False)
     site = create_site(cfg, env, specs, tenants, store)
+    threading.Thread(target=site.warm, name="kx-dashboards-warm", daemon=True).start()
     console.print(f"Serving {len(specs)} dashboards for {env} on {base}/  (Ctrl+C to stop)", highlight=False)
     uvicorn.run(build_app(site), host=host, port=port, log_level="warning")
 

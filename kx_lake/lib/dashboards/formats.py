@@ -46,6 +46,8 @@ def format_value(value: object, fmt: Format) -> str:
     if fmt is Format.date:
         return format_date(value)
     v = float(value)  # type: ignore[arg-type]
+    if abs(v) < 0.005:
+        v = 0.0  # float residue of sums (1e-13) must not print as ₹0.00 beside ₹0
     if fmt is Format.inr:
         a = abs(v)
         return ("-" if v < 0 else "") + "₹" + _num(a, 0 if a >= 100 or a.is_integer() else 2)

@@ -129,10 +129,12 @@ def _pie_figure(visual: Visual, rows: list[tuple]) -> dict[str, Any]:
     values = [r[1] or 0 for r in rows]
     trace = {"type": "pie", "labels": labels, "values": values, "sort": False,
              "hole": 0.5 if visual.type is VisualType.donut else 0, "textinfo": "percent",
+             "textposition": "inside", "insidetextorientation": "horizontal",
              "customdata": [format_value(v, m.format) for v in values],
              "hovertemplate": "%{label}<br>%{customdata} (%{percent})<extra></extra>",
              "marker": {"colors": PALETTE}}
-    return {"data": [trace], "layout": _layout(visual, showlegend=True, legend={"orientation": "v"})}
+    return {"data": [trace], "layout": _layout(visual, showlegend=True, legend={"orientation": "v"},
+                                               uniformtext={"minsize": 10, "mode": "hide"})}
 
 
 def _heatmap_figure(visual: Visual, rows: list[tuple]) -> dict[str, Any]:

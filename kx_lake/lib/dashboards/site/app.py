@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import plotly
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -32,11 +34,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from kx_lake.lib.catalog import names
+from kx_lake.lib.catalog.duckdb_catalog import CatalogError
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.dashboards import query as Q
 from kx_lake.lib.dashboards.formats import format_date
 from kx_lake.lib.dashboards.render import render
-from kx_lake.lib.dashboards.site.data import FreshnessProbe, ResultCache, Session, catalog_stamp
+from kx_lake.lib.dashboards.site.data import LOCAL_NAME, DatasetCache, FreshnessProbe, Session, catalog_stamp
 from kx_lake.lib.dashboards.spec import DashboardSpec, SubjectArea
 from kx_lake.lib.dashboards.tenants import Principal, Tenants, TokenStore
 
@@ -68,9 +71,9 @@ class Site:
     tokens: TokenStore
     connect: Callable[[], duckdb.DuckDBPyConnection]
     catalog_file: Path
-    cache: ResultCache = field(default_factory=ResultCache)
 
     def __post_init__(self) -> None:
+        self.datasets = DatasetCache(self.connect, lambda: catalog_stamp(self.catalog_file))
         self.freshness = FreshnessProbe(self.project, self.env)
         self.tz = ZoneInfo(self.project.environment(self.env).timezone)
         self.analytics = names.glue_database(self.project.environment(self.env), ANALYTICS_DATABASE)
@@ -78,8 +81,16 @@ class Site:
     def relation(self, spec: DashboardSpec) -> str:
         return names.qualified(self.analytics, spec.dataset)
 
-    def session(self) -> Session:
-        return Session(self.connect, self.cache, catalog_stamp(self.catalog_file))
+    def session(self, spec: DashboardSpec) -> Session:
+        return Session(self.datasets.get(self.relation(spec)))
+
+    def warm(self) -> None:
+        """Read every dataset once (in the background at start-up) so first page loads are fast."""
+        for spec in self.specs.values():
+            try:
+                self.datasets.get(self.relation(spec))
+            except (duckdb.Error, CatalogError):
+                pass  # the page reports a missing dataset when it is opened
 
     def principal(self, request: Request) -> Principal | None:
         token = request.cookies.get(COOKIE)
@@ -183,9 +194,9 @@ def build_app(site: Site) -> Starlette:
         state, dates_given = parse_filters(spec, params)
         scope = Q.resolve_scope(principal, state.facility_ids)  # raises Forbidden before any query
         own_scope = Q.resolve_scope(principal, ())
-        relation = site.relation(spec)
-        session = site.session()
+        relation = LOCAL_NAME
         started = time.perf_counter()
+        session = site.session(spec)
         try:
             facilities = session.rows(*Q.facilities_sql(relation, own_scope))
             (lo, hi), = session.rows(*Q.bounds_sql(relation, own_scope))
@@ -218,7 +229,7 @@ def build_app(site: Site) -> Starlette:
             return forbidden(request, principal, str(exc))
         except BadRequest as exc:
             return page(request, "error.html", {"principal": principal, "title": "Bad request", "message": str(exc)}, 400)
-        except duckdb.Error as exc:
+        except (duckdb.Error, CatalogError) as exc:
             return page(request, "error.html", {"principal": principal, "title": "Dataset unavailable",
                                                 "message": f"{site.relation(spec)}: {exc}. Run `kx-lake catalog "
                                                            f"refresh --env {site.env}` after a sync."}, 503)
@@ -248,7 +259,7 @@ def build_app(site: Site) -> Starlette:
             return forbidden(request, principal, str(exc))
         except BadRequest as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        except duckdb.Error as exc:
+        except (duckdb.Error, CatalogError) as exc:
             return JSONResponse({"error": f"{site.relation(spec)}: {exc}"}, status_code=503)
         state: Q.FilterState = data["state"]
         return JSONResponse(json.loads(json.dumps({
@@ -268,7 +279,7 @@ def build_app(site: Site) -> Starlette:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True, "env": site.env, "dashboards": len(site.specs)})
 
-    app = Starlette(routes=[
+    routes = [
         Route("/", index),
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout),
@@ -276,19 +287,34 @@ def build_app(site: Site) -> Starlette:
         Route("/api/d/{id}", api_dashboard),
         Route("/healthz", healthz),
         Route("/static/plotly.min.js", plotly_js),
+        Route("/favicon.ico", lambda request: RedirectResponse("/static/favicon.svg", status_code=301)),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
-    ])
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable) -> Response:
-        response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
 
-    return app
+class SecurityHeaders:
+    """Pure ASGI middleware: CSP and friends on every response; no caching of data pages."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope.get("path", "").startswith("/static/")
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for k, v in SECURITY_HEADERS.items():
+                    headers.setdefault(k, v)
+                if not static:
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_site(project: ProjectConfig, env: str, specs: list[DashboardSpec], tenants: Tenants,

@@ -1,74 +1,77 @@
-"""Data access for the site: read-only DuckDB connections, a small result cache, data freshness.
+"""Data access for the site: datasets cached in memory, per-request in-memory DuckDB, data freshness.
 
-A read-only connection per request (not one held open for the server's life) so `kx-lake catalog
-refresh` can take its write lock between requests. Aggregates are cached for a short TTL keyed by
-the SQL, its parameters and the catalog file's mtime, so repeated page loads and filter round-trips
-do not rescan the lake; a refresh of the catalog invalidates them.
+The catalog file is opened read-only and only for as long as it takes to read a dataset (not held for
+the server's life), so `kx-lake catalog refresh` can take its write lock between reads; a refresh
+(the file's mtime) or the TTL invalidates the cached datasets.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from kx_lake.lib.config import ProjectConfig
 
-CACHE_TTL_S = 120.0
-CACHE_MAX = 1024
+DATASET_TTL_S = 300.0
 FRESHNESS_TTL_S = 60.0
+LOCAL_NAME = "kx_ds"  # the dataset's name inside a request's in-memory connection
 
 
-class ResultCache:
-    def __init__(self, ttl: float = CACHE_TTL_S, max_entries: int = CACHE_MAX):
-        self.ttl, self.max = ttl, max_entries
-        self._data: OrderedDict[tuple, tuple[float, list[tuple]]] = OrderedDict()
-        self._lock = threading.Lock()
+class DatasetCache:
+    """Whole datasets as Arrow tables, fetched from the catalog once per TTL (or catalog change).
 
-    def get(self, key: tuple) -> list[tuple] | None:
-        with self._lock:
-            hit = self._data.get(key)
-            if hit is None or time.monotonic() - hit[0] > self.ttl:
-                return None
-            self._data.move_to_end(key)
-            return hit[1]
+    Dashboard datasets are small aggregates (day × facility × a few dimensions) but computing one
+    re-reads the lake through the `_latest` dedup views, which costs seconds on every query. So the
+    site reads each dataset once and answers every visual, filter and tenant from memory. The
+    tenant scope is still a parameterised predicate on every query over the cached table.
+    """
 
-    def put(self, key: tuple, rows: list[tuple]) -> None:
-        with self._lock:
-            self._data[key] = (time.monotonic(), rows)
-            self._data.move_to_end(key)
-            while len(self._data) > self.max:
-                self._data.popitem(last=False)
+    def __init__(self, connect: Callable[[], duckdb.DuckDBPyConnection], stamp: Callable[[], object],
+                 ttl: float = DATASET_TTL_S):
+        self._connect, self._stamp, self.ttl = connect, stamp, ttl
+        self._data: dict[str, tuple[float, object, pa.Table]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, relation: str) -> pa.Table:
+        stamp = self._stamp()
+        hit = self._data.get(relation)
+        if hit and hit[1] == stamp and time.monotonic() - hit[0] < self.ttl:
+            return hit[2]
+        with self._guard:
+            lock = self._locks.setdefault(relation, threading.Lock())
+        with lock:  # one reader per dataset; concurrent requests wait for it
+            hit = self._data.get(relation)
+            if hit and hit[1] == stamp and time.monotonic() - hit[0] < self.ttl:
+                return hit[2]
+            con = self._connect()
+            try:
+                table = con.sql(f"SELECT * FROM {relation}").to_arrow_table()
+            finally:
+                con.close()
+            self._data[relation] = (time.monotonic(), stamp, table)
+            return table
 
 
 class Session:
-    """One request's connection (opened lazily) with cached `rows(sql, params)`."""
+    """One request's in-memory DuckDB connection over a cached dataset, exposed as `kx_ds`."""
 
-    def __init__(self, connect: Callable[[], duckdb.DuckDBPyConnection], cache: ResultCache, stamp: object):
-        self._connect, self._cache, self._stamp = connect, cache, stamp
-        self._con: duckdb.DuckDBPyConnection | None = None
+    def __init__(self, table: pa.Table):
+        self._con = duckdb.connect()
+        self._con.register(LOCAL_NAME, table)
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
-        key = (self._stamp, sql, tuple(params))
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        if self._con is None:
-            self._con = self._connect()
-        out = self._con.execute(sql, list(params)).fetchall()
-        self._cache.put(key, out)
-        return out
+        return self._con.execute(sql, list(params)).fetchall()
 
     def close(self) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+        self._con.close()
 
 
 @dataclass(frozen=True)
