@@ -41,8 +41,9 @@ def _run_envs(tags: dict[str, str], project: ProjectConfig) -> list[EnvironmentS
     for key in ("dagster/asset_partition_range_start", "dagster/partition"):
         if "|" in tags.get(key, ""):
             return [project.environment(tags[key].split("|")[-1])]
-    if tags.get("dagster/partition/env"):
-        return [project.environment(tags["dagster/partition/env"])]
+    for key in ("dagster/partition/env", "kx_lake/env"):  # kx_lake/env: a check-only run for one env
+        if tags.get(key):
+            return [project.environment(tags[key])]
     return list(project.active_environments)
 
 
