@@ -8,8 +8,9 @@ newest window extracted (capped at the time of extraction): anything new or modi
 carries a later timestamp, give or take late commits, so the next incremental sync starts there.
 
 Schema history (for the schema-drift check): when a write changes the schema's fingerprint, the
-schema it replaces is kept as `previous_schema` (with its version) and `schema_changed_at` is set to
-the write's time; writes that keep the schema carry both over. Older state files without them read
+schema it replaces is kept as `previous_schema` (with its version), `schema_changed_at` is set to
+the write's time and `schema_changed_in_last_write` to true; writes that keep the schema carry the
+first two over and set the flag to false. Older state files without them read
 as "no previous schema".
 """
 
@@ -42,10 +43,7 @@ class CollectionState:
     previous_schema: StructType | None = None
     previous_schema_version: int | None = None
     schema_changed_at: str | None = None
-
-    @property
-    def schema_changed_in_last_write(self) -> bool:
-        return self.schema_changed_at is not None and self.schema_changed_at == self.updated_at
+    schema_changed_in_last_write: bool = False
 
     @classmethod
     def read(cls, storage: LakeStorage, env: str, database: str, collection: str) -> CollectionState:
@@ -62,6 +60,7 @@ class CollectionState:
             previous_schema=previous if isinstance(previous, StructType) else None,
             previous_schema_version=raw.get("previous_schema_version"),
             schema_changed_at=raw.get("schema_changed_at"),
+            schema_changed_in_last_write=bool(raw.get("schema_changed_in_last_write")),
         )
 
     def write(self, storage: LakeStorage, env: str, database: str, collection: str) -> None:
@@ -70,9 +69,10 @@ class CollectionState:
         new_fp = self.schema.fingerprint if self.schema else None
         if old.get("schema") and old.get("schema_fingerprint") != new_fp:
             history = {"previous_schema": old["schema"], "previous_schema_version": old.get("schema_version"),
-                       "schema_changed_at": now}
+                       "schema_changed_at": now, "schema_changed_in_last_write": True}
         else:
             history = {k: old.get(k) for k in ("previous_schema", "previous_schema_version", "schema_changed_at")}
+            history["schema_changed_in_last_write"] = False
         storage.write_json_atomic(
             env,
             state_relpath(database, collection),
