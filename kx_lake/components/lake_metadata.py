@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from kx_lake.lib.lake.pipeline import PublishedCollection, StagedCollection
 from kx_lake.lib.lake.state import iso_ms
@@ -28,7 +29,10 @@ def staged_metadata(staged: list[StagedCollection]) -> dict:
 
 
 def published_metadata(published: list[PublishedCollection]) -> dict:
+    watermark_ms = max((p.staged.watermark_ms or 0) for p in published)
     return {
+        # hours from the newest timestamp in the lake to now: a float so the UI plots it per run
+        "lag_hours": round((time.time() * 1000 - watermark_ms) / 3_600_000, 3) if watermark_ms else -1.0,
         "bytes": sum(p.bytes for p in published),
         "files": sum(len(p.files) for p in published),
         "schema_version": max(p.schema_version for p in published),

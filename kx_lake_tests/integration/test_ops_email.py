@@ -146,6 +146,11 @@ def test_success_sensor_mails_the_run_summary(lake, smtp_server) -> None:  # noq
     assert "Environment: env1" in text and "hims_billing.m_bills: 4 rows" in text
     assert f"https://dagster.kx.example/runs/{run.run_id}" in text
     assert "Duration:" in text and "unknown" not in text.split("Duration:")[1].splitlines()[0]
+    # observability: the materialization carries what the UI plots per run, lag as a float
+    mat = instance.get_latest_materialization_event(dg.AssetKey(["hims_billing", "m_bills"])).asset_materialization
+    meta = {k: v.value for k, v in mat.metadata.items()}
+    assert meta["rows"] == 4 and meta["bytes"] > 0 and isinstance(meta["lag_hours"], float) and meta["lag_hours"] > 24
+    assert isinstance(meta["extract_duration_s"], float) and isinstance(meta["publish_duration_s"], float)
 
 
 def test_failure_sensor_mails_errors_and_no_secret_leaks_anywhere(lake, smtp_server) -> None:  # noqa: F811
