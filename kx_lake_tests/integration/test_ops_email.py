@@ -141,8 +141,12 @@ def test_success_sensor_mails_the_run_summary(lake, smtp_server) -> None:  # noq
     run = sync_and_mail(project, definitions, instance, ("m_bills",), dg.DagsterRunStatus.SUCCESS)
     [msg] = smtp_server.messages
     assert msg["X-Envelope-To"] == "oncall@kx.example, data@kx.example"
-    assert msg["Subject"].startswith("[kx-lake] env1 sync_collections succeeded: 1 ok, 0 failed")
+    # the checks ran in the sync; this lake has no catalog and January data, so three of them warn
+    assert str(msg["Subject"]).strip() == "[kx-lake] env1 sync_collections succeeded: 1 ok, 0 failed, 3 check(s) failing"
     text = msg.get_body(("plain",)).get_content()
+    assert "Failing data-quality checks:" in text
+    assert "[WARN] hims_billing.m_bills reconciliation: env1: no catalog" in text
+    assert "[WARN] hims_billing.m_bills freshness: env1: newest partition 2026-01-02" in text
     assert "Environment: env1" in text and "hims_billing.m_bills: 4 rows" in text
     assert f"https://dagster.kx.example/runs/{run.run_id}" in text
     assert "Duration:" in text and "unknown" not in text.split("Duration:")[1].splitlines()[0]
@@ -157,7 +161,7 @@ def test_failure_sensor_mails_errors_and_no_secret_leaks_anywhere(lake, smtp_ser
     project, definitions, instance = lake
     run = sync_and_mail(project, definitions, instance, ("m_bills", "m_broken"), dg.DagsterRunStatus.FAILURE)
     [msg] = smtp_server.messages
-    assert "env1 sync_collections failed: 1 ok, 1 failed" in msg["Subject"]
+    assert "env1 sync_collections failed: 1 ok, 1 failed" in str(msg["Subject"])
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     assert "hims_admin.m_broken: CollectionSyncError" in text and "['tenant_id']" in text
