@@ -120,7 +120,7 @@ def test_checks_pass_on_a_consistent_lake_and_fail_on_purposeful_damage(lake: La
     ok = lake.checks()
     assert len(ok) == 3 * 4 + 1
     assert {k: (v.passed, v.description) for k, v in ok.items() if not v.passed} == {}
-    assert "3 ids in _latest" in ok[("hims_patient.q_encounters", "reconciliation")].description
+    assert "3 ids in _latest = 3 documents in MongoDB" in ok[("hims_patient.q_encounters", "reconciliation")].description
     assert "2 facilities" in ok[("hims_masters.q_facilities", "facility_names")].description
 
     # a version stored twice: a copy of one Parquet file beside it
