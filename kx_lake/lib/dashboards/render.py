@@ -14,6 +14,7 @@ from typing import Any
 from kx_lake.lib.dashboards.formats import format_date, format_value, nice_ticks, short
 from kx_lake.lib.dashboards.spec import DAY_COLUMN, Format, Measure, Visual, VisualType
 
+HEAT = [[0.0, "#eef4fc"], [0.5, "#6d9eeb"], [1.0, "#0b3d91"]]  # light = low, dark = high
 PALETTE = ["#1f6feb", "#e8730c", "#2da44e", "#cf222e", "#8250df", "#0a7e8c", "#bf8700", "#6e7781",
            "#d63384", "#3d5a80", "#7d9d3b", "#9c6644"]
 
@@ -46,6 +47,8 @@ def _value_axis(values: list[float | None], fmt: Format) -> dict[str, Any]:
         axis.update(ticksuffix=" min")
     else:
         axis.update(tickformat=",~r")
+        if all(float(v).is_integer() for v in finite) and max(finite) <= 10:
+            axis.update(dtick=1)  # small counts: no 0.2, 0.4 … ticks
     return axis
 
 
@@ -147,7 +150,7 @@ def _heatmap_figure(visual: Visual, rows: list[tuple]) -> dict[str, Any]:
     text = [[format_value(v, m.format) if v is not None else "" for v in row] for row in z]
     x_text = xs if dx.column == DAY_COLUMN else [_dim_text(x, dx.column) for x in xs]
     trace = {"type": "heatmap", "x": x_text, "y": [_dim_text(y, dy.column) for y in ys], "z": z,
-             "customdata": text, "colorscale": "Blues", "hoverongaps": False,
+             "customdata": text, "colorscale": HEAT, "hoverongaps": False,
              "hovertemplate": f"%{{x}} · %{{y}}<br>{m.title}: %{{customdata}}<extra></extra>"}
     if m.format is Format.percent:
         trace["colorbar"] = {"tickformat": ".0%"}
