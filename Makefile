@@ -3,7 +3,7 @@ SHELL := /bin/bash
 KX := .venv/bin/kx-lake
 SCALE ?= 0.01
 
-.PHONY: setup demo test test-fast dev clean-state
+.PHONY: setup demo test test-fast dev clean-state bench
 
 setup:
 	bash scripts/setup.sh
@@ -28,6 +28,11 @@ test: setup
 ## Unit tests only.
 test-fast: setup
 	.venv/bin/pytest -m "not integration and not slow"
+
+## Throughput vs the read ceiling and dlt (docs/benchmarks.md); BENCH_SCALE=0.05 for a quick check.
+BENCH_SCALE ?= 1
+bench: setup
+	.venv/bin/python -m benchmarks.run --scale $(BENCH_SCALE)
 
 dev: setup
 	$(KX) source up

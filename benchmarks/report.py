@@ -1,0 +1,112 @@
+"""Ratios, targets, the rich table and the JSON file, from a run's measurements.
+
+Source bytes: the raw ceiling measures them (the BSON size of every document it reads). kx-lake and
+pymongoarrow read the very same windows, so they are credited with the same bytes; dlt reads its own
+cursor's range, so its bytes are its documents × each collection's average BSON size (marked "≈").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.measure import Measurement
+
+TARGETS = {
+    "full_vs_ceiling": 0.80,  # kx-lake full load docs/s ≥ 80% of the raw read ceiling
+    "full_vs_dlt": 3.0,  # ≥ 3× dlt's docs/s
+    "incremental_wall_s_at_scale_1": 60.0,
+    "peak_rss_mb": 1536.0,
+}
+
+
+def fill_bytes(ms: list[Measurement]) -> None:
+    for phase in {m.phase for m in ms}:
+        raw = next((m for m in ms if m.phase == phase and m.contender == "ceiling-raw"), None)
+        if raw is None or raw.bytes is None:
+            continue
+        sizes = {c: raw.detail["per_collection_bytes"].get(c, 0) / n
+                 for c, n in raw.detail.get("per_collection", {}).items() if n}
+        for m in ms:
+            if m.phase != phase or m.bytes is not None:
+                continue
+            if m.contender == "dlt":
+                m.bytes = int(sum(n * sizes.get(c, 0) for c, n in m.detail.get("per_collection", {}).items()))
+                m.detail["bytes_estimated"] = True
+            else:
+                m.bytes = raw.bytes
+
+
+def _get(ms: list[Measurement], phase: str, contender: str) -> Measurement | None:
+    return next((m for m in ms if m.phase == phase and m.contender == contender), None)
+
+
+def ratios(ms: list[Measurement]) -> dict:
+    out: dict = {}
+    for phase in ("full", "incremental"):
+        kx = _get(ms, phase, "kx-lake")
+        if kx is None or not kx.docs_per_s:
+            continue
+        for other in ("ceiling-raw", "ceiling-arrow", "dlt"):
+            m = _get(ms, phase, other)
+            if m is not None and m.docs_per_s:
+                out[f"{phase}: kx-lake/{other} docs/s"] = round(kx.docs_per_s / m.docs_per_s, 3)
+            if m is not None and m.wall_s:
+                out[f"{phase}: {other}/kx-lake wall"] = round(m.wall_s / kx.wall_s, 3)
+    return out
+
+
+def targets(ms: list[Measurement], scale: float) -> list[dict]:
+    r = ratios(ms)
+    full, inc = _get(ms, "full", "kx-lake"), _get(ms, "incremental", "kx-lake")
+    rows = [
+        ("full load ≥ 80% of read ceiling (docs/s)", r.get("full: kx-lake/ceiling-raw docs/s"), TARGETS["full_vs_ceiling"], ">="),
+        ("full load ≥ 3× dlt (docs/s)", r.get("full: kx-lake/dlt docs/s"), TARGETS["full_vs_dlt"], ">="),
+        (f"incremental cycle ≤ 60 s (scale {scale:g}; target is at scale 1)", inc.wall_s if inc else None,
+         TARGETS["incremental_wall_s_at_scale_1"], "<="),
+        ("peak RSS < 1.5 GB (full load)", full.peak_rss_mb if full else None, TARGETS["peak_rss_mb"], "<"),
+        ("peak RSS < 1.5 GB (incremental)", inc.peak_rss_mb if inc else None, TARGETS["peak_rss_mb"], "<"),
+    ]
+    out = []
+    for name, value, target, op in rows:
+        met = None if value is None else (value >= target if op == ">=" else value <= target if op == "<=" else value < target)
+        out.append({"target": name, "value": value, "threshold": target, "met": met})
+    return out
+
+
+def machine() -> dict:
+    mem = next((int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines()
+                if ln.startswith("MemTotal")), 0)
+    return {"cpus": os.cpu_count(), "memory_gb": round(mem / 1024 / 1024, 1), "platform": platform.platform(),
+            "python": platform.python_version(), "load_avg": [round(x, 2) for x in os.getloadavg()]}
+
+
+def to_json(runs: list[dict], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "runs": runs}
+    path.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    return path
+
+
+def print_run(console: Console, run: dict) -> None:
+    ms = run["measurements"]
+    table = Table("phase", "contender", "docs", "wall s", "docs/s", "MB/s", "CPU s", "server CPU s",
+                  "peak RSS MB", "failed",
+                  title=f"scale {run['scale']:g} · {run['env']} · {run['collections']} collections · load {run['load_before']}")
+    for m in ms:
+        mbs = "-" if m["mb_per_s"] is None else f"{'≈' if m['detail'].get('bytes_estimated') else ''}{m['mb_per_s']:.2f}"
+        table.add_row(m["phase"], m["contender"], f"{m['documents']:,}", f"{m['wall_s']:.1f}", f"{m['docs_per_s']:,.0f}",
+                      mbs, f"{m['cpu_s']:.1f}", "-" if m["server_cpu_s"] is None else f"{m['server_cpu_s']:.1f}",
+                      f"{m['peak_rss_mb']:.0f}", str(len(m["failed"])) if m["failed"] else "")
+    console.print(table)
+    for k, v in run["ratios"].items():
+        console.print(f"  {k}: {v}")
+    for t in run["targets"]:
+        mark = {True: "[green]met[/]", False: "[red]not met[/]", None: "-"}[t["met"]]
+        console.print(f"  target {t['target']}: {t['value']} (threshold {t['threshold']}) {mark}")
