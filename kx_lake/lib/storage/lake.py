@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import fsspec
@@ -116,12 +117,19 @@ class LakeStorage:
             plan[path] = (key, data)
         keep: set[str] = set()
         written: list[WrittenFile] = []
-        for path, (key, data) in plan.items():
-            result = self._write_leaf(path, data, file_schema, where)
-            if result is not None:
-                keep.add(path)
-                ids = tuple(_str(v) for v in key)
-                written.append(WrittenFile(fsio.to_uri(self.fs, path), result[0], result[1], ids))
+        deferred: list[tuple[str, str]] | None = [] if self.is_local else None
+        try:
+            for path, key, result in self._write_leaves(plan, file_schema, where, deferred):
+                if result is not None:
+                    keep.add(path)
+                    ids = tuple(_str(v) for v in key)
+                    written.append(WrittenFile(fsio.to_uri(self.fs, path), result[0], result[1], ids))
+        finally:  # leaves written before a failing one are published, as if each had been committed alone
+            if deferred:
+                try:
+                    fsio.commit_deferred(deferred)
+                except Exception as exc:
+                    raise LakeStorageError(f"{where}: publishing under {fsio.to_uri(self.fs, date_dir)} failed: {exc}") from exc
         stale = [p for p in fsio.list_files(self.fs, date_dir) if p not in keep]
         try:
             fsio.remove_files(self.fs, stale, stop_at=self._path(table_relpath(env, database, collection)))
@@ -131,13 +139,37 @@ class LakeStorage:
             ) from exc
         return written
 
-    def _write_leaf(self, path: str, data: Batches, schema: pa.Schema, where: str) -> tuple[int, int] | None:
+    def _write_leaves(
+        self, plan: dict[str, tuple[tuple[PartitionValue, ...], Batches]], schema: pa.Schema, where: str,
+        deferred: list[tuple[str, str]] | None,
+    ) -> list[tuple[str, tuple[PartitionValue, ...], tuple[int, int] | None]]:
+        """Write every leaf; locally on a few threads (Parquet encoding and file I/O release the GIL, and
+        most leaves are small files whose cost is mostly opening, encoding and closing). Every leaf is
+        attempted; the first failure is raised after the others finished (and are committed)."""
+        if deferred is None or len(plan) < 2:
+            return [(path, key, self._write_leaf(path, data, schema, where, deferred))
+                    for path, (key, data) in plan.items()]
+        futures = [(path, key, _write_pool().submit(self._write_leaf, path, data, schema, where, deferred))
+                   for path, (key, data) in plan.items()]
+        results, error = [], None
+        for path, key, future in futures:
+            try:
+                results.append((path, key, future.result()))
+            except Exception as exc:  # noqa: BLE001 - re-raised below, once every leaf is done
+                error = error or exc
+        if error is not None:
+            raise error
+        return results
+
+    def _write_leaf(
+        self, path: str, data: Batches, schema: pa.Schema, where: str, deferred: list[tuple[str, str]] | None = None
+    ) -> tuple[int, int] | None:
         batches = iter_batches(data)
         try:
             first = next((b for b in batches if b.num_rows), None)
             if first is None:
                 return None
-            with fsio.atomic_write(self.fs, path) as sink:
+            with fsio.atomic_write(self.fs, path, deferred) as sink:
                 writer = RowGroupWriter(sink, schema, self.parquet_options)
                 try:
                     writer.write(first)
@@ -252,6 +284,16 @@ class LakeStorage:
                 ) from exc
             out.append((path, size, day, ids))
         return out
+
+
+_WRITE_POOL: ThreadPoolExecutor | None = None
+
+
+def _write_pool() -> ThreadPoolExecutor:
+    global _WRITE_POOL  # noqa: PLW0603 - one lazily created pool per process
+    if _WRITE_POOL is None:
+        _WRITE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kx-leaf")
+    return _WRITE_POOL
 
 
 def _str(value: PartitionValue) -> str | None:
