@@ -15,7 +15,9 @@
 --   bill_count         BIGINT   bills, each counted ONCE, on the row of its largest line (ties: first
 --                               line) — so bill_count sums correctly over any dimension
 --   gross_amount       DOUBLE   INR, sum of line amounts (qty × unit price)
---   discount_amount    DOUBLE   INR, gross − net, the bill's discount spread over its lines pro rata
+--   discount_amount    DOUBLE   INR, gross − net, the bill's discount spread over its lines pro rata;
+--                               slightly negative (a few paise to rupees) where a bill's recorded total
+--                               exceeds the sum of its lines — shown as recorded, not clamped
 --   net_amount         DOUBLE   INR, the bill's total_amount spread over its lines pro rata to amount
 -- Rules:
 --   * total_amount is a double in most bills, a string ('12345.50') or an integer in others (mess

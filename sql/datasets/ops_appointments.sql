@@ -13,8 +13,10 @@
 --   cancelled_count  BIGINT  status cancelled (by patient or hospital, before the slot)
 --   no_show_count    BIGINT  status no_show: the slot passed without a check-in (set by the scheduler)
 --   open_count       BIGINT  still status booked (future or not yet closed)
---   waiting_minutes_sum DOUBLE  minutes from check-in to consultation start, over completed visits
---   avg_waiting_minutes DOUBLE  waiting_minutes_sum / completed visits with a start time
+--   waiting_minutes_sum DOUBLE  minutes from check-in to consultation start, over completed IN-PERSON
+--                               visits (video consultations have no queue: their recorded start can
+--                               precede the "check-in" time, so they are left out)
+--   avg_waiting_minutes DOUBLE  waiting_minutes_sum / those visits
 --   no_show_rate     DOUBLE   no_show / (booked − cancelled); NULL when nothing was due
 CREATE OR REPLACE VIEW {{ analytics }}.ops_appointments AS
 WITH appts AS (
@@ -28,7 +30,7 @@ WITH appts AS (
     coalesce(a.mode, 'unknown') AS mode,
     coalesce(a.channel, 'unknown') AS channel,
     a.status,
-    CASE WHEN a.status = 'completed'
+    CASE WHEN a.status = 'completed' AND a.mode = 'in_person'
          THEN CAST(date_diff('millisecond', a.check_in_at, a.consult_start_at) AS DOUBLE) / 60000 END AS waiting_minutes
   FROM {{ hims_scheduling }}.appointments_latest AS a
   LEFT JOIN {{ hims_masters }}.departments_latest AS dep ON dep."_id" = a.department_id
