@@ -20,6 +20,7 @@ demo: setup
 	$(KX) source status
 	@echo "Lake: .kx-lake/lake   UI: make dev   Inspect: $(KX) lake ls --env env1"
 	@echo "Query: $(KX) query --env env1 \"select count(*) from kx_env1_hims_billing.bills_latest\""
+	@echo "Dashboards: $(KX) dashboards serve --env env1   (prints the URL and, the first time, each tenant's sign-in link; docs/dashboards.md)"
 
 ## The whole suite, integration tests included (they start their own services).
 test: setup
