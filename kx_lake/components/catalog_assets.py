@@ -22,7 +22,7 @@ from kx_lake.components.catalog_resource import CatalogResource
 from kx_lake.components.collection_assets import collection_key
 from kx_lake.lib.catalog import aws_catalog, duckdb_catalog
 from kx_lake.lib.catalog.duckdb_catalog import CatalogObject
-from kx_lake.lib.catalog.views import SQL_DIR, load_sql_views
+from kx_lake.lib.catalog.views import SQL_DIR, load_all_sql
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 
 CATALOG_GROUP = "catalog"
@@ -84,7 +84,7 @@ def refresh_collections(
 def refresh_sql_view(catalog: CatalogResource, env: str, path: Path) -> list[CatalogObject]:
     """One sql/ file's view in `env`'s backend (skipped with the reason while its inputs are missing)."""
     project = catalog.project
-    views = [v for v in load_sql_views(project, env) if v.path == path]
+    views = [v for v in load_all_sql(project, env) if v.path == path]
     if catalog.mode(env) == "duckdb":
         with catalog.duckdb_writer(env) as con:
             return duckdb_catalog.sync_sql_views(project, env, con, views)

@@ -148,7 +148,9 @@ def _database_checks(database: str, specs: list[CollectionSpec], ops: Operations
         for key in keys:
             passed, severity, description, metadata = _combine(results[key])
             if not passed:
-                context.log.warning(f"check {key.asset_key.to_user_string()}:{key.name} failed: {description}")
+                # info, not warning: the result itself is the signal (UI, e-mail); a first sync before any
+                # catalog exists would otherwise flood the console with expected failures
+                context.log.info(f"check {key.asset_key.to_user_string()}:{key.name} failed: {description}")
             yield dg.AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=passed,
                                       severity=severity, description=description[:2000], metadata=metadata)
 

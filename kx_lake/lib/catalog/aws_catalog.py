@@ -30,7 +30,7 @@ from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.athena import AthenaQueryError, AthenaRunner
 from kx_lake.lib.catalog.duckdb_catalog import CatalogError, CatalogObject
 from kx_lake.lib.catalog.glue import GlueCatalog, GlueCatalogError, TableChange, lake_partitions
-from kx_lake.lib.catalog.views import latest_view_sql, load_sql_views, referenced_tables
+from kx_lake.lib.catalog.views import latest_view_sql, load_all_sql, referenced_tables
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 from kx_lake.lib.harmonize.types import StructType
 from kx_lake.lib.lake.pipeline import storage_for, table_ref
@@ -150,7 +150,7 @@ def view_statements(
         target = (database, names.latest_view_name(spec))
         out.append(ViewStatement(".".join(target), sql, frozenset(referenced_tables(sql) - {target})))
     if sql_views:
-        for view in load_sql_views(project, env):
+        for view in load_all_sql(project, env):
             out.append(ViewStatement(view.name, view.sql, frozenset(referenced_tables(view.sql) - {view.target})))
     return out
 

@@ -56,7 +56,7 @@ def after_visit(ctx: DayCtx, patient_id: str, encounter_id: Any, doctor_id: str,
         ctx.schedule("feedback", end_ms + rng.randint(2, 30) * HOUR_MS,
                      {"_id": ctx.oid(end_ms), "patient_id": patient_id, "encounter_id": encounter_id,
                       "doctor_id": doctor_id, "waited": waited})
-    if volumes.rare(rng, 0.004 + (0.01 if waited > 60 else 0), ctx.world.scale):
+    if volumes.rare(rng, 0.008 + (0.01 if waited > 60 else 0), ctx.world.scale):
         at = end_ms + rng.randint(5, 120) * MIN_MS
         cid = ctx.oid(at)
         doc = {"_id": cid, "ticket_no": f"CMP-{digits(rng, 6)}", "facility_id": ctx.fac.id, "patient_id": patient_id,
