@@ -118,11 +118,14 @@ def _xy_figure(visual: Visual, rows: list[tuple]) -> dict[str, Any]:
             t[key] = [_dim_text(v, d0.column) for v in t[key]]
     cat_axis, val_axis = _category_axis(visual), _value_axis(values, fmt)
     horizontal = visual.type is VisualType.bar and visual.orientation == "horizontal"
+    extra = {}
     if horizontal:
         cat_axis["autorange"] = "reversed"
+        bars_per_row = 1 if len(visual.dimensions) == 2 else len(traces)
+        extra["height"] = max(340, 16 * bars_per_row * len(x) + 90)  # room for every label
     layout = _layout(visual, xaxis=val_axis if horizontal else cat_axis, yaxis=cat_axis if horizontal else val_axis,
                      barmode="stack" if len(visual.dimensions) == 2 else "group",
-                     showlegend=len(traces) > 1)
+                     showlegend=len(traces) > 1, **extra)
     return {"data": traces, "layout": layout}
 
 
