@@ -18,9 +18,11 @@ demo: setup
 	$(KX) catalog refresh --env env1
 	$(KX) catalog refresh --env env2
 	$(KX) source status
+	$(KX) dashboards serve --env env1 --port 8050 --background
+	$(KX) dashboards serve --env env2 --port 8051 --background
 	@echo "Lake: .kx-lake/lake   UI: make dev   Inspect: $(KX) lake ls --env env1"
-	@echo "Query: $(KX) query --env env1 \"select count(*) from kx_env1_hims_billing.bills_latest\""
-	@echo "Dashboards: $(KX) dashboards serve --env env1   (prints the URL and, the first time, each tenant's sign-in link; docs/dashboards.md)"
+	@echo "Query: $(KX) query --env env1 \"select count(*) from bills_latest\""
+	@echo "Dashboards: http://127.0.0.1:8050/ (env1), http://127.0.0.1:8051/ (env2); sign-in links: $(KX) dashboards links --env env1 [--port 8051 --env env2]"
 
 ## The whole suite, integration tests included (they start their own services).
 test: setup
@@ -41,5 +43,7 @@ dev: setup
 		.venv/bin/dagster dev -w workspace.yaml
 
 clean-state:
+	-$(KX) dashboards stop --env env1
+	-$(KX) dashboards stop --env env2
 	-$(KX) source down
 	rm -rf .kx-lake

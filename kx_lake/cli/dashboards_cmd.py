@@ -35,6 +35,8 @@ def serve(
     env: Annotated[str, typer.Option("--env", help="Environment whose catalog the site reads.")],
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8050,
     host: Annotated[str, typer.Option("--host", help="Interface to bind (loopback by default).")] = "127.0.0.1",
+    background: Annotated[bool, typer.Option(
+        "--background", help="Run detached (log under .kx-lake/run/); stop with `kx-lake dashboards stop`.")] = False,
 ) -> None:
     """Serve every dashboard on a local web site, each tenant signed in with its own token."""
     import threading
@@ -66,6 +68,16 @@ def serve(
             console.print(f"  {names.get(subject, subject):<34} {base}/login?token={token}", highlight=False, soft_wrap=True)
     else:
         console.print(f"Sign-in tokens for {env}: {store.path}", highlight=False)
+    if background:
+        from kx_lake.lib.dashboards import site_process
+
+        try:
+            proc = site_process.start(cfg, env, host=host, port=port)
+        except site_process.SiteProcessError as exc:
+            fail(exc, 1)
+        console.print(f"Serving {len(specs)} dashboards for {env} on {proc.url}/  (pid {proc.pid}, log {proc.log}; "
+                      f"stop: kx-lake dashboards stop --env {env})", highlight=False, soft_wrap=True)
+        return
     site = create_site(cfg, env, specs, tenants, store)
     threading.Thread(target=site.warm, name="kx-dashboards-warm", daemon=True).start()
     console.print(f"Serving {len(specs)} dashboards for {env} on {base}/  (Ctrl+C to stop)", highlight=False)
@@ -140,3 +152,38 @@ def refresh(
     failed = [r.name for r in results if not r.ok]
     if failed:
         fail(f"{env}: {len(failed)} of {len(results)} ingestion(s) failed: {', '.join(failed)}", 1)
+
+
+@dashboards_app.command("stop")
+def stop(
+    ctx: typer.Context,
+    env: Annotated[str, typer.Option("--env", help="Environment whose background site to stop.")],
+) -> None:
+    """Stop a site started with `serve --background`."""
+    from kx_lake.lib.dashboards import site_process
+
+    cfg = project(ctx)
+    with user_errors():
+        cfg.environment(env)
+    stopped = site_process.stop(cfg, env)
+    console.print(f"{env}: dashboard site {'stopped' if stopped else 'was not running'}")
+
+
+@dashboards_app.command("links")
+def links(
+    ctx: typer.Context,
+    env: Annotated[str, typer.Option("--env", help="Environment.")],
+    port: Annotated[int, typer.Option("--port", help="The site's port.")] = 8050,
+) -> None:
+    """Print each tenant's sign-in link again (the tokens stay in .kx-lake/secrets/, never in git)."""
+    from kx_lake.lib.dashboards.tenants import ADMIN, TENANTS_FILE, Tenants, TokenStore, tokens_path
+
+    cfg = project(ctx)
+    with user_errors():
+        cfg.environment(env)
+        tenants = Tenants.load(cfg.settings.config_dir / TENANTS_FILE)
+    store, _ = TokenStore.ensure(tokens_path(cfg.settings.home), env, tenants)
+    names = {ADMIN: "admin (all facilities)", **{t.id: t.name for t in tenants.of(env).values()}}
+    for subject, token in store.tokens_for(env).items():
+        console.print(f"  {names.get(subject, subject):<34} http://127.0.0.1:{port}/login?token={token}",
+                      highlight=False, soft_wrap=True)

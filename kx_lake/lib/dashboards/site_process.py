@@ -1,0 +1,122 @@
+"""The dashboard site as a background process, so `make demo` can end with a URL that answers.
+
+`start` runs `kx-lake dashboards serve` detached (own session, output to a log under the kx-lake
+home), records `{pid, url, port}` in `<home>/run/dashboards-<env>.json`, and waits until `/healthz`
+answers — or fails with the log's tail. `stop` ends it. A second `start` for a running site returns
+the running one. The pid file is only trusted while that process is alive and still ours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from kx_lake.lib.config import ProjectConfig
+
+
+class SiteProcessError(RuntimeError):
+    """The site did not start or stop; the message names the environment and the log."""
+
+
+@dataclass(frozen=True)
+class SiteProcess:
+    env: str
+    pid: int
+    url: str
+    log: str
+
+
+def run_dir(project: ProjectConfig) -> Path:
+    return project.settings.state_dir("run")
+
+
+def _state_file(project: ProjectConfig, env: str) -> Path:
+    return run_dir(project) / f"dashboards-{env}.json"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    return not cmdline.exists() or b"dashboards" in cmdline.read_bytes()
+
+
+def _healthy(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=timeout) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def running(project: ProjectConfig, env: str) -> SiteProcess | None:
+    path = _state_file(project, env)
+    try:
+        site = SiteProcess(**json.loads(path.read_text()))
+    except (FileNotFoundError, ValueError, TypeError):
+        return None
+    if _alive(site.pid):
+        return site
+    path.unlink(missing_ok=True)
+    return None
+
+
+def start(project: ProjectConfig, env: str, *, host: str, port: int, timeout: float = 60.0) -> SiteProcess:
+    current = running(project, env)
+    if current is not None:
+        return current
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    log = run_dir(project) / f"dashboards-{env}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-c", "from kx_lake.cli import main; main()",
+            "--config-dir", str(project.settings.config_dir),
+            "dashboards", "serve", "--env", env, "--host", host, "--port", str(port)]
+    settings = project.settings  # the child must see the same home and lake as this process
+    child_env = {**os.environ, "KX_LAKE_CONFIG_DIR": str(settings.config_dir), "KX_LAKE_HOME": str(settings.home)}
+    if settings.lake_root_override:
+        child_env["KX_LAKE_ROOT"] = settings.lake_root_override
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, env=child_env)
+    site = SiteProcess(env, proc.pid, base, str(log))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SiteProcessError(f"{env}: the dashboard site exited with code {proc.returncode}; "
+                                   f"see {log}:\n{_tail(log)}")
+        if _healthy(base):
+            _state_file(project, env).write_text(json.dumps(asdict(site)))
+            return site
+        time.sleep(0.3)
+    proc.terminate()
+    raise SiteProcessError(f"{env}: the dashboard site did not answer on {base} within {timeout:g} s; see {log}")
+
+
+def stop(project: ProjectConfig, env: str, timeout: float = 10.0) -> bool:
+    site = running(project, env)
+    if site is None:
+        return False
+    os.kill(site.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(site.pid):
+        time.sleep(0.1)
+    if _alive(site.pid):
+        os.kill(site.pid, signal.SIGKILL)
+    _state_file(project, env).unlink(missing_ok=True)
+    return True
+
+
+def _tail(log: Path, max_bytes: int = 4000) -> str:
+    data = log.read_bytes()[-max_bytes:]
+    return data.decode(errors="replace")
