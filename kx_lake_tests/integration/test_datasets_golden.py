@@ -16,25 +16,17 @@ appointment.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
-import dagster as dg
 import pytest
 
-from kx_lake.components.sync_runner import run_sync
-from kx_lake.lib.catalog import duckdb_catalog, views
-from kx_lake.lib.config import ProjectConfig, Settings
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
-from kx_lake.lib.lake.plan import SyncGroup
+from kx_lake.lib.catalog import views
+from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, utc
 
 pytestmark = pytest.mark.integration
 
 ENV = "env1"
 A = "kx_env1_analytics"
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 def line(cat: str, amount: float) -> dict:
@@ -126,49 +118,21 @@ DOCS: dict[tuple[str, str], list[dict]] = {
 }
 
 
+UPDATES = [
+    # second versions: B2 part-paid, A3 cancelled; only their new dates are re-synced, so the old
+    # versions stay in date=2026-01-02 and the tables hold two rows for each
+    Update("hims_billing", "bills", "B2", {"paid_amount": 200.0, "balance": 300.0, "status": "partially_paid",
+                                           "updated_at": utc(2026, 1, 3, 5)}),
+    Update("hims_scheduling", "appointments", "A3", {"status": "cancelled", "updated_at": utc(2026, 1, 4, 9)}),
+]
+
+
 @pytest.fixture(scope="module")
 def con(local_source, tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("datasets-golden") / "lake"
-    client = local_source.client(ENV)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KX_LAKE_CONFIG_DIR", str(DEFAULT_CONFIG_DIR))
-        mp.setenv("KX_LAKE_HOME", str(local_source.settings.home))
-        mp.setenv("KX_LAKE_ROOT", str(root))
-        project = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={
-            "KX_LAKE_HOME": str(local_source.settings.home), "KX_LAKE_ROOT": str(root)}))
-        for (db, coll), docs in DOCS.items():
-            client[db][coll].drop()
-            client[db][coll].insert_many([dict(d) for d in docs])
-        from kx_lake.definitions import defs
-
-        definitions = defs()
-        specs = tuple(project.collection(coll) for _db, coll in DOCS)
-
-        def sync(first: date, last: date, chosen) -> None:
-            summary = run_sync(definitions, "sync_collections", [SyncGroup(ENV, first, last, tuple(chosen), False)],
-                               instance=dg.DagsterInstance.ephemeral())
-            assert all(r.ok for r in summary.results), [r.error for r in summary.results if not r.ok]
-
-        sync(date(2026, 1, 1), date(2026, 1, 5), specs)
-        # second versions: B2 part-paid, A3 cancelled; only their new dates are re-synced, so the old
-        # versions stay in date=2026-01-02 and the tables hold two rows for each
-        client.hims_billing.bills.update_one({"_id": "B2"}, {"$set": {
-            "paid_amount": 200.0, "balance": 300.0, "status": "partially_paid", "updated_at": utc(2026, 1, 3, 5)}})
-        client.hims_scheduling.appointments.update_one({"_id": "A3"}, {"$set": {
-            "status": "cancelled", "updated_at": utc(2026, 1, 4, 9)}})
-        sync(date(2026, 1, 3), date(2026, 1, 4), [project.collection("bills"), project.collection("appointments")])
-
-        duckdb_catalog.catalog_path(project, ENV).unlink(missing_ok=True)
-        done = {o.name: o.status for o in duckdb_catalog.refresh(project, ENV, list(specs))}
-        for name in ("fin_revenue_daily", "fin_payer_mix", "fin_collections_outstanding", "fin_revenue_leakage",
-                     "ops_appointments"):
-            assert done[f"{A}.{name}"] == "created", name
-        connection = duckdb_catalog.connect(project, ENV)
-        yield connection
-        connection.close()
-        duckdb_catalog.catalog_path(project, ENV).unlink(missing_ok=True)
-        for db, coll in DOCS:
-            client[db][coll].drop()
+    with golden_catalog(local_source, tmp_path_factory.mktemp("datasets-golden") / "lake", DOCS, env=ENV,
+                        updates=UPDATES, datasets=["fin_revenue_daily", "fin_payer_mix", "fin_collections_outstanding",
+                                                   "fin_revenue_leakage", "ops_appointments"]) as golden:
+        yield golden.con
 
 
 def rows(con, sql: str) -> list[tuple]:

@@ -13,10 +13,10 @@ import pytest
 
 from kx_lake.components.sync_runner import run_sync
 from kx_lake.lib.catalog import duckdb_catalog, names, views
-from kx_lake.lib.config import ProjectConfig, Settings
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.lake.plan import plan_sync
 from kx_lake.lib.synth import seed_environment
+from kx_lake_tests.fixtures.scratch_lake import scratch_project
 
 pytestmark = pytest.mark.integration
 
@@ -42,11 +42,7 @@ def needed_collections(project: ProjectConfig) -> list[str]:
 def catalog(local_source, tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("datasets-seeded") / "lake"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KX_LAKE_CONFIG_DIR", str(DEFAULT_CONFIG_DIR))
-        mp.setenv("KX_LAKE_HOME", str(local_source.settings.home))
-        mp.setenv("KX_LAKE_ROOT", str(root))
-        project = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={
-            "KX_LAKE_HOME": str(local_source.settings.home), "KX_LAKE_ROOT": str(root)}))
+        project = scratch_project(mp, local_source.settings.home, root)
         seed_environment(local_source.client(ENV), project, ENV, scale=0.005, seed=11, as_of=AS_OF)
         from kx_lake.definitions import defs
 

@@ -29,13 +29,13 @@ import pytest
 from bson.codec_options import CodecOptions, DatetimeConversion
 
 from kx_lake.components.sync_runner import run_sync
-from kx_lake.lib.config import CollectionSpec, ProjectConfig, Settings, TimestampEncoding
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+from kx_lake.lib.config import CollectionSpec, ProjectConfig, TimestampEncoding
 from kx_lake.lib.harmonize import check_round_trip
 from kx_lake.lib.lake.plan import plan_sync
 from kx_lake.lib.lake.state import CollectionState
 from kx_lake.lib.storage import LakeStorage
 from kx_lake.lib.synth import MESSES, mutate_environment, seed_environment
+from kx_lake_tests.fixtures.scratch_lake import scratch_project
 
 pytestmark = pytest.mark.integration
 
@@ -130,11 +130,7 @@ def seeded_lake(local_source, tmp_path_factory: pytest.TempPathFactory):
     """env2 seeded with the repo's own configuration; a lake root of its own."""
     root = tmp_path_factory.mktemp("seeded-lake") / "lake"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KX_LAKE_CONFIG_DIR", str(DEFAULT_CONFIG_DIR))
-        mp.setenv("KX_LAKE_HOME", str(local_source.settings.home))
-        mp.setenv("KX_LAKE_ROOT", str(root))
-        project = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={
-            "KX_LAKE_HOME": str(local_source.settings.home), "KX_LAKE_ROOT": str(root)}))
+        project = scratch_project(mp, local_source.settings.home, root)
         client = local_source.client(ENV)
         seed_environment(client, project, ENV, scale=0.002, seed=SEED, as_of=AS_OF)
         from kx_lake.definitions import defs
