@@ -4,7 +4,9 @@ Assets are keyed [database, collection] (where the data lives), grouped by datab
 env × date partitions. Collections of one database run as one multi-asset step (can_subset), which
 keeps per-collection lineage and partitions while paying Dagster's per-step cost once per database
 instead of once per collection. Inside a step each collection is isolated: a failing collection is
-reported (log, observation, step failure listing it) and the others still materialize.
+reported (log, observation, step failure listing it) and the others still materialize. The next
+collection is staged on a worker thread while the current one is published, so the source's scan
+and the client's Parquet writing overlap (the two halves are of similar size on a 2-core machine).
 
 Backfills use BackfillPolicy.single_run(): Dagster groups a multi-partition range by environment,
 so a full load is one run per environment, each collection reading its whole range in one query.
@@ -13,8 +15,11 @@ so a full load is one run per environment, each collection reading its whole ran
 
 import time
 import traceback
-from collections import defaultdict
-from collections.abc import Iterator
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 
@@ -22,7 +27,7 @@ from kx_lake.components.partitions import partition_scope
 from kx_lake.components.resources import MongoSourceResource, ProjectResource
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 from kx_lake.components.lake_metadata import staged_metadata
-from kx_lake.lib.lake.pipeline import stage_collection
+from kx_lake.lib.lake.pipeline import StagedCollection, stage_collection
 from kx_lake.lib.source.uri import redact_uri
 
 LAKE_IO_MANAGER = "lake_io_manager"
@@ -72,44 +77,24 @@ def _database_asset(
         context: dg.AssetExecutionContext, kx_project: ProjectResource, mongo: MongoSourceResource
     ) -> Iterator[dg.MaterializeResult]:
         scope = partition_scope(context.partition_keys)
+        clients = {env: mongo.client(env) for env in scope}
+        project, staging_dir = kx_project.project, kx_project.staging_dir(context.run.run_id)
+        keys = sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())
         failures: list[str] = []
-        for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
+        for key, outcome in _staged_ahead(keys, lambda k: _stage_all(by_key[k], scope, clients, project, staging_dir)):
             spec = by_key[key]
-            staged = []
-            for env, dates in scope.items():
-                started = time.monotonic()
-                try:
-                    staged.append(
-                        stage_collection(
-                            client=mongo.client(env),
-                            project=kx_project.project,
-                            env=env,
-                            spec=spec,
-                            dates=dates,
-                            staging_dir=kx_project.staging_dir(context.run.run_id),
-                            log=context.log,
-                        )
+            outcome.log.replay(context.log)
+            for env, message, trace, duration in outcome.failures:
+                failures.append(f"{env}/{database}.{spec.collection}: {message}")
+                context.log.error(f"{env}/{database}.{spec.collection} failed: {message}\n{trace}")
+                context.log_event(
+                    dg.AssetObservation(
+                        asset_key=key,
+                        metadata={"status": "failed", "env": env, "error": message, "duration_s": duration},
                     )
-                except Exception as exc:  # isolation: one collection never stops the others
-                    message = redact_uri(f"{type(exc).__name__}: {exc}")
-                    failures.append(f"{env}/{database}.{spec.collection}: {message}")
-                    context.log.error(
-                        f"{env}/{database}.{spec.collection} failed: {message}\n"
-                        + redact_uri("".join(traceback.format_exception(exc)[-6:]))
-                    )
-                    context.log_event(
-                        dg.AssetObservation(
-                            asset_key=key,
-                            metadata={
-                                "status": "failed",
-                                "env": env,
-                                "error": message,
-                                "duration_s": round(time.monotonic() - started, 3),
-                            },
-                        )
-                    )
-            if staged:
-                yield dg.MaterializeResult(asset_key=key, value=staged, metadata=staged_metadata(staged))
+                )
+            if outcome.staged:
+                yield dg.MaterializeResult(asset_key=key, value=outcome.staged, metadata=staged_metadata(outcome.staged))
         if failures:
             raise dg.Failure(
                 description=f"{len(failures)} collection(s) failed in {database}",
@@ -117,3 +102,77 @@ def _database_asset(
             )
 
     return _extract
+
+
+class _BufferedLog:
+    """Stands in for context.log on the staging thread: Dagster's log manager writes events through the
+    instance, so messages are kept and replayed on the step's own thread."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, str]] = []
+
+    def info(self, msg: str, *args: object) -> None:
+        self.records.append(("info", msg % args if args else msg))
+
+    def warning(self, msg: str, *args: object) -> None:
+        self.records.append(("warning", msg % args if args else msg))
+
+    def error(self, msg: str, *args: object) -> None:
+        self.records.append(("error", msg % args if args else msg))
+
+    def replay(self, log: dg.DagsterLogManager) -> None:
+        for level, msg in self.records:
+            getattr(log, level)(msg)
+
+
+@dataclass
+class _Outcome:
+    staged: list[StagedCollection] = field(default_factory=list)
+    failures: list[tuple[str, str, str, float]] = field(default_factory=list)  # env, message, trace, seconds
+    log: _BufferedLog = field(default_factory=_BufferedLog)
+
+
+def _stage_all(spec: CollectionSpec, scope: dict, clients: dict, project: ProjectConfig, staging_dir: Path) -> _Outcome:
+    """Stage one collection for every environment in scope; failures are recorded, never raised."""
+    out = _Outcome()
+    for env, dates in scope.items():
+        started = time.monotonic()
+        try:
+            out.staged.append(
+                stage_collection(client=clients[env], project=project, env=env, spec=spec, dates=dates,
+                                 staging_dir=staging_dir, log=out.log)
+            )
+        except Exception as exc:  # isolation: one collection never stops the others
+            message = redact_uri(f"{type(exc).__name__}: {exc}")
+            trace = redact_uri("".join(traceback.format_exception(exc)[-6:]))
+            out.failures.append((env, message, trace, round(time.monotonic() - started, 3)))
+    return out
+
+
+def _staged_ahead(keys: list[dg.AssetKey], stage: Callable[[dg.AssetKey], _Outcome]) -> Iterator[tuple[dg.AssetKey, _Outcome]]:
+    """Yield (key, outcome) in order while the next collection is already being staged on a worker
+    thread: its source scan (server-bound) overlaps this collection's publication (client-bound),
+    which Dagster runs on this thread when the MaterializeResult is yielded. One collection ahead at
+    most, so at most two collections' spools wait on disk. Spools of outcomes never handed out (the
+    step was aborted) are removed."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kx-stage")
+    pending: deque[tuple[dg.AssetKey, Future[_Outcome]]] = deque()
+    remaining = iter(keys)
+
+    def submit() -> None:
+        key = next(remaining, None)
+        if key is not None:
+            pending.append((key, pool.submit(stage, key)))
+
+    try:
+        submit()
+        while pending:
+            key, future = pending.popleft()
+            submit()  # starts as soon as the worker is free: while this one is published
+            yield key, future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for _, future in pending:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                for staged in future.result().staged:
+                    staged.spool.remove()
