@@ -84,7 +84,7 @@ def run_sync(
                 watcher.join()
         summary.run_ids.append(run_id)
         # the instance's event log is authoritative (the in-process result omits events logged by ops)
-        results = results_from_events(env, instance.all_logs(run_id, of_type=_WATCHED))
+        results = results_from_events(env, _summary_events(instance, run_id, group.collections))
         done = {(r.database, r.collection) for r in results}
         for spec in group.collections:  # a step that died before reporting still shows as failed
             if (spec.database, spec.collection) not in done:
@@ -92,6 +92,29 @@ def run_sync(
         summary.results.extend(results)
     summary.finished_at = datetime.now(UTC)
     return summary
+
+
+def _summary_events(instance: dg.DagsterInstance, run_id: str, collections) -> list:  # noqa: ANN001
+    """The run's failure observations, then each collection's first materialization of the run.
+
+    Only the first materialization per asset is read (they all carry the run's metadata): a full
+    load records one per partition date, ~40k for 102 collections, and reading every one back cost
+    ~10% of the load. Failure observations come first so a failure still wins, as in event order."""
+    observations = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION).records
+    first = instance.get_records_for_run(run_id, limit=1).records
+    events = [r.event_log_entry for r in observations]
+    if not first:
+        return events
+    for spec in collections:
+        found = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=collection_key(spec), after_storage_id=first[0].storage_id - 1),
+            limit=1, ascending=True,
+        ).records
+        if found and found[0].run_id == run_id:
+            events.append(found[0].event_log_entry)
+        elif found:  # another run materialized it meanwhile (a shared instance): read this run's whole log
+            return list(instance.all_logs(run_id, of_type=_WATCHED))
+    return events
 
 
 def _missing(env: str, database: str, collection: str, result: dg.ExecuteInProcessResult) -> CollectionResult:
