@@ -8,6 +8,8 @@
 -- Sources: hims_inventory.stock_levels_latest (MAIN store; category from hims_inventory.items_latest
 -- by code) and hims_pharmacy.pharmacy_stock_latest (PHARMACY store; category from drug_master by code).
 -- Each snapshot names its current batch and that batch's expiry_date.
+-- stock_value is cast in each UNION branch: a text value in one collection (widened column) against a
+-- double in the other is a type error on Athena/Trino (DuckDB would coerce silently).
 -- Columns:
 --   facility_id, facility_name, day (DATE, the as-of day)
 --   store          VARCHAR  MAIN | PHARMACY (as recorded)
@@ -23,12 +25,12 @@
 --   expired_value  DOUBLE   their stock_value
 CREATE OR REPLACE VIEW {{ analytics }}.inv_stock_expiry AS
 WITH snap AS (
-  SELECT s.facility_id, s.store, s.code, s.qty_on_hand, s.stock_value, s.below_reorder,
+  SELECT s.facility_id, s.store, s.code, s.qty_on_hand, CAST(s.stock_value AS DOUBLE) AS stock_value, s.below_reorder,
          s.current_batch.expiry_date AS expiry, s.updated_at, i.category
   FROM {{ hims_inventory }}.stock_levels_latest AS s
   LEFT JOIN {{ hims_inventory }}.items_latest AS i ON i.code = s.code
   UNION ALL
-  SELECT s.facility_id, s.store, s.code, s.qty_on_hand, s.stock_value, s.below_reorder,
+  SELECT s.facility_id, s.store, s.code, s.qty_on_hand, CAST(s.stock_value AS DOUBLE), s.below_reorder,
          s.current_batch.expiry_date, s.updated_at, d.category
   FROM {{ hims_pharmacy }}.pharmacy_stock_latest AS s
   LEFT JOIN (SELECT drug_code, max(category) AS category FROM {{ hims_masters }}.drug_master_latest GROUP BY 1) AS d
