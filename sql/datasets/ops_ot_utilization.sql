@@ -15,7 +15,8 @@
 --   scheduled_minutes DOUBLE expected_minutes of the bookings, cancelled ones excluded
 --   actual_minutes    DOUBLE actual_minutes recorded on completed bookings (incision → closure)
 --   in_ot_minutes     DOUBLE in_ot → out_ot of the matched surgery (theatre occupied, incl. set-up)
---   surgery_count     BIGINT bookings with a matched surgery
+--   surgery_count     BIGINT bookings with a matched surgery (a cancelled booking matches none: the
+--                            surgery of a rebooked procedure belongs to the booking it was done on)
 CREATE OR REPLACE VIEW {{ analytics }}.ops_ot_utilization AS
 WITH surg AS (
   SELECT admission_id, procedure_code,
@@ -35,6 +36,7 @@ bookings AS (
     s.in_ot_minutes
   FROM {{ hims_adt }}.ot_bookings_latest AS b
   LEFT JOIN surg AS s ON s.admission_id = b.admission_id AND s.procedure_code = b.procedure_code
+                     AND coalesce(b.status, '') <> 'cancelled'
   LEFT JOIN {{ hims_masters }}.doctors_latest AS d ON d."_id" = b.surgeon_id
   LEFT JOIN {{ hims_masters }}.specialties_latest AS sp ON sp."_id" = d.specialty_id
   WHERE b.facility_id IS NOT NULL AND b.scheduled_at IS NOT NULL
