@@ -23,6 +23,7 @@ from kx_lake.lib.lake.summary import CollectionResult, SyncSummary
 
 ProgressFn = Callable[[str, str], None]  # (collection, status)
 _WATCHED = {dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_OBSERVATION}
+_READ_WHOLE_LOG_BELOW = 2000  # partition materializations in a run
 
 
 def _watch(instance: dg.DagsterInstance, run_id: str, stop: threading.Event, progress: ProgressFn) -> None:
@@ -84,7 +85,12 @@ def run_sync(
                 watcher.join()
         summary.run_ids.append(run_id)
         # the instance's event log is authoritative (the in-process result omits events logged by ops)
-        results = results_from_events(env, _summary_events(instance, run_id, group.collections))
+        dates = (group.last - group.first).days + 1
+        if dates * len(group.collections) > _READ_WHOLE_LOG_BELOW:
+            events = _summary_events(instance, run_id, group.collections)
+        else:  # an incremental cycle: a few hundred events, one read is cheaper than a query per asset
+            events = list(instance.all_logs(run_id, of_type=_WATCHED))
+        results = results_from_events(env, events)
         done = {(r.database, r.collection) for r in results}
         for spec in group.collections:  # a step that died before reporting still shows as failed
             if (spec.database, spec.collection) not in done:
