@@ -1,0 +1,42 @@
+"""The benchmark harness end to end at a tiny scale on two collections: all three contenders (and
+both read ceilings) run in both phases and the JSON holds positive, mutually consistent figures.
+Speed is never asserted — the machine is shared; this guards the harness, not the numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import run
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+CONTENDERS = {"ceiling-raw", "ceiling-arrow", "kx-lake", "dlt"}
+
+
+def test_benchmark_smoke(tmp_path: Path) -> None:
+    out = tmp_path / "latest.json"
+    run.main(["--scale", "0.005", "--collections", "bills,vitals", "--data-dir", str(tmp_path / "data"),
+              "--output", str(out)])
+    doc = json.loads(out.read_text())
+    assert doc["machine"]["cpus"] >= 1
+    (result,) = doc["runs"]
+    assert result["collections"] == 2
+    by = {(m["phase"], m["contender"]): m for m in result["measurements"]}
+    assert set(by) == {(p, c) for p in ("full", "incremental") for c in CONTENDERS}
+    for m in by.values():
+        assert m["failed"] == {}, m
+        assert m["exit_code"] == 0
+        assert m["wall_s"] > 0 and m["cpu_s"] > 0 and m["peak_rss_mb"] > 0
+        assert m["documents"] > 0 and m["bytes"] > 0
+        assert m["docs_per_s"] == pytest.approx(m["documents"] / m["wall_s"], rel=0.01, abs=0.1)
+    full_docs = by["full", "ceiling-raw"]["documents"]
+    # the same windows: every contender read the same documents in the full load
+    assert {by["full", c]["documents"] for c in CONTENDERS} == {full_docs}
+    # incremental: kx-lake re-reads its planned dates (look-back included), dlt only what its cursor missed
+    assert 0 < by["incremental", "dlt"]["documents"] <= by["incremental", "kx-lake"]["documents"] < full_docs
+    assert result["ratios"]["full: kx-lake/ceiling-raw docs/s"] > 0
+    assert result["ratios"]["full: kx-lake/dlt docs/s"] > 0
+    assert {t["target"] for t in result["targets"]}
