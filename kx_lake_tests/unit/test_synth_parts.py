@@ -89,3 +89,15 @@ def test_generated_data_follows_collections_csv(tmp_path: Path):
         seen.setdefault(batch.collection, []).extend(batch.docs)
     assert "ambulance_trips" not in seen
     assert all(isinstance(d["taken_at"], str) and "recorded_at_ms" not in d for d in seen["vitals"])
+
+
+def test_object_ids_differ_even_when_two_streams_repeat_their_draws() -> None:
+    """Resolvers derive their rng from (kind, document): the same work resolved twice in one second
+    repeats its draws. The sequence mixed into the id keeps the ids apart (scale 1 failed on it)."""
+    import random
+
+    from kx_lake.lib.synth.rng import object_id
+
+    a, b = random.Random(7), random.Random(7)
+    assert object_id(a, 1_789_552_920_000, 1) != object_id(b, 1_789_552_920_000, 2)
+    assert object_id(random.Random(7), 1_789_552_920_000, 5) == object_id(random.Random(7), 1_789_552_920_000, 5)

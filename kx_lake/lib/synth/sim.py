@@ -61,6 +61,7 @@ class Sim:
     open_items: list[dict[str, Any]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)  # domain state (census, stock) across days
     unwritten: Pending = field(default_factory=dict)  # documents of the resolution in progress
+    oid_seq: int = 0  # ids handed out so far (mixed into each ObjectId, see rng.object_id)
 
     @property
     def horizon_ms(self) -> int:
@@ -140,7 +141,8 @@ class DayCtx:
         return people[int(self.rng.random() * len(people))].id
 
     def oid(self, ms: int) -> ObjectId:
-        return object_id(self.rng, ms)
+        self.sim.oid_seq += 1
+        return object_id(self.rng, ms, self.sim.oid_seq)
 
     def emit(self, coll: str, doc: dict[str, Any], created_ms: int, updated_ms: int | None = None,
              *, iso_utc: bool = False) -> dict:
