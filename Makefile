@@ -3,7 +3,7 @@ SHELL := /bin/bash
 KX := .venv/bin/kx-lake
 SCALE ?= 0.01
 
-.PHONY: setup demo test test-fast dev clean-state bench
+.PHONY: setup demo test test-fast dev clean-state bench bench-quick
 
 setup:
 	bash scripts/setup.sh
@@ -32,10 +32,14 @@ test: setup
 test-fast: setup
 	.venv/bin/pytest -m "not integration and not slow"
 
-## Throughput vs the read ceiling and dlt (docs/benchmarks.md); BENCH_SCALE=0.05 for a quick check.
+## Throughput vs the read ceiling and dlt (docs/benchmarks.md), scale 1 by default (BENCH_SCALE=0.1,0.3 for a curve).
 BENCH_SCALE ?= 1
 bench: setup
 	.venv/bin/python -m benchmarks.run --scale $(BENCH_SCALE)
+
+## A quick check (~30 s): all four contenders on two collections at scale 0.005.
+bench-quick: setup
+	.venv/bin/python -m benchmarks.run --scale 0.005 --collections bills,vitals --output benchmarks/data/results/quick.json
 
 dev: setup
 	$(KX) source up
