@@ -32,7 +32,7 @@ import pytest
 from bson import ObjectId
 from bson.int64 import Int64
 
-from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, utc
+from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, two_facility_names, utc
 
 pytestmark = pytest.mark.integration
 
@@ -88,35 +88,8 @@ def ledger(lid: str, fac: str, store: str, code: str, txn: str, qty: int, value:
             "updated_at": at}
 
 
-def bill(bid: str, fac: str, spelling: str, doctor: str, amount: float, at) -> dict:
-    """A paid OP consultation bill (the shape fin_* datasets read); here only for its facility_name."""
-    return {"_id": bid, "facility_id": fac, "facility_name": spelling, "bill_type": "OP", "doctor_id": doctor,
-            "payer": {"payer_id": "CASH", "category": "cash"},
-            "items": [{"service_id": "S-CONS", "code": "CONS", "name": "Consultation", "category": "consultation",
-                       "qty": 1, "unit_price": amount, "amount": amount}],
-            "gross_amount": amount, "discount": None, "total_amount": amount, "paid_amount": amount, "balance": 0.0,
-            "status": "paid", "created_at": at, "updated_at": at}
-
-
 DOCS = {
-    # --- facility names: F1 from the master; F2 observed only ("Sunrise Clinic" 2 uses beats the newer
-    # "Sunrise Clinic Baner", 1 use)
-    ("hims_masters", "facilities"): [
-        {"_id": F1, "code": F1, "name": "Apollo Care, Pune", "type": "multispeciality", "active": True,
-         "created_at": MASTER_TS, "updated_at": MASTER_TS},
-    ],
-    ("hims_patient", "encounters"): [
-        {"_id": "E1", "type": "OPD", "facility_id": F1, "facility_name": "Apolo Care Pune", "doctor_id": "D1",
-         "started_at": utc(2026, 1, 2, 4), "created_at": utc(2026, 1, 2, 4), "updated_at": utc(2026, 1, 2, 4, 30)},
-        {"_id": "E2", "type": "OPD", "facility_id": F2, "facility_name": "Sunrise Clinic", "doctor_id": "D2",
-         "started_at": utc(2026, 1, 3, 4), "created_at": utc(2026, 1, 3, 4), "updated_at": utc(2026, 1, 3, 4, 30)},
-        {"_id": "E3", "type": "OPD", "facility_id": F2, "facility_name": "Sunrise Clinic Baner", "doctor_id": "D2",
-         "started_at": utc(2026, 1, 4, 4), "created_at": utc(2026, 1, 4, 4), "updated_at": utc(2026, 1, 4, 4, 30)},
-    ],
-    ("hims_billing", "bills"): [
-        bill("B1", F1, "Apolo Care Pune", "D1", 500.0, utc(2026, 1, 2, 5)),
-        bill("B2", F2, "Sunrise Clinic", "D2", 300.0, utc(2026, 1, 3, 5)),
-    ],
+    **two_facility_names(F1, F2, MASTER_TS),  # F1 from the master, F2 observed (see the helper)
     ("hims_masters", "departments"): [
         {"_id": "DEP-GM", "facility_id": F1, "code": "GM", "name": "General Medicine", "kind": "clinical",
          "created_at": MASTER_TS, "updated_at": MASTER_TS},
