@@ -25,6 +25,7 @@ def staged_metadata(staged: list[StagedCollection]) -> dict:
         "extract_duration_s": round(sum(s.duration_s for s in staged), 3),
         "rewritten_partitions": sum(len(s.rewrite_dates) for s in staged),
         "cursor_resumes": sum(s.read.resumes for s in staged),
+        "coverage_gap": "; ".join(f"{s.env}: {s.coverage_gap}" for s in staged if s.coverage_gap),
     }
 
 

@@ -1,6 +1,8 @@
-"""The sync schedule: every active environment, today and the configured look-back (default
-yesterday), all collections — one run per environment over the date range (the partition-range
-tags a single-run backfill uses), so the hourly cycle costs one run per environment.
+"""The sync schedule: every active environment, all collections, planned from each collection's
+state like `kx-lake sync` — from where the last sync reached minus the look-back (default one day)
+to today, a full load for collections never loaded. One run per environment over the date range
+(the partition-range tags a single-run backfill uses) while the collections share a range, so the
+hourly cycle costs one run per environment, and the first tick after an outage covers the outage.
 
 Cron and look-back come from operations.yaml; the schedule starts STOPPED so `dagster dev` on a
 laptop never syncs until someone turns it on.
@@ -8,12 +10,13 @@ laptop never syncs until someone turns it on.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import dagster as dg
 
-from kx_lake.components.partitions import range_tags
+from kx_lake.components.sync_requests import group_request
 from kx_lake.lib.config import ProjectConfig
+from kx_lake.lib.lake.plan import plan_sync
 from kx_lake.lib.ops.config import OperationsConfig
 
 SYNC_SCHEDULE = "sync_recent_partitions"
@@ -22,12 +25,9 @@ SYNC_SCHEDULE = "sync_recent_partitions"
 def scheduled_requests(cfg: ProjectConfig, ops: OperationsConfig, when: datetime) -> list[dg.RunRequest]:
     requests = []
     for env in cfg.active_environments:
-        today = when.astimezone(env.tz).date()
-        first = max(today - timedelta(days=ops.schedule.lookback_days), cfg.partitions_start)
-        requests.append(dg.RunRequest(
-            run_key=f"{env.name}:{first}..{today}:{when.isoformat()}",
-            tags={**range_tags(env.name, first, today), "kx_lake/source": "schedule"},
-        ))
+        for group in plan_sync(cfg, env.name, cfg.enabled_collections, lookback_days=ops.schedule.lookback_days,
+                               now=when):
+            requests.append(group_request(cfg, group, source="schedule", run_key=when.isoformat()))
     return requests
 
 
@@ -37,8 +37,8 @@ def build_sync_schedule(cfg: ProjectConfig, ops: OperationsConfig, job_name: str
     @dg.schedule(
         name=SYNC_SCHEDULE, cron_schedule=ops.schedule.cron, job_name=job_name, execution_timezone=tz,
         default_status=dg.DefaultScheduleStatus.STOPPED,
-        description=f"Sync today and {ops.schedule.lookback_days} day(s) back, every active environment, "
-                    f"all collections ({ops.schedule.cron}, {tz}).",
+        description=f"Sync every active environment's collections from where each last sync reached "
+                    f"({ops.schedule.lookback_days} day(s) look-back) to today ({ops.schedule.cron}, {tz}).",
     )
     def _schedule(context: dg.ScheduleEvaluationContext):
         when = context.scheduled_execution_time or datetime.now(UTC)

@@ -2,12 +2,15 @@
 
 New-data sensor. Per active environment and collection it asks MongoDB for documents newer than
 max(stored watermark, what this sensor already requested) (lib/ops/newdata.py), and requests the
-collections that have some, over the partition dates the new documents fall on. Collections with
-the same environment and date range share one run (range tags, like the CLI's sync groups). The
-cursor — JSON {"env/database.collection": newest requested epoch ms} — makes the sensor durable and
-idempotent: a tick while the run is still going does not request it again. If that run fails, the
-watermark stays behind and the cursor ahead, so the collection is re-requested only when newer data
-arrives; the hourly schedule covers the gap (today + yesterday for every collection).
+collections that have some over the range `kx-lake sync` would plan from their state (where the
+last sync reached minus the look-back, to today), widened back to the oldest date a new document
+falls on — so a sensor run never leaves a gap behind `synced_until`. Collections with the same
+environment and range share one run (range tags, like the CLI's sync groups). The cursor — JSON
+{"env/database.collection": newest requested epoch ms} — makes the sensor durable and idempotent: a
+tick while the run is still going does not request it again. The cursor never moves past now plus
+a small skew, so one document stamped in 2099 cannot blind the sensor to everything before it. If
+a run fails, the watermark stays behind and the cursor ahead, so the collection is re-requested only
+when newer data arrives; the hourly schedule covers the gap.
 
 E-mail sensors. One run-status sensor mails the summary after each successful sync run; one
 run-failure sensor mails any failed run of the code location. Both start STOPPED.
@@ -17,17 +20,18 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
-from kx_lake.components.collection_assets import collection_key
 from kx_lake.components.notify_resources import NotifierResource, load_operations, project_scrubber
-from kx_lake.components.partitions import range_tags
 from kx_lake.components.resources import MongoSourceResource, ProjectResource
 from kx_lake.components.run_report import report_for_run
+from kx_lake.components.sync_requests import group_request
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 from kx_lake.lib.lake.pipeline import storage_for
+from kx_lake.lib.lake.plan import SyncGroup, plan_sync
 from kx_lake.lib.lake.state import CollectionState
 from kx_lake.lib.ops.config import OperationsConfig
 from kx_lake.lib.ops.newdata import NewData, find_new_data
@@ -37,12 +41,15 @@ SUCCESS_EMAIL_SENSOR = "sync_summary_email"
 FAILURE_EMAIL_SENSOR = "run_failure_email"
 
 
+CURSOR_SKEW = timedelta(minutes=10)  # how far past "now" the cursor may move (clock skew between hosts)
+
+
 def _detect(project: ProjectConfig, mongo: MongoSourceResource, cursor: dict[str, int],
-            log: dg.DagsterLogManager | None, scrub) -> tuple[list[tuple[NewData, CollectionSpec]], list[str]]:
+            log: dg.DagsterLogManager | None, scrub, now: datetime) -> tuple[list[tuple[NewData, CollectionSpec]], list[str]]:
     found, never_loaded = [], []
     for env in project.active_environments:
         storage = storage_for(project, env)
-        today = datetime.now(env.tz).date()
+        today = now.astimezone(env.tz).date()
         try:
             client = mongo.client(env.name)
             for spec in project.enabled_collections:
@@ -62,23 +69,35 @@ def _detect(project: ProjectConfig, mongo: MongoSourceResource, cursor: dict[str
     return found, never_loaded
 
 
-def new_data_requests(found: list[tuple[NewData, CollectionSpec]]) -> list[dg.RunRequest]:
+def new_data_requests(project: ProjectConfig, found: list[tuple[NewData, CollectionSpec]], *,
+                      lookback_days: int, now: datetime) -> list[dg.RunRequest]:
     groups: dict[tuple[str, date, date], list[tuple[NewData, CollectionSpec]]] = defaultdict(list)
     for new, spec in found:
-        groups[(new.env, new.dates[0], new.dates[-1])].append((new, spec))
+        [planned] = plan_sync(project, new.env, [spec], lookback_days=lookback_days, now=now)
+        groups[(new.env, min(planned.first, new.dates[0]), planned.last)].append((new, spec))
     requests = []
     for (env, first, last), items in sorted(groups.items()):
         items.sort(key=lambda i: (i[1].database, i[1].collection))
-        run_key = f"{env}:{first}..{last}:" + ",".join(f"{s.database}.{s.collection}@{n.newest_ms}" for n, s in items)
-        requests.append(dg.RunRequest(
-            run_key=run_key,
-            asset_selection=[collection_key(s) for _, s in items],
-            tags={**range_tags(env, first, last), "kx_lake/source": "sensor"},
-        ))
+        group = SyncGroup(env, first, last, tuple(s for _, s in items), False)
+        run_key = ",".join(f"{s.database}.{s.collection}@{n.newest_ms}" for n, s in items)
+        requests.append(group_request(project, group, source="sensor", run_key=run_key))
     return requests
 
 
-def build_new_data_sensor(ops: OperationsConfig, job_name: str) -> dg.SensorDefinition:
+def advance_cursor(cursor: dict[str, int], found: list[tuple[NewData, CollectionSpec]], now: datetime) -> None:
+    """Remember what was requested, never past now + skew (a future-dated document must not blind the sensor)."""
+    cap = int((now + CURSOR_SKEW).timestamp() * 1000)
+    for new, _ in found:
+        cursor[new.name] = max(cursor.get(new.name, 0), min(new.newest_ms, cap))
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_new_data_sensor(ops: OperationsConfig, job_name: str,
+                          clock: Callable[[], datetime] = _wall_clock) -> dg.SensorDefinition:
+    """`clock`: "now" for planning and the cursor cap; tests pass a fixed one."""
     @dg.sensor(
         name=NEW_DATA_SENSOR, job_name=job_name, minimum_interval_seconds=ops.sensor.minimum_interval_seconds,
         default_status=dg.DefaultSensorStatus.STOPPED,
@@ -87,12 +106,13 @@ def build_new_data_sensor(ops: OperationsConfig, job_name: str) -> dg.SensorDefi
     def _sensor(context: dg.SensorEvaluationContext, kx_project: ProjectResource, mongo: MongoSourceResource):
         project = kx_project.project
         cursor: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
-        found, never_loaded = _detect(project, mongo, cursor, context.log, project_scrubber(kx_project.config_dir))
+        now = clock()
+        found, never_loaded = _detect(project, mongo, cursor, context.log, project_scrubber(kx_project.config_dir), now)
         for new, _ in found:
-            cursor[new.name] = max(cursor.get(new.name, 0), new.newest_ms)
             context.log.info(f"{new.name}: {new.documents} new document(s) on {', '.join(map(str, new.dates))}")
+        advance_cursor(cursor, found, now)
         context.update_cursor(json.dumps(cursor, sort_keys=True))
-        requests = new_data_requests(found)
+        requests = new_data_requests(project, found, lookback_days=ops.schedule.lookback_days, now=now)
         if not requests:
             extra = f"; {len(never_loaded)} never loaded (backfill them)" if never_loaded else ""
             return dg.SkipReason(f"no data past the watermarks{extra}")

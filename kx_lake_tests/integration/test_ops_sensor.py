@@ -62,8 +62,11 @@ def synced(request, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         client[db][coll].drop()
 
 
-def evaluate(cursor: str | None):
-    sensor = build_new_data_sensor(OperationsConfig(), "sync_collections")
+NOW = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)  # the sensor's clock: 17:30 IST on 2026-01-07
+
+
+def evaluate(cursor: str | None, now: datetime = NOW):
+    sensor = build_new_data_sensor(OperationsConfig(), "sync_collections", clock=lambda: now)
     resources = {"kx_project": ProjectResource(), "mongo": MongoSourceResource()}
     with dg.build_sensor_context(cursor=cursor, resources=resources) as context:  # mongo clients close on exit
         return sensor(context), context.cursor
@@ -76,7 +79,7 @@ def test_no_new_data_no_run(synced) -> None:
     assert json.loads(cursor) == {}
 
 
-def test_new_data_in_two_collections_requests_exactly_their_partitions(synced) -> None:
+def test_new_data_in_two_collections_requests_exactly_those_collections_from_where_they_reached(synced) -> None:
     client, definitions, instance = synced
     # s_bills: one new document on 2026-01-05 (IST); s_vitals: two, on 2026-01-04 and 2026-01-06 (IST);
     # s_notes: an ISO-text write *before* its watermark (a late, older value) is not new data.
@@ -91,9 +94,10 @@ def test_new_data_in_two_collections_requests_exactly_their_partitions(synced) -
         (tuple(k.to_user_string() for k in r.asset_selection), r.tags["dagster/asset_partition_range_start"],
          r.tags["dagster/asset_partition_range_end"]) for r in requests
     )
+    # both reached 2026-01-04 00:00 IST (the end of the first sync's window): from a day before that
+    # (the look-back) to the sensor's today, with no gap behind synced_until
     assert got == [
-        (("hims_billing/s_bills",), "2026-01-05|env1", "2026-01-05|env1"),
-        (("hims_patient/s_vitals",), "2026-01-04|env1", "2026-01-06|env1"),
+        (("hims_billing/s_bills", "hims_patient/s_vitals"), "2026-01-03|env1", "2026-01-07|env1"),
     ]
     assert all(r.tags["kx_lake/source"] == "sensor" and r.run_key for r in requests)
     assert json.loads(cursor) == {"env1/hims_billing.s_bills": ms(utc(2026, 1, 5, 6)),
@@ -116,3 +120,19 @@ def test_new_data_in_two_collections_requests_exactly_their_partitions(synced) -
     client.hims_billing.s_bills.insert_one({"_id": 11, "updated_at": utc(2026, 1, 7, 6)})
     later, _ = evaluate(cursor)
     assert [tuple(k.to_user_string() for k in r.asset_selection) for r in later] == [("hims_billing/s_bills",)]
+
+
+def test_a_future_dated_document_does_not_blind_the_sensor(synced) -> None:
+    client, _, _ = synced
+    client.hims_billing.s_bills.insert_one({"_id": 20, "updated_at": utc(2099, 1, 1)})
+    requests, cursor = evaluate(None)
+    assert [tuple(k.to_user_string() for k in r.asset_selection) for r in requests] == [("hims_billing/s_bills",)]
+    assert json.loads(cursor)["env1/hims_billing.s_bills"] == ms(NOW) + 10 * 60 * 1000  # capped, not 2099
+
+    # an hour later a document written then arrives: still seen (a 2099 cursor would hide it until 2099)
+    later = datetime(2026, 1, 7, 13, 0, tzinfo=UTC)
+    client.hims_patient.s_vitals.insert_one({"_id": 20, "recorded_ms": ms(later)})
+    client.hims_billing.s_bills.insert_one({"_id": 21, "updated_at": later})
+    again, _ = evaluate(cursor, now=later)
+    assert {k.to_user_string() for r in again for k in r.asset_selection} == {
+        "hims_billing/s_bills", "hims_patient/s_vitals"}

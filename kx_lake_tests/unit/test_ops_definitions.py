@@ -1,5 +1,6 @@
-"""Schedules and sensors exist, start STOPPED, and the schedule requests today + yesterday per active
-environment as one range run each; a UI backfill over a date range is one run per environment."""
+"""Schedules and sensors exist, start STOPPED, and the schedule plans each environment from the
+collections' state (one range run per environment while they share a range, the outage covered);
+a UI backfill over a date range is one run per environment."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ from kx_lake.components.schedules import SYNC_SCHEDULE, scheduled_requests
 from kx_lake.components.sensors import FAILURE_EMAIL_SENSOR, NEW_DATA_SENSOR, SUCCESS_EMAIL_SENSOR
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+from kx_lake.lib.lake.pipeline import storage_for
+from kx_lake.lib.lake.state import CollectionState
 from kx_lake.lib.ops.config import OperationsConfig
 
 
 @pytest.fixture(scope="module")
-def defs() -> dg.Definitions:
+def defs(tmp_path_factory: pytest.TempPathFactory) -> dg.Definitions:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KX_LAKE_CONFIG_DIR", str(DEFAULT_CONFIG_DIR))
+        mp.setenv("KX_LAKE_ROOT", str(tmp_path_factory.mktemp("empty-lake")))  # no state: never the checkout's
         from kx_lake.definitions import defs as build
 
         return build()
@@ -34,16 +38,32 @@ def test_automation_is_declared_and_stopped_by_default(defs: dg.Definitions) -> 
     assert defs.resolve_sensor_def(NEW_DATA_SENSOR).minimum_interval_seconds == 300
 
 
-def test_schedule_requests_today_and_yesterday_for_every_active_environment() -> None:
-    cfg = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={}))
+def test_schedule_plans_from_state_so_an_outage_is_covered(tmp_path) -> None:
+    """Three days without ticks: the next tick starts where the last sync reached, not at yesterday."""
+    cfg = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={"KX_LAKE_ROOT": str(tmp_path)}))
+    reached = int(datetime(2026, 3, 7, 12, 0, tzinfo=UTC).timestamp() * 1000)  # 17:30 IST on the 7th
+    for env in ("env1", "env2"):
+        storage = storage_for(cfg, cfg.environment(env))
+        for spec in cfg.enabled_collections:
+            CollectionState(None, 1, watermark_ms=reached, synced_until_ms=reached).write(
+                storage, env, spec.database, spec.collection)
     when = datetime(2026, 3, 10, 19, 0, tzinfo=UTC)  # 00:30 on 2026-03-11 in IST
     requests = scheduled_requests(cfg, OperationsConfig(), when)
     assert [(r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
-            for r in requests] == [("2026-03-10|env1", "2026-03-11|env1"), ("2026-03-10|env2", "2026-03-11|env2")]
+            for r in requests] == [("2026-03-06|env1", "2026-03-11|env1"), ("2026-03-06|env2", "2026-03-11|env2")]
     assert all(r.asset_selection is None and r.tags["kx_lake/source"] == "schedule" for r in requests)
+
+    # one collection never loaded: it gets a full load of its own; the rest keep their range
+    storage = storage_for(cfg, cfg.environment("env1"))
+    storage.fs.rm(storage.state_path("env1", "hims_billing/bills.json"))
+    env1 = [r for r in scheduled_requests(cfg, OperationsConfig(), when) if "env1" in r.run_key]
+    assert sorted((r.tags["dagster/asset_partition_range_start"], r.tags.get("kx_lake/full_load"),
+                   len(r.asset_selection)) for r in env1) == [
+        (f"{cfg.partitions_start}|env1", "true", 1), ("2026-03-06|env1", None, 101)]
 
 
 def test_schedule_evaluates_through_dagster(defs: dg.Definitions) -> None:
+    # no state in the default lake: one full-load run per environment
     schedule = defs.resolve_schedule_def(SYNC_SCHEDULE)
     with dg.build_schedule_context(scheduled_execution_time=datetime(2026, 3, 10, 6, tzinfo=UTC)) as ctx:
         result = schedule.evaluate_tick(ctx)

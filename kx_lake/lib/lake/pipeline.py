@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,6 +31,7 @@ from kx_lake.lib.extract.reader import ReadStats, iter_window
 from kx_lake.lib.extract.timestamps import to_utc_ms
 from kx_lake.lib.extract.windows import Window, window_filter
 from kx_lake.lib.harmonize import Converter, SchemaAccumulator, StructType, columns_to_rewrite
+from kx_lake.lib.lake.coverage import advance
 from kx_lake.lib.lake.guard import check_watermark
 from kx_lake.lib.lake.partition_values import LeafKey, split_leaf
 from kx_lake.lib.lake.spool import DateSpool
@@ -55,6 +57,7 @@ class StagedCollection:
     state_before: CollectionState
     watermark_ms: int | None
     synced_until_ms: int | None = None
+    coverage_gap: str | None = None
     rows_by_date: dict[date, int] = field(default_factory=dict)
     min_ts_ms: int | None = None
     max_ts_ms: int | None = None
@@ -154,8 +157,9 @@ def _scan(
 
 def stage_collection(
     *, client: MongoClient, project: ProjectConfig, env: str, spec: CollectionSpec, dates: list[date],
-    staging_dir: Path, log: logging.Logger | None = None,
+    staging_dir: Path, log: logging.Logger | None = None, now_ms: Callable[[], int] | None = None,
 ) -> StagedCollection:
+    """`now_ms`: the clock (UTC epoch ms) that caps `synced_until`; injected by tests."""
     log = log or _LOG
     started = time.monotonic()
     env_spec = project.environment(env)
@@ -163,7 +167,7 @@ def stage_collection(
     state = CollectionState.read(storage, env, spec.database, spec.collection)
     wanted = set(dates)
     window = Window(min(wanted), max(wanted), env_spec.tz)
-    extracted_at_ms = int(time.time() * 1000)
+    extracted_at_ms = now_ms() if now_ms else int(time.time() * 1000)
     acc = SchemaAccumulator(
         spec.timestamp_column, spec.timestamp_encoding, schema=state.schema,
         reserved_columns=("date", *spec.partition_columns),
@@ -196,7 +200,10 @@ def stage_collection(
     staged.schema_changed = state.schema is None or acc.schema.fingerprint != state.schema.fingerprint
     if staged.max_ts_ms is not None:
         staged.watermark_ms = max(staged.max_ts_ms, state.watermark_ms or staged.max_ts_ms)
-    staged.synced_until_ms = max(min(window.end_ms, extracted_at_ms), state.synced_until_ms or 0)
+    coverage = advance(state.synced_until_ms, wanted, window, extracted_at_ms, project.partitions_start)
+    staged.synced_until_ms, staged.coverage_gap = coverage.synced_until_ms, coverage.gap
+    if coverage.gap:
+        log.warning(f"{staged.name}: {coverage.gap}")
     staged.duration_s = time.monotonic() - started
     log.info(f"{staged.name}: staged {staged.rows} documents over {len(staged.rows_by_date)} date(s)")
     return staged
