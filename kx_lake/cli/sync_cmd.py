@@ -52,15 +52,15 @@ def select_collections(cfg: ProjectConfig, names: str | None):
 
 
 def print_summary(summary: SyncSummary) -> None:
-    table = Table("collection", "status", "rows", "bytes", "error", title=f"sync {summary.env}")
+    table = Table("collection", "status", "rows", "rejected", "bytes", "error", title=f"sync {summary.env}")
     for r in summary.results:
         style = "green" if r.ok else "red"
-        table.add_row(f"{r.database}.{r.collection}", f"[{style}]{r.status}[/]", str(r.rows), str(r.bytes),
-                      (r.error or "")[:120])
+        table.add_row(f"{r.database}.{r.collection}", f"[{style}]{r.status}[/]", str(r.rows),
+                      f"[yellow]{r.rejected}[/]" if r.rejected else "0", str(r.bytes), (r.error or "")[:120])
     console.print(table)
     console.print(
         f"{summary.env}: {len(summary.succeeded)} succeeded, {len(summary.failed)} failed, "
-        f"{summary.rows} rows in {summary.duration_s:.1f}s (runs: {', '.join(r[:8] for r in summary.run_ids)})"
+        f"{summary.rows} rows, {summary.rejected} rejected (kx_rejects) in {summary.duration_s:.1f}s (runs: {', '.join(r[:8] for r in summary.run_ids)})"
     )
 
 

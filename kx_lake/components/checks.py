@@ -24,12 +24,14 @@ from kx_lake.lib.catalog import duckdb_catalog, names
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
 from kx_lake.lib.lake.pipeline import storage_for
 from kx_lake.lib.lake.state import CollectionState
+from kx_lake.lib.lake.rejects import read_rejects
 from kx_lake.lib.ops import quality
 from kx_lake.lib.ops.config import OperationsConfig
 from kx_lake.lib.ops.quality import Measurement
 
 COLLECTION_CHECKS = {
-    "reconciliation": "distinct _ids in _latest vs MongoDB documents before the synced point (M ≤ L ≤ T)",
+    "reconciliation": "distinct _ids in _latest plus rejects vs MongoDB documents before the synced point "
+                      "(M ≤ L + R, L ≤ T)",
     "id_unique": "_id unique in _latest; no version stored twice in the table",
     "freshness": "newest date partition not older than the configured lag",
     "schema_drift": "new or widened fields vs the previous schema version",
@@ -86,8 +88,9 @@ class _Measurer:
         if check == "schema_drift":
             return quality.schema_drift(state)
         if check == "reconciliation":
+            rejected = read_rejects(self.storage, self.env.name, spec.database, spec.collection).num_rows
             return self._need(f"{db}.{names.latest_view_name(spec)}") or quality.reconciliation(
-                self.mongo.client(self.env.name), self.con, self.env, spec, state)
+                self.mongo.client(self.env.name), self.con, self.env, spec, state, rejected)
         if check == "id_unique":
             return self._need(f"{db}.{names.latest_view_name(spec)}") or quality.id_unique(self.con, self.env, spec)
         if check == FACILITY_CHECK:

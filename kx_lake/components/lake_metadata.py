@@ -40,4 +40,7 @@ def published_metadata(published: list[PublishedCollection]) -> dict:
         "schema_fingerprint": published[0].staged.schema.fingerprint[:16],
         "watermark": iso_ms(max((p.staged.watermark_ms or 0) for p in published)) or "",
         "publish_duration_s": round(sum(p.duration_s for p in published), 3),
+        # documents this run could not place (kx_rejects table), and the table's rows afterwards
+        "rejected": sum(p.rejects.rejected for p in published),
+        "rejects_total": sum(p.rejects.total for p in published),
     }

@@ -30,7 +30,7 @@ def results_from_events(env: str, events: Iterable[dg.DagsterEvent | dg.EventLog
             out[key] = CollectionResult(
                 env=env, database=database, collection=collection, status="succeeded",
                 rows=int(meta.get("rows", 0) or 0), bytes=int(meta.get("bytes", 0) or 0),
-                partitions=int(meta.get("files", 0) or 0),
+                partitions=int(meta.get("files", 0) or 0), rejected=int(meta.get("rejected", 0) or 0),
                 duration_s=float(meta.get("extract_duration_s", 0) or 0) + float(meta.get("publish_duration_s", 0) or 0),
             )
         elif event.event_type_value == "ASSET_OBSERVATION":

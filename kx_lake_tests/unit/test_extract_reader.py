@@ -26,7 +26,7 @@ from pymongo.errors import AutoReconnect
 
 from kx_lake.lib.extract.reader import ReadStats, iter_window
 from kx_lake.lib.extract.timestamps import to_utc_ms
-from kx_lake.lib.extract.windows import Window, parse_dates, window_filter
+from kx_lake.lib.extract.windows import Bounds, Window, parse_dates, window_filter
 
 IST = ZoneInfo("Asia/Kolkata")
 TS = "modifiedAt"
@@ -44,6 +44,8 @@ _OPS = {"$gte": operator.ge, "$gt": operator.gt, "$lt": operator.lt, "$lte": ope
 
 
 def _bracket(value: object) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, (int, float, Decimal128)):
@@ -75,9 +77,16 @@ def _matches(doc: dict, query: dict) -> bool:
             raise NotImplementedError(key)
         else:
             value = doc.get(key)
+            if cond is None:  # {key: None}: null or missing
+                ok = value is None
+                if not ok:
+                    return False
+                continue
             ok = value is not None
             for op, arg in cond.items():
-                if op == "$type":
+                if op == "$not":  # only {$not: {$type: [...]}} is used: missing or another type
+                    ok = value is None and key not in doc or (value is not None and not _matches(doc, {key: arg}))
+                elif op == "$type":
                     ok = ok and _bracket(value) in (arg if isinstance(arg, list) else [arg])
                 elif op in _OPS:  # MongoDB compares only within a type bracket
                     ok = ok and _bracket(value) == _bracket(arg) and _OPS[op](value, arg)
@@ -165,9 +174,11 @@ MIXED = [
 @pytest.mark.parametrize(
     "fail_after, batch_size, last_ts, later",
     [
-        (1, 3, ms(D1) + 1000, ["string", "date"]),  # breaks inside the numbers, n3/n4 share n2's instant
-        (1, 7, "2026-01-01T10:00:00.000+05:30", ["date"]),  # breaks inside the strings, s2 shares the value
-        (1, 11, D1 + timedelta(hours=1), None),  # breaks inside the dates (after d2), the ObjectId shares it
+        # the types sorting after the last one read, in MongoDB's comparison order
+        (1, 3, ms(D1) + 1000, ["string", "object", "array", "binData", "objectId", "bool", "date", "timestamp", "regex"]),
+        (1, 7, "2026-01-01T10:00:00.000+05:30", ["object", "array", "binData", "objectId", "bool", "date", "timestamp",
+                                                 "regex"]),  # breaks inside the strings, s2 shares the value
+        (1, 11, D1 + timedelta(hours=1), ["timestamp", "regex"]),  # inside the dates (after d2), the ObjectId shares it
     ],
     ids=["number", "string", "date"],
 )
@@ -179,7 +190,9 @@ def test_a_dropped_cursor_resumes_without_losing_or_repeating_documents(fail_aft
     assert len(expected) == 13 and not any(str(i).startswith("out") for i in expected)
     assert got == expected  # each document exactly once, in (timestamp, _id) order
     assert stats.resumes == 1 and len(coll.queries) == 2 and coll.cursors[0].closed
-    resume = [{TS: {"$gte": last_ts}}] + ([{TS: {"$type": later}}] if later else [])
+    resume = [{TS: {"$gte": last_ts}}, {TS: {"$type": later}},
+              {TS: {"$not": {"$type": ["null", "number", "string", "object", "array", "binData", "objectId", "bool",
+                                       "date", "timestamp", "regex"]}}}]
     assert coll.queries[1] == {"$and": [window_filter(TS, WINDOW), {"$or": resume}]}
     # the break really split documents sharing the last timestamp across it
     tail = got[batch_size * fail_after - 1]
@@ -244,6 +257,7 @@ def test_window_filter_matches_each_encoding_by_its_own_range():
         "$or": [
             {"ts": {"$gte": datetime(2025, 12, 31, 18, 30, tzinfo=UTC), "$lt": datetime(2026, 1, 2, 18, 30, tzinfo=UTC)}},
             {"ts": {"$gte": w.start_ms, "$lt": w.end_ms}},
+            {"ts": {"$gte": w.start_ms / 1000, "$lt": w.end_ms / 1000}},  # epoch seconds
             {"ts": {"$gte": "2025-12-31", "$lt": "2026-01-04"}},  # one day wider: offsets are within ±14 h
         ]
     }
@@ -253,6 +267,23 @@ def test_window_filter_matches_each_encoding_by_its_own_range():
     assert not _matches({"ts": "2025-12-30T23:00:00Z"}, f) and not _matches({"ts": "2026-01-04T00:00:00Z"}, f)
     assert _matches({"ts": w.end_ms - 1}, f) and not _matches({"ts": w.end_ms}, f)
     assert _matches({"ts": w.start_utc}, f) and not _matches({"ts": w.start_utc - timedelta(milliseconds=1)}, f)
+    assert _matches({"ts": w.start_ms // 1000}, f) and not _matches({"ts": w.end_ms // 1000}, f)
+
+
+def test_the_sweep_branches_find_every_document_no_window_can_hold():
+    start = Window(date(2025, 11, 1), date(2025, 11, 1), IST)
+    tomorrow = Window(date(2026, 1, 3), date(2026, 1, 3), IST)
+    w = Window(date(2026, 1, 1), date(2026, 1, 2), IST)
+    f = window_filter("ts", w, Bounds(start, tomorrow))
+    unplaceable = [{}, {"ts": None}, {"ts": True}, {"ts": {"a": 1}}, {"ts": ObjectId()}, {"ts": "N/A"}, {"ts": ""},
+                   {"ts": "01/02/2026"}, {"ts": datetime(1999, 1, 1, tzinfo=UTC)}, {"ts": datetime(2099, 1, 1, tzinfo=UTC)},
+                   {"ts": 0}, {"ts": -5}, {"ts": 4_102_444_800}, {"ts": 4_102_444_800_000}, {"ts": 946_684_800_000},
+                   {"ts": "1999-01-01T00:00:00Z"}, {"ts": "2099-01-01T00:00:00Z"}]
+    assert [d for d in unplaceable if not _matches(d, f)] == []
+    # a placeable document of another date inside the bounds is not swept: its own window selects it
+    assert not _matches({"ts": datetime(2025, 12, 1, tzinfo=UTC)}, f)
+    assert not _matches({"ts": int(datetime(2025, 12, 1, tzinfo=UTC).timestamp())}, f)
+    assert not _matches({"ts": "2025-12-01T00:00:00Z"}, f)
 
 
 @pytest.mark.parametrize("text, expected", [

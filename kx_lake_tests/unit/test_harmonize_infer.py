@@ -174,15 +174,14 @@ def test_timestamp_column_is_timestamp_whatever_the_encoding(encoding, values):
 
 @pytest.mark.parametrize(
     ("encoding", "bad"),
-    [
-        (TimestampEncoding.DATE, "2026-01-01T20:00:00Z"),
-        (TimestampEncoding.DATE, 1767297600000),
-        (TimestampEncoding.EPOCH_MS, "1767297600000"),
-        (TimestampEncoding.EPOCH_MS, 1.5),
-        (TimestampEncoding.EPOCH_MS, 2**62),
-        (TimestampEncoding.ISO_STRING, "2026-01-01T20:00:00"),  # no offset
+    [  # the configured encoding documents the application; any encoding of a timestamp is accepted
+        (TimestampEncoding.EPOCH_MS, "1767297600000"),  # digits as text are not ISO-8601
+        (TimestampEncoding.EPOCH_MS, 2**62),  # past year 9999 as milliseconds
+        (TimestampEncoding.EPOCH_MS, float("nan")),
         (TimestampEncoding.ISO_STRING, "yesterday"),
         (TimestampEncoding.ISO_STRING, {"$date": 1}),
+        (TimestampEncoding.DATE, True),
+        (TimestampEncoding.DATE, [T0]),
     ],
 )
 def test_unparseable_timestamp_names_field_and_id(encoding, bad):
@@ -191,6 +190,15 @@ def test_unparseable_timestamp_names_field_and_id(encoding, bad):
         infer(*docs, ts="meta.modifiedAt", encoding=encoding)
     assert info.value.field == "meta.modifiedAt" and info.value.doc_id == "doc-7"
     assert "meta.modifiedAt" in str(info.value) and "doc-7" in str(info.value)
+
+
+@pytest.mark.parametrize("good", [
+    "2026-01-01T20:00:00Z", "2026-01-01T20:00:00", 1767297600000, 1767297600, 1767297600.5, Int64(1767297600000),
+    Decimal128("1767297600000"), T0])
+@pytest.mark.parametrize("encoding", list(TimestampEncoding))
+def test_a_timestamp_in_any_encoding_is_accepted_whatever_is_configured(encoding, good):
+    docs = [{"_id": 1, "modifiedAt": T0}, {"_id": 2, "modifiedAt": good}]
+    assert infer(*docs, encoding=encoding).get("modifiedat") == TIMESTAMP
 
 
 def test_stored_schema_only_widens():

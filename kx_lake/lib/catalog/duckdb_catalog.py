@@ -43,7 +43,8 @@ from kx_lake.lib.catalog.views import (
 )
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 from kx_lake.lib.harmonize.types import LakeType, StructType
-from kx_lake.lib.lake.pipeline import LakeTableRef, table_ref
+from kx_lake.lib.lake.pipeline import LakeTableRef, storage_for, table_ref
+from kx_lake.lib.lake.rejects import REJECTS_DIR, REJECTS_SCHEMA, REJECTS_TABLE
 from kx_lake.lib.storage import fsio
 
 CATALOG_DIR = "catalog"
@@ -190,6 +191,34 @@ def sync_tables(
     return out
 
 
+def sync_rejects_view(project: ProjectConfig, env: str, con: duckdb.DuckDBPyConnection) -> CatalogObject:
+    """`<prefix>lake.kx_rejects` over every collection's rejects file (empty, typed, when there is none),
+    with the Hive keys `database` and `collection` as columns."""
+    env_spec = project.environment(env)
+    storage = storage_for(project, env_spec)
+    directory = storage.env_file(env, REJECTS_DIR)
+    files = [p for p in fsio.list_files(storage.fs, directory) if p.endswith(".parquet")] if storage.fs.exists(directory) else []
+    duck = {"string": "VARCHAR", "timestamp[ms, tz=UTC]": "TIMESTAMPTZ"}
+    columns = [("database", "VARCHAR"), ("collection", "VARCHAR")] + [(f.name, duck[str(f.type)]) for f in REJECTS_SCHEMA]
+    typed_nulls = ", ".join(f"CAST(NULL AS {t}) AS {_q(n)}" for n, t in columns)
+    body = f"SELECT {typed_nulls} WHERE false"
+    if files:
+        uri = fsio.to_uri(storage.fs, directory).rstrip("/") + "/**/*.parquet"
+        scan = (f"SELECT * FROM read_parquet({_lit(uri)}, hive_partitioning = true, union_by_name = true, "
+                "hive_types = {'database': 'VARCHAR', 'collection': 'VARCHAR'}, hive_types_autocast = false)")
+        body = f"{scan}\n  UNION ALL BY NAME\n  {body}"
+    database = names.lake_database(env_spec)
+    name = f"{database}.{REJECTS_TABLE}"
+    select = ", ".join(f"CAST({_q(n)} AS {t}) AS {_q(n)}" for n, t in columns)
+    try:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {names.quote(database)}")
+        con.execute(f"CREATE OR REPLACE VIEW {names.qualified(database, REJECTS_TABLE)} AS\nSELECT {select}\n"
+                    f"FROM (\n  {body}\n) AS kx_files")
+    except duckdb.Error as exc:
+        raise CatalogError(f"{env}: creating DuckDB view {name} over {directory}: {exc}") from exc
+    return CatalogObject("table", name, "created")
+
+
 def existing_relations(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
     """(schema, name) of every table and view in the catalog file."""
     rows = con.execute(
@@ -255,6 +284,7 @@ def refresh(
     con = connect(project, env, read_only=False)
     try:
         out = sync_tables(project, env, specs, con)
+        out.append(sync_rejects_view(project, env, con))
         out += sync_latest_views(project, env, specs, con)
         out += sync_sql_views(project, env, con, load_all_sql(project, env) if views is None else views)
         con.execute("CHECKPOINT")

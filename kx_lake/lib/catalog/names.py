@@ -56,6 +56,14 @@ def glue_database(env: EnvironmentSpec, database: str) -> str:
     return name
 
 
+LAKE = "lake"  # the env's own tables beside the collections' databases: kx_rejects
+
+
+def lake_database(env: EnvironmentSpec) -> str:
+    """`kx_env1_lake`: the Glue database / DuckDB schema of the env's lake-level tables (kx_rejects)."""
+    return glue_database(env, LAKE)
+
+
 def analytics_database(env: EnvironmentSpec) -> str:
     """`kx_env1_analytics`: the Glue database / DuckDB schema of the env's dashboard datasets."""
     return glue_database(env, ANALYTICS)

@@ -75,11 +75,13 @@ def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructTy
         )
     database = names.glue_database(env, spec.database)
     columns = [*schema.names, *(k.name for k in names.partition_keys(spec.partition_columns))]
+    # a document is its _id's text *and* BSON type (pipeline.ID_TYPE_COLUMN): 1 and '1' are two documents
+    identity = '"_id", "_kx_id_type"' if "_kx_id_type" in schema.names else '"_id"'
     return (
         f"CREATE OR REPLACE VIEW {names.qualified(database, names.latest_view_name(spec))} AS\n"
         f"SELECT {', '.join(_col(c) for c in columns)}\n"
         "FROM (\n"
-        f"  SELECT *, row_number() OVER (PARTITION BY \"_id\" ORDER BY {names.timestamp_column_sql(spec)} DESC, "
+        f"  SELECT *, row_number() OVER (PARTITION BY {identity} ORDER BY {names.timestamp_column_sql(spec)} DESC, "
         f"\"date\" DESC) AS {ROW_NUMBER_COLUMN}\n"
         f"  FROM {names.qualified(database, names.table_name(spec))}\n"
         ") AS kx_versions\n"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import bson
+from bson import Decimal128
 from bson.codec_options import DEFAULT_CODEC_OPTIONS, DatetimeConversion
 from bson.raw_bson import RawBSONDocument
 from pymongo.collection import Collection
@@ -28,8 +29,11 @@ DICT_OPTIONS = DEFAULT_CODEC_OPTIONS.with_options(
     tz_aware=True, datetime_conversion=DatetimeConversion.DATETIME_AUTO
 )
 _RETRYABLE = (AutoReconnect, CursorNotFound, NetworkTimeout, ExecutionTimeout)
-# BSON sort brackets of the types a timestamp can take, and the $type names after each.
-_LATER_TYPES = {"number": ["string", "date"], "string": ["date"], "date": []}
+# BSON sort order (MongoDB's comparison order) of the types a window query can return — the window
+# branches return numbers, strings and dates; the sweep branches anything else — as $type aliases
+# FerretDB and MongoDB both know. A resume keeps the types sorting after the last one read.
+_ORDER = ["null", "number", "string", "object", "array", "binData", "objectId", "bool", "date", "timestamp", "regex"]
+_LATER_TYPES = {t: _ORDER[i + 1:] for i, t in enumerate(_ORDER)}
 
 
 def _id_key(value: object) -> object:
@@ -43,11 +47,22 @@ def _id_key(value: object) -> object:
 
 
 def _bracket(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
     if isinstance(value, datetime):
         return "date"
     if isinstance(value, str):
         return "string"
-    return "number"
+    if isinstance(value, (int, float, Decimal128)):
+        return "number"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return {"ObjectId": "objectId", "Binary": "binData", "bytes": "binData", "UUID": "binData", "Timestamp": "timestamp",
+            "Regex": "regex"}.get(type(value).__name__, "regex")
 
 
 @dataclass
@@ -73,6 +88,7 @@ def iter_window(
     coll = collection.with_options(codec_options=RAW_OPTIONS)
     query = window_filter
     last_ts: object = None
+    read_any = False
     seen_at_last: set = set()
     while True:
         stats.filters.append(query)
@@ -82,7 +98,7 @@ def iter_window(
         try:
             for raw in cursor:
                 docs = list(zip(bson.decode_all(raw, RAW_OPTIONS), bson.decode_all(raw, DICT_OPTIONS), strict=True))
-                if last_ts is not None and seen_at_last:
+                if read_any and seen_at_last:
                     docs = [p for p in docs if not (p[1].get(timestamp_column) == last_ts and _id_key(p[1]["_id"]) in seen_at_last)]
                 if not docs:
                     continue
@@ -90,6 +106,7 @@ def iter_window(
                 stats.bytes += len(raw)
                 stats.batches += 1
                 tail_ts = docs[-1][1].get(timestamp_column)
+                read_any = True
                 if tail_ts != last_ts:
                     last_ts, seen_at_last = tail_ts, set()
                 seen_at_last.update(_id_key(p[1]["_id"]) for p in docs if p[1].get(timestamp_column) == last_ts)
@@ -97,8 +114,8 @@ def iter_window(
             return
         except _RETRYABLE:
             cursor.close()
-            if stats.resumes >= max_resumes or last_ts is None:
-                if last_ts is None and stats.resumes < max_resumes:
+            if stats.resumes >= max_resumes or not read_any:
+                if not read_any and stats.resumes < max_resumes:
                     stats.resumes += 1
                     continue  # nothing read yet: simply retry the window
                 raise
@@ -107,6 +124,9 @@ def iter_window(
             resume: list[dict] = [{timestamp_column: {"$gte": last_ts}}]
             if later:
                 resume.append({timestamp_column: {"$type": later}})
+            # types neither server sorts into _ORDER's brackets (MinKey, MaxKey, JavaScript...): a reject at
+            # most, so seeing one twice is harmless (rejects are keyed by _id)
+            resume.append({timestamp_column: {"$not": {"$type": _ORDER}}})
             query = {"$and": [window_filter, {"$or": resume}]}
 
 

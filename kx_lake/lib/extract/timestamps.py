@@ -1,40 +1,37 @@
-"""One function turning a stored modified timestamp (BSON date, epoch millis, ISO text) into UTC
-epoch milliseconds — the single comparable form used for routing documents to dates and for the
-watermark. Unparseable values return None so callers decide how loudly to fail."""
+"""One function turning a stored modified timestamp into UTC epoch milliseconds — the single comparable
+form used for routing documents to dates and for the watermark. It is the harmonizer's own rule for
+the timestamp column (harmonize/clock.py: BSON dates, epoch millis or seconds, ISO text with or without
+an offset), so a document is routed exactly where its converted row says it belongs. Values that are
+not timestamps return None (with `why_not` saying why) so callers decide how loudly to fail.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from bson.datetime_ms import DatetimeMS
-from bson.int64 import Int64
+from kx_lake.lib.harmonize.clock import timestamp_column_ms
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_MS = timedelta(milliseconds=1)
+MISSING = object()
 
 
-def to_utc_ms(value: object) -> int | None:
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return (aware - _EPOCH) // _ONE_MS
-    if isinstance(value, bool):
+def to_utc_ms(value: object, tz: ZoneInfo | None = None) -> int | None:
+    """UTC epoch ms, or None; ISO text without an offset is wall-clock time in `tz` (None: refused)."""
+    if value is None or value is MISSING:
         return None
-    if isinstance(value, (int, Int64)):
-        return int(value)
-    if isinstance(value, float):
-        return int(value) if value == value and abs(value) < 1e17 else None
-    if isinstance(value, DatetimeMS):
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            return None  # a wall-clock time with no offset is ambiguous; refuse rather than guess
-        return (parsed - _EPOCH) // _ONE_MS
-    return None
+    try:
+        return timestamp_column_ms(value, tz=tz)
+    except (ValueError, ArithmeticError):
+        return None
 
+
+def why_not(value: object, tz: ZoneInfo | None = None) -> str:
+    """Why `value` is not a usable timestamp (for the rejects table); '' if it is one."""
+    if value is MISSING:
+        return "missing"
+    if value is None:
+        return "null"
+    try:
+        timestamp_column_ms(value, tz=tz)
+    except (ValueError, ArithmeticError) as exc:
+        return str(exc)
+    return ""

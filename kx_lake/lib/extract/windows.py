@@ -49,17 +49,59 @@ class Window:
         return datetime.fromtimestamp(utc_ms / 1000, UTC).astimezone(self.tz).date()
 
 
-def window_filter(timestamp_column: str, window: Window) -> dict:
-    """The server-side filter for a window, matching dates, epoch millis and ISO text alike."""
+EPOCH_SECONDS_BELOW = 100_000_000_000  # numbers below this are epoch seconds (harmonize/clock.py)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Where a placeable timestamp must fall: from the first partition date's midnight up to the end of
+    tomorrow (both in the environment's timezone). Documents outside, or without a timestamp at all,
+    belong to no partition: the sweep branches find them so they reach the rejects table."""
+
+    start: Window  # the first partition date
+    end: Window  # tomorrow
+
+    @property
+    def start_ms(self) -> int:
+        return self.start.start_ms
+
+    @property
+    def end_ms(self) -> int:
+        return self.end.end_ms
+
+
+def window_filter(timestamp_column: str, window: Window, bounds: Bounds | None = None) -> dict:
+    """The server-side filter for a window, matching dates, epoch millis or seconds and ISO text alike.
+
+    With `bounds`, also every document no window will ever select — no timestamp, null, a value of
+    another BSON type, or a timestamp before the first partition or after tomorrow — so a sync sees
+    (and rejects, loudly) what it cannot place. Those branches are index-friendly ranges and type
+    tests; on FerretDB they cost nothing extra (it scans for the window anyway).
+    """
+    col = timestamp_column
     text_from = (window.first - timedelta(days=1)).isoformat()
     text_to = (window.last + timedelta(days=2)).isoformat()
-    return {
-        "$or": [
-            {timestamp_column: {"$gte": window.start_utc, "$lt": window.end_utc}},
-            {timestamp_column: {"$gte": window.start_ms, "$lt": window.end_ms}},
-            {timestamp_column: {"$gte": text_from, "$lt": text_to}},
+    branches: list[dict] = [
+        {col: {"$gte": window.start_utc, "$lt": window.end_utc}},
+        {col: {"$gte": window.start_ms, "$lt": window.end_ms}},
+        {col: {"$gte": window.start_ms / 1000, "$lt": window.end_ms / 1000}},
+        {col: {"$gte": text_from, "$lt": text_to}},
+    ]
+    if bounds is not None:
+        lo, hi = bounds.start_ms, bounds.end_ms
+        branches += [
+            {col: None},  # null or missing
+            {col: {"$not": {"$type": ["date", "number", "string", "null"]}}},  # any other type, or missing
+            {col: {"$lt": bounds.start.start_utc}},
+            {col: {"$gte": bounds.end.end_utc}},
+            {col: {"$lt": lo / 1000}},  # seconds before the start, and any small or negative number
+            {col: {"$gte": hi / 1000, "$lt": EPOCH_SECONDS_BELOW}},
+            {col: {"$gte": EPOCH_SECONDS_BELOW, "$lt": lo}},
+            {col: {"$gte": hi}},
+            {col: {"$lt": (bounds.start.first - timedelta(days=1)).isoformat()}},  # also "", "01/02/2026"
+            {col: {"$gte": (bounds.end.last + timedelta(days=2)).isoformat()}},  # also "N/A", "2026/01/02"
         ]
-    }
+    return {"$or": branches}
 
 
 def parse_dates(text: str) -> tuple[date, date]:

@@ -155,7 +155,7 @@ def timestamp_column(path: Path, clock: LocalClock, encoding: TimestampEncoding,
         if set(map(type, values)) <= {datetime, NoneType} and not _sub_ms(values):
             return clock.to_local(to_array(values, TIMESTAMP_MS, path))
         try:
-            utc = [None if v is None else timestamp_column_ms(v, encoding) for v in values]
+            utc = [None if v is None else timestamp_column_ms(v, encoding, clock.tz) for v in values]
         except ValueError as exc:
             raise ValueProblem(path, f"timestamp column: {exc}", field=field) from None
         return clock.to_local(to_array(utc, pa.int64(), path))

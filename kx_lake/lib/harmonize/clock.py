@@ -22,7 +22,10 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from bson import Int64
+from decimal import Decimal
+from types import NoneType
+
+from bson import Decimal128, Int64
 from bson.datetime_ms import DatetimeMS
 
 from kx_lake.lib.config.collections import TimestampEncoding
@@ -46,40 +49,66 @@ def utc_ms(dt: datetime) -> int:
     return (dt - EPOCH_UTC) // MS
 
 
-def timestamp_column_ms(value: Any, encoding: TimestampEncoding | str) -> int:
-    """UTC epoch ms of a configured-timestamp-column value; ValueError saying why it isn't one.
+EPOCH_SECONDS_BELOW = 100_000_000_000  # |n| below 1e11: epoch seconds (1e11 ms is 1973-03-03; 1e11 s is year 5138)
 
-    BSON dates are always accepted (they are unambiguous); int64/integral-double epoch milliseconds
-    only under `epoch_ms`; ISO-8601 text with an offset or `Z` only under `iso_string`. Sub-millisecond
-    digits are truncated: the column is Athena's millisecond timestamp by contract.
+
+def timestamp_column_ms(value: Any, encoding: TimestampEncoding | str | None = None, tz: ZoneInfo | None = None) -> int:
+    """UTC epoch ms of a configured-timestamp-column value in any encoding; ValueError saying why not.
+
+    Accepted whatever the configured `encoding` says (it documents what the application writes; real
+    collections drift): BSON dates; numbers (int, Int64, finite double, Decimal128) as epoch
+    milliseconds, or epoch seconds when |n| < 1e11 (no HIMS timestamp is before 1973 or after 5138,
+    so the two never overlap); ISO-8601 text with an offset or `Z`, or without one, read as wall-clock
+    time in `tz` (the environment's timezone; without `tz` such text is refused). Sub-millisecond digits
+    are truncated: the column is Athena's millisecond timestamp by contract. Booleans, objects, arrays
+    and every other BSON type are not timestamps.
     """
     kind = type(value)
-    encoding = TimestampEncoding(encoding)
     if kind is datetime:
         ms = utc_ms(value)
     elif kind is DatetimeMS:
         ms = int(value)
-    elif encoding is TimestampEncoding.EPOCH_MS and kind in (int, Int64):
-        ms = int(value)
-    elif encoding is TimestampEncoding.EPOCH_MS and kind is float and value.is_integer():
-        ms = int(value)
-    elif encoding is TimestampEncoding.ISO_STRING and kind is str:
-        ms = _iso_ms(value)
+    elif kind in (int, Int64, float, Decimal128):
+        ms = _number_ms(value)
+    elif kind is str:
+        ms = _iso_ms(value, tz)
     else:
-        raise ValueError(f"{kind.__name__} value {value!r} is not a {encoding.value} timestamp")
+        raise ValueError(f"a {_bson_kind(value)} is not a timestamp")
     if not MIN_MS <= ms <= MAX_MS:
         raise ValueError(f"value {value!r} is outside years 1-9999")
     return ms
 
 
-def _iso_ms(text: str) -> int:
+def _bson_kind(value: Any) -> str:
+    return {bool: "boolean", dict: "object", list: "array", NoneType: "null"}.get(type(value), type(value).__name__)
+
+
+def _number_ms(value: int | Int64 | float | Decimal128) -> int:
+    number = value.to_decimal() if isinstance(value, Decimal128) else Decimal(value) if isinstance(value, float) else int(value)
+    if isinstance(number, Decimal) and not number.is_finite():
+        raise ValueError(f"number {value} is not a timestamp")
+    if abs(number) < EPOCH_SECONDS_BELOW:
+        number = number * 1000
+    return int(number // 1)
+
+
+def _iso_ms(text: str, tz: ZoneInfo | None) -> int:
+    stripped = text.strip()
+    if stripped[-1:] in ("Z", "z"):
+        stripped = stripped[:-1] + "+00:00"
     try:
-        dt = datetime.fromisoformat(text.strip())
+        dt = datetime.fromisoformat(stripped)
     except ValueError:
-        raise ValueError(f"{text!r} is not ISO-8601 text") from None
+        raise ValueError(f"text {_short(text)} is not ISO-8601") from None
     if dt.tzinfo is None:
-        raise ValueError(f"{text!r} has no UTC offset or 'Z'")
+        if tz is None:
+            raise ValueError(f"text {_short(text)} has no UTC offset or 'Z'")
+        dt = dt.replace(tzinfo=tz)
     return utc_ms(dt)
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
 class LocalClock:

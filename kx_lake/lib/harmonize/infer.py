@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from bson import Binary, Code, DBRef, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex, Timestamp
 from bson.datetime_ms import DatetimeMS
+from zoneinfo import ZoneInfo
 
 from kx_lake.lib.config.collections import TimestampEncoding
 from kx_lake.lib.harmonize.clock import MAX_MS, MIN_MS, timestamp_column_ms
@@ -48,6 +49,8 @@ from kx_lake.lib.harmonize.types import (
 from kx_lake.lib.harmonize.decimals import decimal128_scaled, decimal_fits
 from kx_lake.lib.harmonize.values import DICT_TYPES, LIST_TYPES, doc_label
 from kx_lake.lib.harmonize.widen import merge
+
+UTC_ZONE = ZoneInfo("UTC")  # whether a value is a timestamp does not depend on the zone naive text is read in
 
 NoneType = type(None)
 CHUNK = 1000  # documents per inference pass: a cache-sized working set (see convert.CHUNK)
@@ -173,7 +176,7 @@ class _Inferrer:
             for value in values:
                 if value is not None:
                     try:
-                        timestamp_column_ms(value, self.encoding)
+                        timestamp_column_ms(value, self.encoding, UTC_ZONE)
                     except ValueError as exc:
                         raise ValueProblem(path, f"timestamp column: {exc}", field=self.ts_field) from None
         return TIMESTAMP

@@ -203,7 +203,7 @@ class _Walker:
     def _timestamp_column(self, found: Any, src: Any) -> str | None:
         if src is None:
             return None if found is None else f"expected null, found {found!r}"
-        expected = self._local(EPOCH_UTC + timedelta(milliseconds=timestamp_column_ms(src, self.encoding)))
+        expected = self._local(EPOCH_UTC + timedelta(milliseconds=timestamp_column_ms(src, self.encoding, self.tz)))
         return None if found == expected else f"timestamp column: expected {expected}, found {found!r}"
 
     def _typed(self, found: Any, typ: LakeType, leaf: Any) -> str | None:

@@ -20,7 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,14 +28,16 @@ from pymongo import MongoClient
 
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
 from kx_lake.lib.extract.reader import ReadStats, iter_window
-from kx_lake.lib.extract.timestamps import to_utc_ms
-from kx_lake.lib.extract.windows import Window, window_filter
+from kx_lake.lib.extract.timestamps import MISSING, to_utc_ms, why_not
+from kx_lake.lib.extract.windows import Bounds, Window, window_filter
 from kx_lake.lib.harmonize import Converter, SchemaAccumulator, StructType, columns_to_rewrite
+from kx_lake.lib.harmonize.types import STRING
 from kx_lake.lib.lake.coverage import advance
 from kx_lake.lib.lake.guard import check_watermark
 from kx_lake.lib.lake.partition_values import LeafKey, split_leaf
 from kx_lake.lib.lake.spool import DateSpool
-from kx_lake.lib.lake.state import CollectionState
+from kx_lake.lib.lake.rejects import RejectsOutcome, RejectSpool, existing_keys, id_key, id_type, publish_rejects
+from kx_lake.lib.lake.state import CollectionState, iso_ms
 from kx_lake.lib.storage import LakeStorage, WrittenFile
 
 _LOG = logging.getLogger(__name__)
@@ -58,6 +60,9 @@ class StagedCollection:
     watermark_ms: int | None
     synced_until_ms: int | None = None
     coverage_gap: str | None = None
+    rejects: RejectSpool | None = None
+    open_rejects: set = field(default_factory=set)  # keys already in the rejects table
+    landed_rejects: set = field(default_factory=set)  # ... whose document lands now
     rows_by_date: dict[date, int] = field(default_factory=dict)
     min_ts_ms: int | None = None
     max_ts_ms: int | None = None
@@ -84,6 +89,7 @@ class PublishedCollection:
     files: list[WrittenFile]
     schema_version: int
     duration_s: float
+    rejects: RejectsOutcome = RejectsOutcome(0, 0, 0)
 
     @property
     def bytes(self) -> int:
@@ -100,6 +106,28 @@ class LakeTableRef:
     table_dir: str
     partition_columns: tuple[str, ...]
     schema: StructType | None
+
+
+ID_TYPE_COLUMN = "_kx_id_type"
+
+
+def reserved_columns(spec: CollectionSpec) -> tuple[str, ...]:
+    """Top-level columns no document key may take (a key named like one is stored as `<name>_`)."""
+    return ("date", ID_TYPE_COLUMN, *spec.partition_columns)
+
+
+def with_id_type(schema: StructType) -> StructType:
+    """The lake schema plus `_kx_id_type`: the BSON type of `_id` beside its text, so two documents whose
+    `_id`s render alike (ObjectId('65a1…') and '65a1…', 1 and '1') stay two rows in `_latest`."""
+    if ID_TYPE_COLUMN in schema.names:
+        return schema
+    return StructType.of({**dict(schema.fields), ID_TYPE_COLUMN: STRING})
+
+
+def fill_id_type(batch: pa.RecordBatch, docs: list[dict]) -> pa.RecordBatch:
+    index = batch.schema.get_field_index(ID_TYPE_COLUMN)
+    values = pa.array([id_type(d.get("_id")) for d in docs], pa.string())
+    return batch.set_column(index, batch.schema.field(index), values)
 
 
 def needs_rewrite(old: StructType, new: StructType) -> bool:
@@ -120,25 +148,41 @@ def storage_for(project: ProjectConfig, env: EnvironmentSpec) -> LakeStorage:
     return LakeStorage.from_root(project.lake_root(env))
 
 
+def _placement(doc: dict, spec: CollectionSpec, tz, bounds: Bounds | None) -> tuple[int | None, str]:
+    """(UTC ms, '') for a document a partition can hold, else (None, why not)."""
+    value = doc.get(spec.timestamp_column, MISSING)
+    ts_ms = to_utc_ms(value, tz)
+    if ts_ms is None:
+        return None, f"{spec.timestamp_column!r} is not a usable timestamp: {why_not(value, tz)}"
+    if bounds is None:
+        return ts_ms, ""
+    if ts_ms < bounds.start_ms:
+        return None, (f"{spec.timestamp_column!r} {iso_ms(ts_ms)} is before the first partition date "
+                      f"{bounds.start.first} (partitions_start)")
+    if ts_ms >= bounds.end_ms:
+        return None, f"{spec.timestamp_column!r} {iso_ms(ts_ms)} is in the future (after {bounds.end.last})"
+    return ts_ms, ""
+
+
 def _scan(
     client: MongoClient, spec: CollectionSpec, window: Window, wanted: set[date],
-    spool: DateSpool, acc: SchemaAccumulator, staged: StagedCollection, env: str,
+    spool: DateSpool, acc: SchemaAccumulator, staged: StagedCollection, env: str, bounds: Bounds | None = None,
 ) -> dict[str, int]:
-    """Read a window, spool and observe the documents of the wanted dates; count partition columns seen."""
+    """Read a window, spool and observe the documents of the wanted dates; count partition columns seen.
+    With `bounds`, documents no partition can hold are rejected (staged.rejects), never skipped."""
     coll = client[spec.database][spec.collection]
-    filt = window_filter(spec.timestamp_column, window)
+    filt = window_filter(spec.timestamp_column, window, bounds)
     staged.source_filter = filt
     seen = dict.fromkeys(spec.partition_columns, 0)
+    tz = window.tz
     for batch in iter_window(coll, filt, spec.timestamp_column, stats=staged.read):
         kept = []
         for raw, doc in batch:
-            ts_ms = to_utc_ms(doc.get(spec.timestamp_column))
+            ts_ms, why = _placement(doc, spec, tz, bounds)
             if ts_ms is None:
-                raise CollectionSyncError(
-                    f"{env}/{spec.database}.{spec.collection}: document _id={doc.get('_id')!r} has an unreadable "
-                    f"{spec.timestamp_column!r} value {doc.get(spec.timestamp_column)!r} (expected a BSON date, "
-                    "epoch milliseconds or ISO-8601 text with an offset)"
-                )
+                if staged.rejects is not None:
+                    staged.rejects.append(why, raw.raw, doc)
+                continue
             day = window.date_of_ms(ts_ms)
             if day not in wanted:
                 continue
@@ -148,6 +192,10 @@ def _scan(
             split_leaf(doc, spec.partition_columns)
             spool.append(day, raw.raw)
             kept.append(doc)
+            if staged.open_rejects:
+                key = id_key(doc)
+                if key in staged.open_rejects:
+                    staged.landed_rejects.add(key)
             staged.rows_by_date[day] = staged.rows_by_date.get(day, 0) + 1
             staged.min_ts_ms = ts_ms if staged.min_ts_ms is None else min(staged.min_ts_ms, ts_ms)
             staged.max_ts_ms = ts_ms if staged.max_ts_ms is None else max(staged.max_ts_ms, ts_ms)
@@ -168,14 +216,25 @@ def stage_collection(
     wanted = set(dates)
     window = Window(min(wanted), max(wanted), env_spec.tz)
     extracted_at_ms = now_ms() if now_ms else int(time.time() * 1000)
+    if state.schema is not None and ID_TYPE_COLUMN not in state.schema.names:
+        raise CollectionSyncError(
+            f"{env}/{spec.database}.{spec.collection}: the lake table was written by an older kx-lake (no "
+            f"{ID_TYPE_COLUMN} column, so ObjectId('…') and the text '…' could share one _id); rebuild it once: "
+            f"delete {storage.table_dir(env, spec.database, spec.collection)} and its state file, then sync"
+        )
     acc = SchemaAccumulator(
-        spec.timestamp_column, spec.timestamp_encoding, schema=state.schema,
-        reserved_columns=("date", *spec.partition_columns),
+        spec.timestamp_column, spec.timestamp_encoding, schema=state.schema, reserved_columns=reserved_columns(spec),
     )
     spool = DateSpool(staging_dir / env / spec.database / spec.collection, keep=staging_dir.parent)
     staged = StagedCollection(env, spec, sorted(wanted), [], spool, acc.schema, False, state, state.watermark_ms)
+    staged.rejects = RejectSpool(spool.directory / "rejects.bson")
+    staged.open_rejects = existing_keys(storage, env, spec.database, spec.collection)
+    tomorrow = Window(project.partitions_start, project.partitions_start, env_spec.tz).date_of_ms(extracted_at_ms)
+    tomorrow += timedelta(days=1)
+    bounds = Bounds(Window(project.partitions_start, project.partitions_start, env_spec.tz),
+                    Window(tomorrow, tomorrow, env_spec.tz))
     try:
-        seen = _scan(client, spec, window, wanted, spool, acc, staged, env)
+        seen = _scan(client, spec, window, wanted, spool, acc, staged, env, bounds)
         if spec.partition_columns and staged.rows and not any(seen.values()):
             raise CollectionSyncError(
                 f"{env}/{spec.database}.{spec.collection}: none of the configured partition columns "
@@ -193,10 +252,11 @@ def stage_collection(
                 staged.source_filter = filt
                 staged.rewrite_dates = rewrite
         spool.close()
+        staged.rejects.close()
     except BaseException:
         spool.remove()
         raise
-    staged.schema = acc.schema
+    staged.schema = with_id_type(acc.schema)
     staged.schema_changed = state.schema is None or acc.schema.fingerprint != state.schema.fingerprint
     if staged.max_ts_ms is not None:
         staged.watermark_ms = max(staged.max_ts_ms, state.watermark_ms or staged.max_ts_ms)
@@ -205,6 +265,9 @@ def stage_collection(
     if coverage.gap:
         log.warning(f"{staged.name}: {coverage.gap}")
     staged.duration_s = time.monotonic() - started
+    if staged.rejects.count:
+        log.warning(f"{staged.name}: {staged.rejects.count} document(s) rejected (no usable or placeable "
+                    f"{spec.timestamp_column!r}); see the kx_rejects table")
     log.info(f"{staged.name}: staged {staged.rows} documents over {len(staged.rows_by_date)} date(s)")
     return staged
 
@@ -216,7 +279,7 @@ def _leaves(staged: StagedCollection, conv: Converter, day: date) -> dict[LeafKe
     columns = staged.spec.partition_columns
     for chunk in staged.spool.read(day):
         keys = [split_leaf(doc, columns) for doc in chunk]
-        batch = conv.convert(chunk)
+        batch = fill_id_type(conv.convert(chunk), chunk)
         rows: dict[LeafKey, list[int]] = defaultdict(list)
         for i, key in enumerate(keys):
             rows[key].append(i)
@@ -236,7 +299,7 @@ def publish_staged(project: ProjectConfig, staged: StagedCollection, log: loggin
     storage = storage_for(project, env_spec)
     conv = Converter(
         staged.schema, env_spec.tz, spec.timestamp_column, spec.timestamp_encoding,
-        reserved_columns=("date", *spec.partition_columns),
+        reserved_columns=reserved_columns(spec),
     )
     files: list[WrittenFile] = []
     try:
@@ -245,6 +308,8 @@ def publish_staged(project: ProjectConfig, staged: StagedCollection, log: loggin
                 env, spec.database, spec.collection, day, _leaves(staged, conv, day),
                 conv.arrow_schema, id_columns=spec.partition_columns,
             )
+        rejects = publish_rejects(storage, env, spec.database, spec.collection, staged.rejects, staged.landed_rejects) \
+            if staged.rejects is not None else RejectsOutcome(0, 0, 0)
         version = staged.state_before.schema_version + (1 if staged.schema_changed else 0)
         CollectionState(staged.schema, version, staged.watermark_ms, staged.synced_until_ms).write(
             storage, env, spec.database, spec.collection
@@ -252,7 +317,7 @@ def publish_staged(project: ProjectConfig, staged: StagedCollection, log: loggin
     finally:
         staged.spool.remove()
     log.info(f"{staged.name}: published {len(files)} file(s), {staged.rows} rows, {len(staged.dates)} date(s)")
-    return PublishedCollection(staged, files, version, time.monotonic() - started)
+    return PublishedCollection(staged, files, version, time.monotonic() - started, rejects)
 
 
 def table_ref(project: ProjectConfig, env: str, spec: CollectionSpec) -> LakeTableRef:

@@ -21,6 +21,7 @@ class CollectionResult:
     partitions: int = 0
     error: str | None = None
     duration_s: float = 0.0
+    rejected: int = 0  # documents this run could not place (in the kx_rejects table with a reason)
 
     @property
     def ok(self) -> bool:
@@ -52,6 +53,10 @@ class SyncSummary:
     def rows(self) -> int:
         return sum(r.rows for r in self.results)
 
+    @property
+    def rejected(self) -> int:
+        return sum(r.rejected for r in self.results)
+
     def to_dict(self) -> dict:
         return {
             "env": self.env,
@@ -62,5 +67,6 @@ class SyncSummary:
             "succeeded": len(self.succeeded),
             "failed": len(self.failed),
             "rows": self.rows,
+            "rejected": self.rejected,
             "results": [asdict(r) for r in self.results],
         }

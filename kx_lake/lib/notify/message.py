@@ -85,13 +85,17 @@ def render_text(report: RunReport, scrub: Scrubber) -> str:
         f"Run:         {report.run_url}",
         "",
         f"Collections succeeded: {len(report.succeeded)}, failed: {len(report.failed)}, "
-        f"rows: {sum(r.rows for r in report.results)}",
+        f"rows: {sum(r.rows for r in report.results)}, rejected documents: {sum(r.rejected for r in report.results)}",
     ]
     if report.run_error:
         lines += ["", "Run error:", f"  {_short(report.run_error, scrub)}"]
     if report.failed:
         lines += ["", "Failed collections:"]
         lines += [f"  - {r.database}.{r.collection}: {_short(r.error, scrub)}" for r in report.failed]
+    rejected = [r for r in report.results if r.rejected]
+    if rejected:
+        lines += ["", "Collections with rejected documents (see the kx_rejects table):"]
+        lines += [f"  - {r.database}.{r.collection}: {r.rejected}" for r in rejected]
     if report.failed_checks:
         lines += ["", "Failing data-quality checks:"]
         lines += [f"  - [{c.severity}] {c.asset} {c.check}: {_short(c.description, scrub)}" for c in report.failed_checks]
@@ -109,7 +113,7 @@ def render_html(report: RunReport, scrub: Scrubber) -> str:
     colour = "#1a7f37" if report.ok else "#cf222e"
     rows = "".join(
         f"<tr><td>{e(r.database)}.{e(r.collection)}</td><td>{e(r.status)}</td><td align='right'>{r.rows}</td>"
-        f"<td align='right'>{r.bytes}</td><td align='right'>{r.duration_s:.1f}</td>"
+        f"<td align='right'>{r.rejected}</td><td align='right'>{r.bytes}</td><td align='right'>{r.duration_s:.1f}</td>"
         f"<td>{e(_short(r.error, scrub))}</td></tr>"
         for r in sorted(report.results, key=lambda r: (r.ok, r.database, r.collection))
     )
@@ -129,7 +133,7 @@ def render_html(report: RunReport, scrub: Scrubber) -> str:
                      "<tr><th>asset</th><th>check</th><th>severity</th><th>why</th></tr>" + checks + "</table>")
     if rows:
         parts.append("<h3>Collections</h3><table border='1' cellpadding='4'><tr><th>collection</th><th>status</th>"
-                     "<th>rows</th><th>bytes</th><th>seconds</th><th>error</th></tr>" + rows + "</table>")
+                     "<th>rows</th><th>rejected</th><th>bytes</th><th>seconds</th><th>error</th></tr>" + rows + "</table>")
     return "<html><body>" + "".join(parts) + "</body></html>"
 
 

@@ -6,12 +6,14 @@ Definitions chosen to be exact and cheap (one or two queries each):
 
 * reconciliation — M = MongoDB documents with timestamp < synced_until (each encoding; ISO text near
   the boundary trimmed on the client), T = all MongoDB documents (estimated count: collection
-  metadata), L = distinct `_id`s in `<collection>_latest`. Every document modified before the synced
-  point must be in the lake and the lake holds only documents that exist, so M ≤ L ≤ T. Documents
-  modified since the sync move from M to T − M yet stay in L, which is why equality is only required
-  when M = T. L < M: data missing (a partition lost) → ERROR; L > T: deleted at the source → WARN.
-  When L = T the inequality holds without counting M, so a quiet collection costs no scan (the
-  count is a scan on FerretDB, which pushes down no range).
+  metadata), L = distinct `_id`s in `<collection>_latest`, R = rows of the collection in the rejects
+  table (documents the sync could not place, with a reason). Every document modified before the synced
+  point must be in the lake or rejected, and the lake holds only documents that exist, so
+  M ≤ L + R and L ≤ T. Documents modified since the sync move from M to T − M yet stay in L, which is
+  why equality is only required when M = T. L + R < M: data missing (a partition lost) → ERROR;
+  L > T: deleted at the source → WARN. When L + R = T the inequalities hold without counting M, so a
+  quiet collection costs no scan (the count is a scan on FerretDB, which pushes down no range). A
+  collection never fully synced (no synced point) cannot be compared → WARN.
 * id_unique — `_id` unique in `_latest`, and no (`_id`, timestamp) pair twice in the table: a version
   stored twice (a copied file, a partition written twice) makes "the latest version" ambiguous,
   though `_latest` still shows one row for it.
@@ -73,29 +75,42 @@ def _table(env: EnvironmentSpec, spec: CollectionSpec) -> str:
 
 
 def reconciliation(client: MongoClient, con: duckdb.DuckDBPyConnection, env: EnvironmentSpec,
-                   spec: CollectionSpec, state: CollectionState) -> Measurement:
+                   spec: CollectionSpec, state: CollectionState, rejected: int = 0) -> Measurement:
     t = client[spec.database][spec.collection].estimated_document_count()
-    (lake,) = con.execute(f'SELECT count(DISTINCT "_id") FROM {_latest(env, spec)}').fetchone()
-    meta = {"mongo_docs_total": t, "lake_latest_ids": lake, "synced_until": iso_ms(state.synced_until_ms)}
-    if lake == t:  # M ≤ T = L holds without counting M: the common quiet case costs no scan
-        return Measurement(True, f"{lake} ids in _latest = {t} documents in MongoDB", ERROR, meta)
+    (lake,) = con.execute(f"SELECT count(*) FROM (SELECT DISTINCT {_identity(con, env, spec)} FROM {_latest(env, spec)})").fetchone()
+    meta = {"mongo_docs_total": t, "lake_latest_ids": lake, "rejected": rejected,
+            "synced_until": iso_ms(state.synced_until_ms)}
+    if lake + rejected == t:  # M ≤ T = L + R holds without counting M: the common quiet case costs no scan
+        extra = f" + {rejected} rejected" if rejected else ""
+        return Measurement(True, f"{lake} ids in _latest{extra} = {t} documents in MongoDB", ERROR, meta)
+    if state.synced_until_ms is None:
+        return Measurement(False, "never fully synced (no synced point): cannot compare with MongoDB", WARN, meta)
     m = older_than_count(client, spec, state.synced_until_ms)
     meta["mongo_docs_before_synced_until"] = m
-    if lake < m:
-        return Measurement(False, f"{m - lake} document(s) modified before {iso_ms(state.synced_until_ms)} are "
-                                  f"missing from the lake ({lake} ids in _latest, {m} in MongoDB)", ERROR, meta)
+    if lake + rejected < m:
+        return Measurement(False, f"{m - lake - rejected} document(s) modified before {iso_ms(state.synced_until_ms)} "
+                                  f"are missing from the lake ({lake} ids in _latest, {rejected} rejected, {m} in "
+                                  "MongoDB)", ERROR, meta)
     if lake > t:
         return Measurement(False, f"the lake has {lake - t} more _id(s) than MongoDB holds (deleted at the source?)",
                            WARN, meta)
     return Measurement(True, f"{lake} ids in _latest; MongoDB {m} before the synced point, {t} in all", ERROR, meta)
 
 
+def _identity(con: duckdb.DuckDBPyConnection, env: EnvironmentSpec, spec: CollectionSpec) -> str:
+    """A document's identity columns: `_id` and, in lakes that have it, its BSON type."""
+    cols = {r[0] for r in con.execute(f"DESCRIBE {_table(env, spec)}").fetchall()}
+    return '"_id", "_kx_id_type"' if "_kx_id_type" in cols else '"_id"'
+
+
 def id_unique(con: duckdb.DuckDBPyConnection, env: EnvironmentSpec, spec: CollectionSpec) -> Measurement:
-    (rows, ids) = con.execute(f'SELECT count(*), count(DISTINCT "_id") FROM {_latest(env, spec)}').fetchone()
+    identity = _identity(con, env, spec)
+    (rows,) = con.execute(f"SELECT count(*) FROM {_latest(env, spec)}").fetchone()
+    (ids,) = con.execute(f"SELECT count(*) FROM (SELECT DISTINCT {identity} FROM {_latest(env, spec)})").fetchone()
     ts = names.timestamp_column_sql(spec)
     (dups, example) = con.execute(
         f'SELECT count(*), min(CAST("_id" AS VARCHAR)) FROM (SELECT "_id" FROM {_table(env, spec)} '
-        f'GROUP BY "_id", {ts} HAVING count(*) > 1)'
+        f'GROUP BY {identity}, {ts} HAVING count(*) > 1)'
     ).fetchone()
     meta = {"latest_rows": rows, "latest_distinct_ids": ids, "versions_stored_twice": dups}
     if rows != ids:

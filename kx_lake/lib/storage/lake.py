@@ -230,6 +230,10 @@ class LakeStorage:
             ) from exc
         return [fsio.to_uri(self.fs, p) for p in removed]
 
+    def env_file(self, env: str, relpath: str) -> str:
+        """The filesystem path of `<root>/<env>/<relpath>` (for tables beside the collections, e.g. rejects)."""
+        return self._path(f"{env}/{relpath}")
+
     def state_path(self, env: str, relpath: str) -> str:
         return fsio.to_uri(self.fs, self._path(state_relpath(env, relpath)))
 

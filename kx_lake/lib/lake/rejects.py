@@ -1,0 +1,169 @@
+"""The rejects table: every source document the lake could not place, with the reason.
+
+"Every document the source holds is in the lake, or in the rejects table with a reason" — this is
+the second half. One Parquet file per collection and environment,
+`<root>/<env>/kx_rejects/database=<db>/collection=<collection>/part-00000.parquet` (Hive-style, so the
+catalog registers it like any table, as `kx_rejects`), replaced atomically when the collection is
+published. Columns: env, `_id` (the lake's `_id` text), `_kx_id_type` (its BSON type, so `1` and `"1"`
+stay apart), reason, the raw document as relaxed Extended JSON, first and last seen.
+
+While a collection is staged, rejected documents are appended to a spool file beside the date spools
+(BSON, one `{reason, doc}` per reject), so memory does not grow with the number of rejects. On publish
+the new rejects replace earlier rows for the same `_id` (keeping `first_seen`), and earlier rows whose
+document has since landed in the lake leave the table; the others stay until their document lands
+(fixed at the source) — a reject is never forgotten silently.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import bson
+import pyarrow as pa
+import pyarrow.parquet as pq
+from bson.raw_bson import RawBSONDocument
+
+from kx_lake.lib.harmonize.values import canonical_json, id_text
+from kx_lake.lib.storage import LakeStorage, fsio
+
+REJECTS_DIR = "kx_rejects"
+REJECTS_TABLE = "kx_rejects"
+REJECTS_SCHEMA = pa.schema([
+    ("env", pa.string()),
+    ("_id", pa.string()),
+    ("_kx_id_type", pa.string()),
+    ("reason", pa.string()),
+    ("document", pa.string()),
+    ("first_seen", pa.timestamp("ms", tz="UTC")),
+    ("last_seen", pa.timestamp("ms", tz="UTC")),
+])
+_INT32 = struct.Struct("<i")
+_MAX_DOCUMENT_CHARS = 1_000_000  # a reject row keeps at most this much of the document's JSON
+
+
+def id_type(value: Any) -> str:
+    """The BSON type name of an `_id` (MongoDB's `$type` aliases), which tells `1` from `"1"`."""
+    if isinstance(value, RawBSONDocument):
+        return "object"
+    name = type(value).__name__
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "long" if name == "Int64" or not -(2**31) <= value < 2**31 else "int"
+    return {"ObjectId": "objectId", "str": "string", "float": "double", "Decimal128": "decimal",
+            "datetime": "date", "DatetimeMS": "date", "UUID": "binData", "Binary": "binData", "bytes": "binData",
+            "dict": "object", "SON": "object", "list": "array", "NoneType": "null", "Regex": "regex",
+            "Timestamp": "timestamp", "MinKey": "minKey", "MaxKey": "maxKey", "Code": "javascript",
+            "DBRef": "object"}.get(name, name)
+
+
+def id_key(doc: Any) -> tuple[str | None, str]:
+    value = doc.get("_id") if hasattr(doc, "get") else None
+    return id_text(value), id_type(value)
+
+
+def rejects_relpath(database: str, collection: str) -> str:
+    return f"{REJECTS_DIR}/database={database}/collection={collection}/part-00000.parquet"
+
+
+class RejectSpool:
+    """Rejected documents of one collection × environment on local disk until publication."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.count = 0
+        self._handle = None
+
+    def append(self, reason: str, raw: bytes | None, doc: Any) -> None:
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = open(self.path, "ab")  # noqa: SIM115 - closed by close()
+        body = {"reason": reason, "id": doc.get("_id") if hasattr(doc, "get") else None}
+        if raw is not None:
+            body["doc"] = RawBSONDocument(raw)
+        self._handle.write(bson.encode(body))
+        self.count += 1
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def read(self, chunk: int = 2000) -> Iterator[list[dict]]:
+        self.close()
+        if not self.path.exists():
+            return
+        with open(self.path, "rb") as fh:
+            buf: list[bytes] = []
+            while header := fh.read(4):
+                (size,) = _INT32.unpack(header)
+                buf.append(header + fh.read(size - 4))
+                if len(buf) >= chunk:
+                    yield bson.decode_all(b"".join(buf))
+                    buf = []
+            if buf:
+                yield bson.decode_all(b"".join(buf))
+
+
+@dataclass(frozen=True)
+class RejectsOutcome:
+    rejected: int  # rows of this publication (documents rejected by this run)
+    total: int  # rows in the table afterwards
+    cleared: int  # earlier rows whose document has landed since
+
+
+def _document_json(entry: dict) -> str:
+    doc = entry.get("doc")
+    try:
+        text = canonical_json(dict(doc)) if doc is not None else canonical_json({"_id": entry.get("id")})
+    except Exception:  # noqa: BLE001 - a document that cannot be rendered is still recorded
+        text = repr(doc)[:_MAX_DOCUMENT_CHARS]
+    return text if len(text) <= _MAX_DOCUMENT_CHARS else text[:_MAX_DOCUMENT_CHARS] + "…"
+
+
+def read_rejects(storage: LakeStorage, env: str, database: str, collection: str) -> pa.Table:
+    fs_path = storage.env_file(env, rejects_relpath(database, collection))
+    if not storage.fs.exists(fs_path):
+        return REJECTS_SCHEMA.empty_table()
+    with storage.fs.open(fs_path, "rb") as f:
+        return pq.read_table(f).cast(REJECTS_SCHEMA)
+
+
+def existing_keys(storage: LakeStorage, env: str, database: str, collection: str) -> set[tuple[str | None, str]]:
+    table = read_rejects(storage, env, database, collection)
+    return set(zip(table.column("_id").to_pylist(), table.column("_kx_id_type").to_pylist(), strict=True))
+
+
+def publish_rejects(
+    storage: LakeStorage, env: str, database: str, collection: str, spool: RejectSpool,
+    landed: Iterable[tuple[str | None, str]], now: datetime | None = None,
+) -> RejectsOutcome:
+    """Merge this run's rejects into the collection's rejects file (atomically replaced, or removed
+    when nothing is left)."""
+    now = now or datetime.now(UTC)
+    old = read_rejects(storage, env, database, collection)
+    first_seen = {(i, t): f for i, t, f in zip(old.column("_id").to_pylist(), old.column("_kx_id_type").to_pylist(),
+                                               old.column("first_seen").to_pylist(), strict=True)}
+    rows: dict[tuple[str | None, str], dict] = {}
+    for chunk in spool.read():
+        for entry in chunk:
+            key = (id_text(entry.get("id")), id_type(entry.get("id")))
+            rows[key] = {"env": env, "_id": key[0], "_kx_id_type": key[1], "reason": entry["reason"],
+                         "document": _document_json(entry), "first_seen": first_seen.get(key, now), "last_seen": now}
+    landed = set(landed)
+    kept = [r for r in old.to_pylist() if (r["_id"], r["_kx_id_type"]) not in rows and (r["_id"], r["_kx_id_type"]) not in landed]
+    cleared = sum(1 for r in old.to_pylist() if (r["_id"], r["_kx_id_type"]) in landed and (r["_id"], r["_kx_id_type"]) not in rows)
+    table = pa.Table.from_pylist(kept + list(rows.values()), schema=REJECTS_SCHEMA)
+    path = storage.env_file(env, rejects_relpath(database, collection))
+    if table.num_rows == 0:
+        if storage.fs.exists(path):
+            storage.fs.rm(path)
+    else:
+        with fsio.atomic_write(storage.fs, path) as sink:
+            pq.write_table(table, sink, compression="zstd")
+    return RejectsOutcome(len(rows), table.num_rows, cleared)
