@@ -388,3 +388,98 @@ def _through_parquet(batch: pa.RecordBatch, reserved) -> pa.Table:
     sink = io.BytesIO()
     pq.write_table(pa.Table.from_batches([batch]).drop_columns([n for n in reserved if n in batch.schema.names]), sink, coerce_timestamps="ms")
     return pq.read_table(io.BytesIO(sink.getvalue()))
+
+
+# --- the batch: tables, partition columns, columns the file lacks, bad input -------------------------
+
+
+def test_tables_in_chunks_and_reserved_columns():
+    reserved = ("date", "facility_id")
+    docs = [{"_id": i, "modifiedAt": D, "facility_id": "F1", "Date": i, "x": i} for i in range(5)]
+    s1 = schema_of(docs, reserved=reserved)
+    s2 = schema_of([{"_id": 9, "modifiedAt": D, "x": "s", "date": 1.5}], base=s1, reserved=reserved)
+    # a legacy schema (before the reserved-column rule) still has a `date` column: not in the files
+    legacy_old, legacy_new = S({**s1.as_dict(), "date": INT64}), S({**s2.as_dict(), "date": DOUBLE})
+    batch = convert(s1, docs, reserved=reserved)
+    table = pa.Table.from_batches([batch.slice(0, 2), batch.slice(2)])
+    with_partitions = table.append_column("date", pa.array([1] * 5))  # as a dataset reader adds it
+    got = widen(with_partitions, legacy_old, legacy_new, reserved=reserved)
+    assert isinstance(got, pa.Table)
+    want = convert(s2, docs, reserved=reserved)
+    assert_same(got, pa.Table.from_batches([want]))
+    assert "date" not in got.schema.names and got.column("date_").to_pylist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert got.column("x").to_pylist() == ["0", "1", "2", "3", "4"]
+
+
+def test_columns_and_struct_fields_missing_from_the_file_are_null():
+    # files written before a column or a struct field was added (those widenings rewrite nothing)
+    docs = [{"_id": 1, "modifiedAt": D, "s": {"a": 1, "b": 2}, "l": [{"a": 1, "b": 2}], "x": 1}]
+    s1 = schema_of(docs)
+    s2 = schema_of([{"_id": 2, "modifiedAt": D, "s": {"a": 0.5}, "l": ["e"], "x": "s"}], base=s1)
+    full = convert(s1, docs)
+    s_without_b = pa.StructArray.from_arrays([full.column("s").field("a")], names=["a"])
+    l_without_b = pa.ListArray.from_arrays(pa.array([0, 1], pa.int32()), pa.StructArray.from_arrays([pa.array([1])], names=["a"]))
+    old_file = pa.RecordBatch.from_arrays([full.column("_id"), full.column("modifiedat"), s_without_b, l_without_b], names=["_id", "modifiedat", "s", "l"])
+    got = widen(old_file, s1, s2)
+    assert got.schema == s2.to_arrow_schema()
+    assert got.column("s").to_pylist() == [{"a": 1.0, "b": None}]
+    assert got.column("l").to_pylist() == [[{"_kx_value": None, "a": 1, "b": None}]]
+    assert got.column("x").to_pylist() == [None]
+
+
+def test_bad_input_is_named():
+    docs = [{"_id": 1, "modifiedAt": D, "s": {"a": 1}, "x": 1}]
+    s1 = schema_of(docs)
+    s2 = schema_of([{"_id": 2, "modifiedAt": D, "x": "s"}], base=s1)
+    batch = convert(s1, docs)
+    with pytest.raises(LakeBatchMismatch, match="'x'.*int64"):
+        widen(batch.set_column(3, "x", pa.array(["1"])), s1, s2)
+    with pytest.raises(LakeBatchMismatch, match="'extra'"):
+        widen(batch.append_column("extra", pa.array([1])), s1, s2)
+    with pytest.raises(LakeBatchMismatch, match="'s.z'"):
+        widen(batch.set_column(2, "s", pa.StructArray.from_arrays([pa.array([1])], names=["z"])), s1, s2)
+    with pytest.raises(ValueError, match="not a widening"):
+        widen(batch, s2, s1)
+    with pytest.raises(ValueError, match="timestamp column"):
+        widen(batch, s1, s2, ts="x")
+
+
+def test_unchanged_columns_are_passed_through_untouched():
+    docs = [{"_id": i, "modifiedAt": D, "keep": {"a": [i, i + 1]}, "x": i} for i in range(3)]
+    s1 = schema_of(docs)
+    s2 = schema_of([{"_id": 5, "modifiedAt": D, "x": 0.5}], base=s1)
+    batch = convert(s1, docs)
+    got = widen(batch, s1, s2)
+    def addresses(arr):
+        return [b.address for b in arr.buffers() if b is not None]
+
+    assert addresses(got.column("keep")) == addresses(batch.column("keep"))  # zero-copy
+    assert addresses(got.column("x")) != addresses(batch.column("x"))
+
+
+# --- the inverse of the wall clock ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "America/New_York", "Australia/Lord_Howe", "Europe/London", "UTC"])
+def test_to_utc_inverts_to_local_except_in_folds(zone):
+    tz, rng = ZoneInfo(zone), random.Random(zone)
+    clock = LocalClock(tz)
+    utc = [rng.randrange(-62135596800000, 253402300799999) for _ in range(3000)]
+    utc += [rng.randrange(0, 2 * 10**12) for _ in range(3000)]  # 1970-2033: every DST change
+
+    def in_fold(ms: int) -> bool:
+        wall = datetime(1970, 1, 1) + timedelta(milliseconds=clock.local_ms(ms))
+        return wall.replace(tzinfo=tz, fold=0).utcoffset() != wall.replace(tzinfo=tz, fold=1).utcoffset()
+
+    unique = pa.array([None] + [ms for ms in utc if not in_fold(ms)], pa.int64())
+    assert clock.to_utc(clock.to_local(unique)).equals(unique)
+
+
+def test_to_utc_refuses_folds_and_gaps():
+    clock = LocalClock(NEW_YORK)
+    with pytest.raises(WallClockError, match="fold"):
+        clock.to_utc(pa.array([datetime(2025, 11, 2, 1, 30)], pa.timestamp("ms")))
+    with pytest.raises(WallClockError, match="gap"):
+        clock.to_utc(pa.array([datetime(2025, 3, 9, 2, 30)], pa.timestamp("ms")))
+    near = pa.array([datetime(2025, 11, 2, 0, 59, 59, 999000), datetime(2025, 11, 2, 2), datetime(2025, 3, 9, 3)], pa.timestamp("ms"))
+    assert clock.to_local(clock.to_utc(near)).equals(near)
