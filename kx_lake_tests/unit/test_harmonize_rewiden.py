@@ -211,6 +211,14 @@ def test_dst_fold_is_refused_and_the_rest_of_the_year_is_exact():
     assert check_widening(year, [{"_id": -1, "modifiedAt": D, "t": [1]}], tz=NEW_YORK) == "exact"
 
 
+@pytest.mark.parametrize("zone", ["America/New_York", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Tokyo"])
+def test_dates_at_the_ends_of_the_calendar_far_from_utc(zone):
+    # the wall clock of 0001-01-01T00:00Z west of UTC is in year 0, of 9999-12-31T23:59Z east in 10000
+    docs = [{"_id": i, "modifiedAt": D, "t": t} for i, t in enumerate([datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59, 999000)])]
+    for widening in ("text", [1]):
+        assert check_widening(docs, [{"_id": 9, "modifiedAt": D, "t": widening}], tz=ZoneInfo(zone)) == "exact"
+
+
 def test_ambiguous_values_are_refused_only_when_present():
     docs = [{"_id": 1, "modifiedAt": D, "x": 2.5}, {"_id": 2, "modifiedAt": D, "x": 3}]
     s1 = schema_of(docs)

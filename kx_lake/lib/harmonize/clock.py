@@ -93,8 +93,8 @@ class LocalClock:
         """UTC offset in milliseconds at UTC instant `ms`."""
         try:
             local = (EPOCH_UTC + timedelta(milliseconds=ms)).astimezone(self.tz)
-        except OverflowError:  # the first/last hours of years 1/9999 west/east of UTC: a day inward
-            inward = 86_400_000 if ms < 0 else -86_400_000
+        except OverflowError:  # wall clocks beyond years 1/9999: the offset two days inward (no DST there)
+            inward = 172_800_000 if ms < 0 else -172_800_000
             local = (EPOCH_UTC + timedelta(milliseconds=ms + inward)).astimezone(self.tz)
         offset = local.utcoffset()
         assert offset is not None
