@@ -87,16 +87,16 @@ def widen_batch(
     matters. Raises NotWidenableFromLake (caller: re-extract the date) or LakeBatchMismatch.
     """
     TimestampEncoding(timestamp_encoding)
-    reserved = list(reserved_columns)
+    reserved = frozenset(reserved_columns)
     if not is_widening(old, new):
         raise ValueError(f"the new schema is not a widening of the old one: {old} -> {new}")
     _check_timestamp_column(new, mapped_path(timestamp_column, reserved_names(reserved)), timestamp_column)
-    fields = [(name, typ) for name, typ in new.fields if name not in set(reserved)]
+    fields = [(name, typ) for name, typ in new.fields if name not in reserved]
     schema = pa.schema([pa.field(name, typ.to_arrow()) for name, typ in fields])
-    widener = _Widener(LocalClock(tz))
+    widener = _Widener(LocalClock(tz), old, fields, schema, reserved)
     if isinstance(batch, pa.Table):
-        return pa.Table.from_batches([widener.batch(b, old, fields, schema, reserved) for b in batch.to_batches()], schema)
-    return widener.batch(batch, old, fields, schema, reserved)
+        return pa.Table.from_batches([widener.batch(b) for b in batch.to_batches()], schema)
+    return widener.batch(batch)
 
 
 def widening_risks(old: StructType, new: StructType) -> dict[str, str]:
@@ -108,29 +108,34 @@ def widening_risks(old: StructType, new: StructType) -> dict[str, str]:
 
 
 class _Widener:
-    def __init__(self, clock: LocalClock):
-        self.clock = clock
+    """Rewrites the batches of one widening: `fields` (of `new`, minus reserved) make `schema`."""
 
-    def batch(
-        self, batch: pa.RecordBatch, old: StructType, fields: list[tuple[str, LakeType]], schema: pa.Schema, reserved: list[str]
-    ) -> pa.RecordBatch:
-        present = {name for name in batch.schema.names if name not in reserved}
-        if extra := sorted(present - set(old.names)):
+    def __init__(
+        self, clock: LocalClock, old: StructType, fields: list[tuple[str, LakeType]], schema: pa.Schema, reserved: frozenset[str]
+    ):
+        self.clock, self.old, self.fields, self.schema, self.reserved = clock, old, fields, schema, reserved
+
+    def batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        present = {name for name in batch.schema.names if name not in self.reserved}
+        if extra := sorted(present - set(self.old.names)):
             raise LakeBatchMismatch(extra[0], "not in the old schema")
         arrays = []
-        for name, typ in fields:
-            source = old.get(name)
+        for name, typ in self.fields:
+            source = self.old.get(name)
             if name in present and source is not None:
                 arrays.append(self.array(batch.column(name), source, typ, (name,)))
             else:
                 arrays.append(pa.nulls(batch.num_rows, typ.to_arrow()))
-        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
     def array(self, arr: pa.Array, old: LakeType, new: LakeType, path: Path) -> pa.Array:
         if old == new and arr.type == new.to_arrow():
             return arr
-        nested = pa.StructType if isinstance(old, StructType) and old.fields else pa.ListType if isinstance(old, ListType) else None
-        if not (isinstance(arr.type, nested) if nested else arr.type == old.to_arrow()):
+        if isinstance(old, StructType) and old.fields:  # struct fields are checked one by one
+            fits = isinstance(arr.type, pa.StructType)
+        else:
+            fits = isinstance(arr.type, pa.ListType) if isinstance(old, ListType) else arr.type == old.to_arrow()
+        if not fits:
             raise LakeBatchMismatch(format_path(path), f"Arrow type {arr.type} is not the type of {old}")
         if isinstance(old, NullType) and arr.null_count != len(arr):
             raise LakeBatchMismatch(format_path(path), "a null column holds values")
@@ -145,10 +150,12 @@ class _Widener:
         if isinstance(new, StructType) and new.fields:
             if isinstance(old, StructType) and old.fields:
                 return self._struct(arr, old, new, path)
-            if isinstance(old, StructType):  # struct{} stored as "{}": objects whose fields are all null
-                return pa.StructArray.from_arrays(_null_children(new, len(arr)), fields=list(new.to_arrow()), mask=arr.is_null())
-            kept = self.array(arr, old, new.get(VALUE_FIELD), (*path, VALUE_FIELD))  # type: ignore[arg-type]
-            children = [kept if name == VALUE_FIELD else pa.nulls(len(arr), t.to_arrow()) for name, t in new.fields]
+            kept = None  # struct{} (stored as "{}"): objects, all of whose fields are null
+            if not isinstance(old, StructType):  # a non-object: its value moves to _kx_value
+                kept = self.array(arr, old, new.get(VALUE_FIELD), (*path, VALUE_FIELD))  # type: ignore[arg-type]
+            children = [pa.nulls(len(arr), t.to_arrow()) for _, t in new.fields]
+            if kept is not None:
+                children[new.names.index(VALUE_FIELD)] = kept
             return pa.StructArray.from_arrays(children, fields=list(new.to_arrow()), mask=arr.is_null())
         if isinstance(new, ListType) and isinstance(old, ListType):
             return _list_like(arr, self.array(arr.flatten(), old.element, new.element, (*path, "[]")), new)
@@ -174,10 +181,6 @@ class _Widener:
             else:
                 children.append(self.array(child, source, typ, (*path, name)))
         return pa.StructArray.from_arrays(children, fields=list(new.to_arrow()), mask=arr.is_null())
-
-
-def _null_children(typ: StructType, n: int) -> list[pa.Array]:
-    return [pa.nulls(n, t.to_arrow()) for _, t in typ.fields]
 
 
 def _list_like(arr: pa.ListArray, values: pa.Array, new: ListType) -> pa.Array:
