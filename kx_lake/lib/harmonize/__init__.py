@@ -8,6 +8,7 @@ from kx_lake.lib.harmonize.convert import Converter
 from kx_lake.lib.harmonize.errors import HarmonizeError
 from kx_lake.lib.harmonize.infer import SchemaAccumulator
 from kx_lake.lib.harmonize.names import OVERFLOW_FIELD, VALUE_FIELD, column_name
+from kx_lake.lib.harmonize.rewiden import LakeBatchMismatch, NotWidenableFromLake, widen_batch, widening_risks
 from kx_lake.lib.harmonize.roundtrip import check_round_trip, leaf_values
 from kx_lake.lib.harmonize.types import LakeType, StructType, from_json
 from kx_lake.lib.harmonize.widen import columns_to_rewrite, is_widening, merge
@@ -17,7 +18,9 @@ __all__ = [
     "VALUE_FIELD",
     "Converter",
     "HarmonizeError",
+    "LakeBatchMismatch",
     "LakeType",
+    "NotWidenableFromLake",
     "SchemaAccumulator",
     "StructType",
     "check_round_trip",
@@ -27,4 +30,6 @@ __all__ = [
     "is_widening",
     "leaf_values",
     "merge",
+    "widen_batch",
+    "widening_risks",
 ]

@@ -122,8 +122,9 @@ class LocalClock:
         """UTC offset in milliseconds at UTC instant `ms`."""
         try:
             local = (EPOCH_UTC + timedelta(milliseconds=ms)).astimezone(self.tz)
-        except OverflowError:  # the last hours of year 9999 east of UTC: use the offset a day earlier
-            local = (EPOCH_UTC + timedelta(milliseconds=ms - 86_400_000)).astimezone(self.tz)
+        except OverflowError:  # wall clocks beyond years 1/9999: the offset two days inward (no DST there)
+            inward = 172_800_000 if ms < 0 else -172_800_000
+            local = (EPOCH_UTC + timedelta(milliseconds=ms + inward)).astimezone(self.tz)
         offset = local.utcoffset()
         assert offset is not None
         return offset // MS
@@ -156,3 +157,53 @@ class LocalClock:
             return pa.array([None if v is None else self.local_ms(v) for v in utc.to_pylist()], TIMESTAMP_MS)
         per_row = pa.array(per_hour, pa.int64()).take(pc.index_in(hours, value_set=distinct))
         return pc.add(utc, per_row).cast(TIMESTAMP_MS)
+
+    def to_utc(self, local: pa.Array) -> pa.Array:
+        """The inverse of `to_local`: timestamp[ms] wall-clock array -> int64 UTC epoch ms.
+
+        Raises WallClockError if a wall-clock time is two instants (a DST fold) or none (a gap):
+        the lake value then doesn't determine the instant. Vectorized per local hour, like to_local.
+        """
+        wall = local.cast(pa.int64())
+        if len(wall) == wall.null_count:
+            return wall
+        hours = pc.divide(pc.add(wall, _SHIFT), HOUR_MS)
+        distinct = pc.unique(hours).drop_null()
+        per_hour = [self._local_hour_offset(h) for h in distinct.to_pylist()]
+        if None in per_hour:  # a transition in one of the hours: row by row
+            utc = pa.array([None if w is None else self._utc_ms(w) for w in wall.to_pylist()], pa.int64())
+        else:
+            utc = pc.subtract(wall, pa.array(per_hour, pa.int64()).take(pc.index_in(hours, value_set=distinct)))
+        if not pc.all(pc.equal(self.to_local(utc).cast(pa.int64()), wall)).as_py():
+            raise WallClockError("a wall-clock time that no instant has (a DST gap)")
+        return utc
+
+    def _local_hour_offset(self, hour: int) -> int | None:
+        """The one UTC offset of every wall-clock time in a local hour; None if the hour has a transition."""
+        start = hour * HOUR_MS - _SHIFT
+        try:
+            first, last = (EPOCH + timedelta(milliseconds=ms) for ms in (start, start + HOUR_MS - 1))
+        except OverflowError:  # a wall clock before year 1 or after 9999: far from any transition
+            return self.offset_ms(start - self.offset_ms(start))
+        offsets = {_offset_ms(dt.replace(tzinfo=self.tz, fold=fold)) for dt in (first, last) for fold in (0, 1)}
+        return offsets.pop() if len(offsets) == 1 else None
+
+    def _utc_ms(self, wall: int) -> int:
+        local = EPOCH + timedelta(milliseconds=wall)
+        candidates = {wall - _offset_ms(local.replace(tzinfo=self.tz, fold=fold)) for fold in (0, 1)}
+        found = [utc for utc in candidates if self.local_ms(utc) == wall]
+        if len(found) > 1:
+            raise WallClockError("a wall-clock time in a DST fold is two instants")
+        if not found:
+            raise WallClockError("a wall-clock time that no instant has (a DST gap)")
+        return found[0]
+
+
+class WallClockError(ValueError):
+    """A wall-clock time that doesn't determine one instant in the timezone (why: `args[0]`)."""
+
+
+def _offset_ms(dt: datetime) -> int:
+    offset = dt.utcoffset()
+    assert offset is not None
+    return offset // MS
