@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
+import pyarrow.parquet as pq
 import pytest
 
 from kx_lake.components.resources import load_project
@@ -148,3 +149,38 @@ def test_ids_that_render_alike_stay_distinct_documents(lake) -> None:
         con.close()
     assert rows == [("1.5", "double", "double"), ("1", "int", "int"), ("1", "string", "text one"),
                     ("1.5", "string", "text one and a half")]
+
+
+def test_the_lake_never_shrinks_because_the_source_did(lake) -> None:
+    """Re-materializing merges: a purged document and a moved document's old version stay; a widening
+    rewrites the older files from the files themselves (the purged document's date included)."""
+    project, definitions, coll, storage = lake
+    coll.insert_many([{"_id": "a", "updated_at": utc(2026, 1, 2, 6), "amount": 100},
+                      {"_id": "b", "updated_at": utc(2026, 1, 3, 6), "amount": 200}])
+    sync(project, definitions, project.partitions_start, date(2026, 1, 5))
+    coll.delete_one({"_id": "b"})  # purged at the source (TTL, archival)
+    coll.update_one({"_id": "a"}, {"$set": {"updated_at": utc(2026, 1, 4, 6), "amount": 150}})  # moves to the 4th
+    coll.insert_one({"_id": "c", "updated_at": utc(2026, 1, 4, 7), "amount": "860.00"})  # amount widens to text
+    sync(project, definitions, project.partitions_start, date(2026, 1, 5))  # every date re-materialized
+
+    table = storage.read_table("env1", "hims_billing", "l_bills")
+    rows = sorted((r["_id"], str(r["date"]), r["amount"]) for r in table.to_pylist())
+    assert rows == [("a", "2026-01-02", "100"), ("a", "2026-01-04", "150"), ("b", "2026-01-03", "200"),
+                    ("c", "2026-01-04", "860.00")]
+    state = CollectionState.read(storage, "env1", "hims_billing", "l_bills")
+    assert str(state.schema.get("amount")) == "string"
+    for part in storage.list_partitions("env1", "hims_billing", "l_bills"):  # every file has the catalog's type
+        with storage.fs.open(part.path.replace("file://", ""), "rb") as fh:
+            assert str(pq.read_schema(fh).field("amount").type) == "string"
+
+    duckdb_catalog.refresh(project, "env1", [project.collection("l_bills")], views=[])
+    con = duckdb_catalog.connect(project, "env1")
+    try:
+        latest = con.execute('select "_id", amount from kx_env1_hims_billing.l_bills_latest order by 1').fetchall()
+    finally:
+        con.close()
+    assert latest == [("a", "150"), ("b", "200"), ("c", "860.00")]
+
+    # the same versions extracted again replace their copies: nothing doubles
+    sync(project, definitions, project.partitions_start, date(2026, 1, 5))
+    assert storage.read_table("env1", "hims_billing", "l_bills").num_rows == 4

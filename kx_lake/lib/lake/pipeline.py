@@ -31,6 +31,8 @@ from kx_lake.lib.extract.reader import ReadStats, iter_window
 from kx_lake.lib.extract.timestamps import MISSING, to_utc_ms, why_not
 from kx_lake.lib.extract.windows import Bounds, Window, window_filter
 from kx_lake.lib.harmonize import Converter, SchemaAccumulator, StructType, columns_to_rewrite
+from kx_lake.lib.harmonize.names import mapped_path, reserved_names
+from kx_lake.lib.harmonize.rewiden import NotWidenableFromLake, widen_batch, widening_risks
 from kx_lake.lib.harmonize.types import STRING
 from kx_lake.lib.lake.coverage import advance
 from kx_lake.lib.lake.guard import check_watermark
@@ -244,13 +246,17 @@ def stage_collection(
         if state.schema is not None and needs_rewrite(state.schema, acc.schema):
             existing = {p.date for p in storage.list_partitions(env, spec.database, spec.collection)}
             rewrite = sorted(existing - wanted)
-            if rewrite:
-                log.info(f"{staged.name}: schema widened; re-extracting {len(rewrite)} older partition(s)")
+            risks = widening_risks(state.schema, with_id_type(acc.schema)) if rewrite else {}
+            if rewrite and not risks:
+                log.info(f"{staged.name}: schema widened; rewriting {len(rewrite)} older partition(s) from the lake files")
+            elif rewrite:  # some old values may not determine their new rendering: take what the source still has
+                log.info(f"{staged.name}: schema widened ({', '.join(sorted(risks))} may not rewrite from the files); "
+                         f"re-extracting {len(rewrite)} older partition(s), keeping every version already in the lake")
                 rewrite_window = Window(rewrite[0], rewrite[-1], env_spec.tz)
                 filt = staged.source_filter
                 _scan(client, spec, rewrite_window, set(rewrite), spool, acc, staged, env)
                 staged.source_filter = filt
-                staged.rewrite_dates = rewrite
+            staged.rewrite_dates = rewrite
         spool.close()
         staged.rejects.close()
     except BaseException:
@@ -291,6 +297,43 @@ def _leaves(staged: StagedCollection, conv: Converter, day: date) -> dict[LeafKe
     return leaves
 
 
+def _version_keys(table: pa.Table | pa.RecordBatch, ts_column: str) -> list[tuple]:
+    """(`_id`, `_kx_id_type`, timestamp ms) per row: one version of one document."""
+    ts = table.column(ts_column).cast(pa.int64()).to_pylist()
+    return list(zip(table.column("_id").to_pylist(), table.column(ID_TYPE_COLUMN).to_pylist(), ts, strict=True))
+
+
+def _keep_existing(staged: StagedCollection, tz, leaves: dict[LeafKey, list[pa.RecordBatch]]):
+    """The rows of a date's existing files that stay when the date is re-materialized: every version
+    not extracted again (history, documents purged or moved at the source), in the new schema."""
+    spec, old, new = staged.spec, staged.state_before.schema, staged.schema
+    ts_column = mapped_path(spec.timestamp_column, reserved_names(reserved_columns(spec)))[0]
+    replaced: set[tuple] | None = None
+
+    def keep(table: pa.Table) -> pa.Table:
+        nonlocal replaced
+        if replaced is None:  # only dates that already have files pay for this
+            replaced = {k for batches in leaves.values() for b in batches for k in _version_keys(b, ts_column)}
+        if ID_TYPE_COLUMN not in table.column_names:
+            raise CollectionSyncError(f"{staged.name}: a lake file has no {ID_TYPE_COLUMN} column (written by an "
+                                      "older kx-lake); rebuild the table once (delete it and its state, then sync)")
+        mask = pa.array([k not in replaced for k in _version_keys(table, ts_column)], pa.bool_())
+        kept = table.filter(mask)
+        if old is None or old == new or not kept.num_rows:
+            return kept
+        try:
+            return widen_batch(kept, old, new, tz=tz, timestamp_column=spec.timestamp_column,
+                               timestamp_encoding=spec.timestamp_encoding,
+                               reserved_columns=("date", *spec.partition_columns))
+        except NotWidenableFromLake as exc:
+            raise CollectionSyncError(
+                f"{staged.name}: {kept.num_rows} version(s) already in the lake can't be rewritten to the widened "
+                f"schema from the files ({exc}) and were not extracted again; refusing to drop them"
+            ) from exc
+
+    return keep
+
+
 def publish_staged(project: ProjectConfig, staged: StagedCollection, log: logging.Logger | None = None) -> PublishedCollection:
     log = log or _LOG
     started = time.monotonic()
@@ -304,9 +347,11 @@ def publish_staged(project: ProjectConfig, staged: StagedCollection, log: loggin
     files: list[WrittenFile] = []
     try:
         for day in staged.dates:
+            leaves = _leaves(staged, conv, day)
             files += storage.write_partition(
-                env, spec.database, spec.collection, day, _leaves(staged, conv, day),
+                env, spec.database, spec.collection, day, leaves,
                 conv.arrow_schema, id_columns=spec.partition_columns,
+                keep_existing=_keep_existing(staged, env_spec.tz, leaves),
             )
         rejects = publish_rejects(storage, env, spec.database, spec.collection, staged.rejects, staged.landed_rejects) \
             if staged.rejects is not None else RejectsOutcome(0, 0, 0)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -89,12 +89,16 @@ class LakeStorage:
         leaves: Mapping[tuple[PartitionValue, ...], Batches],
         schema: pa.Schema,
         id_columns: Sequence[str] = (),
+        keep_existing: Callable[[pa.Table], pa.Table] | None = None,
     ) -> list[WrittenFile]:
         """Replace the whole date with `leaves` ({id values: batches}); one file per non-empty leaf.
 
         `id_columns` names the id partition columns, in path order; each key of `leaves` holds their
         values. Columns named `date` or like an id column are dropped from the data (the path holds
-        them). Leaves that stream no rows, and leaves of this date not in `leaves`, end up absent.
+        them). Leaves that stream no rows, and leaves of this date not in `leaves`, end up absent —
+        unless `keep_existing` is given: then each existing leaf file of the date is read first and the
+        rows it returns for it (already in `schema`'s file layout) are written back into the same leaf
+        after the new ones, so a re-materialized date merges instead of replacing.
         """
         where = f"{env}/{database}/{collection} {date_segment(date)}"
         for name in id_columns:
@@ -115,6 +119,8 @@ class LakeStorage:
                 uri = fsio.to_uri(self.fs, path)
                 raise LakeLayoutError(f"{where}: leaf keys {plan[path][0]!r} and {key!r} both map to {uri}")
             plan[path] = (key, data)
+        if keep_existing is not None:
+            self._merge_existing(date_dir, plan, keep_existing, where)
         keep: set[str] = set()
         written: list[WrittenFile] = []
         deferred: list[tuple[str, str]] | None = [] if self.is_local else None
@@ -138,6 +144,33 @@ class LakeStorage:
                 f"{where}: removing stale files under {fsio.to_uri(self.fs, date_dir)}: {exc}"
             ) from exc
         return written
+
+    def _merge_existing(
+        self, date_dir: str, plan: dict[str, tuple[tuple[PartitionValue, ...], Batches]],
+        keep_existing: Callable[[pa.Table], pa.Table], where: str,
+    ) -> None:
+        """Add to `plan` the rows `keep_existing` keeps of each existing leaf file (read before any write)."""
+        table_dir = date_dir.rsplit("/", 1)[0]
+        for path in sorted(fsio.list_files(self.fs, date_dir)):
+            rel = path[len(table_dir) + 1:]
+            *dirs, name = rel.split("/")
+            if name != DATA_FILE_NAME or any(is_hidden(p) for p in dirs):
+                continue
+            try:
+                with self.fs.open(path, "rb") as f:
+                    kept = keep_existing(pq.read_table(f))
+            except LakeStorageError:
+                raise
+            except Exception as exc:
+                raise LakeStorageError(f"{where}: merging the existing {fsio.to_uri(self.fs, path)}: {exc}") from exc
+            if not kept.num_rows:
+                continue
+            if path in plan:
+                key, data = plan[path]
+                plan[path] = (key, [*iter_batches(data), *kept.to_batches()])
+            else:
+                _day, ids = parse_leaf("/".join(dirs))
+                plan[path] = (tuple(v for _, v in ids), kept)
 
     def _write_leaves(
         self, plan: dict[str, tuple[tuple[PartitionValue, ...], Batches]], schema: pa.Schema, where: str,
