@@ -34,7 +34,6 @@ from kx_lake.lib.harmonize.types import (
     JsonType,
     LakeType,
     ListType,
-    NullType,
     StringType,
     StructType,
     TimestampType,
