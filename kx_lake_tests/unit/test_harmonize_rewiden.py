@@ -142,6 +142,14 @@ def test_decimal_to_wider_decimal_and_int_to_decimal_of_any_scale():
     assert_same(widen(convert(old, docs), old, new), convert(new, docs))
 
 
+@pytest.mark.parametrize(("encoding", "value"), [("epoch_ms", 1767297600000), ("iso_string", "2026-01-02T01:30:00.5+05:30")])
+def test_a_nested_timestamp_column_in_any_encoding_stays_as_it_is(encoding, value):
+    kw = dict(ts="meta.changedAt", encoding=encoding)
+    docs1 = [{"_id": 1, "meta": {"changedAt": value, "n": 1}}, {"_id": 2, "meta": {"changedAt": D}}]
+    docs2 = [{"_id": 3, "meta": {"changedAt": D, "n": "one", "new": True}}]
+    assert check_widening(docs1, docs2, **kw) == "exact"
+
+
 def test_the_widened_types_are_the_ones_the_rules_promise():
     def widened(rule):
         docs1, docs2 = RULES[rule]
