@@ -34,7 +34,6 @@ from kx_lake.lib.harmonize.types import (
     JsonType,
     LakeType,
     ListType,
-    NullType,
     StringType,
     StructType,
     TimestampType,
@@ -81,7 +80,7 @@ def as_text(arr: pa.Array, typ: LakeType, clock: LocalClock) -> pa.Array:
         _check_doubles(arr)
         return pa.array([None if v is None else to_text(v) for v in arr.to_pylist()], pa.string())
     if isinstance(typ, TimestampType):
-        return pc.strftime(_utc(arr, clock).cast(TIMESTAMP_MS), format="%Y-%m-%dT%H:%M:%SZ")
+        return _iso(_utc(arr, clock))
     if isinstance(typ, DecimalType):
         raise Lossy(DECIMAL_TEXT)
     raise TypeError(f"{typ} has no text form")
@@ -132,11 +131,16 @@ def _utc(arr: pa.Array, clock: LocalClock) -> pa.Array:
         raise Lossy(str(exc)) from None
 
 
+def _iso(utc: pa.Array) -> pa.Array:
+    """values.iso_utc of UTC epoch ms: Arrow's "YYYY-MM-DD HH:MM:SS.mmm" (years zero-padded), T and Z."""
+    text = pc.replace_substring(utc.cast(TIMESTAMP_MS).cast(pa.string()), " ", "T", max_replacements=1)
+    return pc.binary_join_element_wise(text, "Z", "")
+
+
 def _dates_json(arr: pa.Array, clock: LocalClock) -> pa.Array:
     """{"$date":"<ISO>"} within years 1970-9999 (relaxed Extended JSON), else {"$date":{"$numberLong":..}}."""
     utc = _utc(arr, clock)
-    iso = pc.strftime(utc.cast(TIMESTAMP_MS), format="%Y-%m-%dT%H:%M:%SZ")
-    as_iso = pc.binary_join_element_wise('{"$date":"', iso, '"}', "")
+    as_iso = pc.binary_join_element_wise('{"$date":"', _iso(utc), '"}', "")
     as_long = pc.binary_join_element_wise('{"$date":{"$numberLong":"', utc.cast(pa.string()), '"}}', "")
     return pc.if_else(pc.and_(pc.greater_equal(utc, 0), pc.less_equal(utc, MAX_MS)), as_iso, as_long)
 

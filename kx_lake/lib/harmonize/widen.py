@@ -123,8 +123,8 @@ def columns_to_rewrite(old: StructType, new: StructType) -> dict[str, tuple[Lake
 
     After a widening, data files written under the old schema hold such a column in the old
     representation - another Arrow type (int64 -> double) or another convention in the same Arrow
-    type (plain text -> json text). Those partitions must be re-converted from the source before
-    the catalog says `new`. Not listed: added columns and added struct fields (Parquet is read by
+    type (plain text -> json text). Those partitions must be rewritten (rewiden.widen_batch, or from
+    the source where it refuses) before the catalog says `new`. Not listed: added columns and added struct fields (Parquet is read by
     name: absent -> null), all-null columns whose Arrow type is unchanged, int64 -> int64(wide).
     """
     fresh = new.as_dict()
