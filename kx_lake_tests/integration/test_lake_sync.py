@@ -134,7 +134,7 @@ def test_sync_lands_partitions_losslessly_and_isolates_failures(lake) -> None:
         "650000000000000000000001": "1250.5", "BILL-2": "999", "650000000000000000000003": "15.25"}
 
 
-def test_incremental_resync_is_idempotent_and_moves_updated_documents(lake) -> None:
+def test_incremental_resync_is_idempotent_and_keeps_the_old_version_of_a_moved_document(lake) -> None:
     project, defs, client, storage = lake
     client.hims_billing.t_bills.insert_many([dict(d) for d in BILLS])
     sync(project, defs, date(2026, 1, 1), date(2026, 1, 3), names=("t_bills",))
@@ -142,11 +142,15 @@ def test_incremental_resync_is_idempotent_and_moves_updated_documents(lake) -> N
     sync(project, defs, date(2026, 1, 1), date(2026, 1, 3), names=("t_bills",))
     assert sorted((p.path, p.rows) for p in storage.list_partitions("env1", "hims_billing", "t_bills")) == before
 
-    # BILL-2 is modified on 2026-01-03: it leaves 2026-01-01 and lands in 2026-01-03
+    # BILL-2 is modified on 2026-01-03: its new version lands in 2026-01-03, its old one stays in
+    # 2026-01-01 as history (the lake keeps every version it has seen; _latest picks the newest)
     client.hims_billing.t_bills.update_one({"_id": "BILL-2"}, {"$set": {"updated_at": utc(2026, 1, 3, 6, 0), "status": "paid"}})
     sync(project, defs, date(2026, 1, 1), date(2026, 1, 3), names=("t_bills",))
     parts = {p.date.isoformat(): p.rows for p in storage.list_partitions("env1", "hims_billing", "t_bills")}
-    assert parts == {"2026-01-02": 2, "2026-01-03": 1}
+    assert parts == {"2026-01-01": 1, "2026-01-02": 2, "2026-01-03": 1}
+    versions = sorted((r["_id"], r.get("status") or "") for r in storage.read_table("env1", "hims_billing", "t_bills").to_pylist()
+                      if r["_id"] == "BILL-2")
+    assert len(versions) == 2 and ("BILL-2", "paid") in versions
     state = storage.read_json("env1", "hims_billing/t_bills.json")
     assert state["watermark"] == "2026-01-03T06:00:00.000+00:00"
 
@@ -196,7 +200,7 @@ def test_zero_rows_with_newer_source_data_is_a_loud_error(lake, monkeypatch: pyt
 
     import kx_lake.lib.lake.pipeline as pipeline
 
-    def dates_only(column, window):  # a broken filter: only BSON dates, so epoch millis are missed
+    def dates_only(column, window, bounds=None):  # a broken filter: only BSON dates, so epoch millis are missed
         return {column: {"$gte": window.start_utc, "$lt": window.end_utc}}
 
     monkeypatch.setattr(pipeline, "window_filter", dates_only)
