@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kx_lake.lib.config.errors import ConfigError, ConfigErrors
+from kx_lake.lib.config.files import load_yaml
 
 ENV_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,30}$"
 
@@ -67,11 +67,9 @@ class EnvironmentsFile(BaseModel):
 def load_environments(path: Path) -> EnvironmentsFile:
     """Parse environments.yaml; every problem names the file and the field."""
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path)
     except FileNotFoundError as exc:
         raise ConfigError(path, "file not found") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, f"not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(path, "expected a mapping with 'databases' and 'environments'")
 
@@ -97,6 +95,12 @@ def load_environments(path: Path) -> EnvironmentsFile:
     for name, body in envs_raw.items():
         if not isinstance(body, dict):
             errors.append(ConfigError(path, "expected a mapping", field=f"environments.{name}"))
+            continue
+        if "name" in body:
+            errors.append(ConfigError(
+                path, f"an environment is named by its key ({name!r}); remove 'name' from its block",
+                field=f"environments.{name}.name",
+            ))
             continue
         try:
             envs[name] = EnvironmentSpec(name=name, **body)
