@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from kx_lake.lib.storage import fsio
 from kx_lake.lib.storage.models import LakeStorageError, PartitionInfo, WrittenFile
 from kx_lake.lib.storage.parquet import Batches, ParquetOptions, RowGroupWriter, data_schema, iter_batches
+from kx_lake.lib.storage.segments import LeafValue, original_column, with_original_values
 from kx_lake.lib.storage.paths import (
     DATA_FILE_NAME,
     DATE_COLUMN,
@@ -103,23 +104,24 @@ class LakeStorage:
             raise LakeLayoutError(f"{where}: id columns {list(id_columns)} repeat a column or use '{DATE_COLUMN}'")
         file_schema = data_schema(schema, [DATE_COLUMN, *id_columns])
         date_dir = self._path(leaf_relpath(env, database, collection, date))
-        plan: dict[str, tuple[tuple[PartitionValue, ...], Batches]] = {}
+        plan: dict[str, tuple[tuple[PartitionValue, ...], Batches, pa.Schema]] = {}
         for key, data in leaves.items():  # validate every key before writing anything
             if len(key) != len(id_columns):
                 raise LakeLayoutError(f"{where}: leaf key {key!r} does not match id columns {list(id_columns)}")
             try:
                 path = "/".join([date_dir, *id_segments(list(zip(id_columns, key, strict=True))), DATA_FILE_NAME])
-            except LakeLayoutError as exc:
+                leaf_schema, leaf_data = with_original_values(file_schema, data, id_columns, key)
+            except ValueError as exc:  # LakeLayoutError included
                 raise LakeLayoutError(f"{where}: leaf key {key!r}: {exc}") from exc
             if path in plan:
                 uri = fsio.to_uri(self.fs, path)
                 raise LakeLayoutError(f"{where}: leaf keys {plan[path][0]!r} and {key!r} both map to {uri}")
-            plan[path] = (key, data)
+            plan[path] = (key, leaf_data, leaf_schema)
         keep: set[str] = set()
         written: list[WrittenFile] = []
         deferred: list[tuple[str, str]] | None = [] if self.is_local else None
         try:
-            for path, key, result in self._write_leaves(plan, file_schema, where, deferred):
+            for path, key, result in self._write_leaves(plan, where, deferred):
                 if result is not None:
                     keep.add(path)
                     ids = tuple(_str(v) for v in key)
@@ -140,7 +142,7 @@ class LakeStorage:
         return written
 
     def _write_leaves(
-        self, plan: dict[str, tuple[tuple[PartitionValue, ...], Batches]], schema: pa.Schema, where: str,
+        self, plan: dict[str, tuple[tuple[PartitionValue, ...], Batches, pa.Schema]], where: str,
         deferred: list[tuple[str, str]] | None,
     ) -> list[tuple[str, tuple[PartitionValue, ...], tuple[int, int] | None]]:
         """Write every leaf; locally on a few threads (Parquet encoding and file I/O release the GIL, and
@@ -148,9 +150,9 @@ class LakeStorage:
         attempted; the first failure is raised after the others finished (and are committed)."""
         if deferred is None or len(plan) < 2:
             return [(path, key, self._write_leaf(path, data, schema, where, deferred))
-                    for path, (key, data) in plan.items()]
+                    for path, (key, data, schema) in plan.items()]
         futures = [(path, key, _write_pool().submit(self._write_leaf, path, data, schema, where, deferred))
-                   for path, (key, data) in plan.items()]
+                   for path, (key, data, schema) in plan.items()]
         results, error = [], None
         for path, key, future in futures:
             try:
@@ -209,9 +211,11 @@ class LakeStorage:
                 pa.field(DATE_COLUMN, pa.date32()), pa.array([day] * table.num_rows, pa.date32())
             )
             for name, value in ids:
-                table = table.append_column(
-                    pa.field(name, pa.string()), pa.array([value] * table.num_rows, pa.string())
-                )
+                values = pa.array([value] * table.num_rows, pa.string())
+                if original_column(name) in table.column_names:  # a disambiguated leaf: the original value
+                    values = table.column(original_column(name)).combine_chunks()
+                    table = table.drop_columns([original_column(name)])
+                table = table.append_column(pa.field(name, pa.string()), values)
             tables.append(table)
         if not tables:
             return pa.table({})
@@ -297,4 +301,6 @@ def _write_pool() -> ThreadPoolExecutor:
 
 
 def _str(value: PartitionValue) -> str | None:
+    if isinstance(value, LeafValue):
+        return value.text
     return None if value is None or value == "" else str(value)
