@@ -22,7 +22,7 @@ REDACTED = "***"
 
 AWS_SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ACCESS_KEY_ID")
 # a variable whose name says it holds a secret (KX_LAKE_ENV1_MONGODB_URI, SMTP_PASSWORD, GITHUB_TOKEN ...)
-_SECRET_VAR = re.compile(r"PASS|SECRET|TOKEN|CREDENTIAL|PRIVATE_KEY|API_KEY|ACCESS_KEY|MONGODB_URI", re.IGNORECASE)
+_SECRET_VAR = re.compile(r"PASS|SECRET|TOKEN|CREDENTIAL|PRIVATE_KEY|API_KEY|ACCESS_KEY|PII_KEY|MONGODB_URI", re.IGNORECASE)
 _SECRET_NAME = re.compile(r"pass|pwd|secret|token|credential|api[_-]?key|access[_-]?key|private[_-]?key", re.IGNORECASE)
 _MIN_SECRET_LEN = 4  # shorter values would scrub ordinary words
 _MIN_DISCOVERED_LEN = 8  # for variables found by their name only: a short value there is rarely a secret
@@ -122,7 +122,7 @@ class Scrubber:
                     environ: Mapping[str, str] | None = None) -> Scrubber:
         """Every environment's `mongodb_uri_secret` variable plus `extra_var_names` (e.g. the SMTP password)."""
         environments = getattr(project, "environments", {}) or {}
-        names = [e.mongodb_uri_secret for e in environments.values()]
+        names = [n for e in environments.values() for n in (e.mongodb_uri_secret, e.pii_key_variable)]
         return cls.from_environment([*names, *extra_var_names], environ)
 
     def __call__(self, text: object) -> str:

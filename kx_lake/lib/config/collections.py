@@ -27,6 +27,7 @@ _CATALOG_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # partition columns the layout owns: the date directory, and _id (one directory per document)
 _RESERVED_PARTITION_COLUMNS = ("date", "_id")
+_PII_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _TRUE = {"true", "yes", "1", "y"}
 _FALSE = {"false", "no", "0", "n"}
 
@@ -106,6 +107,26 @@ class CollectionSpec(BaseModel):
             )
         return value
 
+
+    @field_validator("pii_columns")
+    @classmethod
+    def _pii_columns(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        protected = {"_id", str(info.data.get("timestamp_column") or ""), *(info.data.get("partition_columns") or ())}
+        for path in value:
+            if not _PII_PATH.match(path):
+                raise ValueError(f"{path!r} is not a dotted field path like 'phone' or 'contacts.phone'")
+            if path in protected:
+                raise ValueError(
+                    f"{path!r} is the _id, the timestamp or a partition column: the lake needs it in clear to "
+                    "route and deduplicate documents"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError(f"{list(value)} lists the same path twice")
+        for path in value:
+            for other in value:
+                if path.startswith(other + "."):
+                    raise ValueError(f"{path!r} is already covered by {other!r}")
+        return value
 
     @property
     def key(self) -> tuple[str, str]:

@@ -28,6 +28,8 @@ class EnvironmentSpec(BaseModel):
     active: bool = True
     timezone: str = "Asia/Kolkata"
     mongodb_uri_secret: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_/.-]*$")
+    # the variable holding the key of pii_columns tokens (kx_lake.lib.pii); default KX_LAKE_<ENV>_PII_KEY
+    pii_key_secret: str | None = Field(default=None, min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     lake_root: str = "lake"
     glue_database_prefix: str = Field(pattern=r"^[a-z0-9_]*$")
     athena_workgroup: str = Field(min_length=1)
@@ -52,6 +54,10 @@ class EnvironmentSpec(BaseModel):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def pii_key_variable(self) -> str:
+        return self.pii_key_secret or f"KX_LAKE_{self.name.upper()}_PII_KEY"
 
 
 class EnvironmentsFile(BaseModel):
