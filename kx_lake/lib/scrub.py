@@ -16,7 +16,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
+
+if TYPE_CHECKING:
+    from kx_lake.lib.config import ProjectConfig
 
 REDACTED = "***"
 
@@ -118,11 +122,10 @@ class Scrubber:
         return cls([*named, *discovered])
 
     @classmethod
-    def for_project(cls, project: object, extra_var_names: Iterable[str] = (),
+    def for_project(cls, project: ProjectConfig, extra_var_names: Iterable[str] = (),
                     environ: Mapping[str, str] | None = None) -> Scrubber:
-        """Every environment's `mongodb_uri_secret` variable plus `extra_var_names` (e.g. the SMTP password)."""
-        environments = getattr(project, "environments", {}) or {}
-        names = [n for e in environments.values() for n in (e.mongodb_uri_secret, e.pii_key_variable)]
+        """Every environment's secret variables (MongoDB URI, PII key) plus `extra_var_names` (e.g. SMTP)."""
+        names = [n for e in project.environments.values() for n in (e.mongodb_uri_secret, e.pii_key_variable)]
         return cls.from_environment([*names, *extra_var_names], environ)
 
     def __call__(self, text: object) -> str:

@@ -14,6 +14,7 @@ import fcntl
 import os
 import shutil
 from pathlib import Path
+from typing import BinaryIO
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -21,7 +22,7 @@ _LOCK_SUFFIX = ".lock"
 _HELD: dict[Path, int] = {}  # lock file -> descriptor, kept open (and so locked) until the process exits
 
 
-def open_private_append(path: Path):
+def open_private_append(path: Path) -> BinaryIO:
     """Open `path` for appending, creating it readable and writable by its owner only (0600)."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
     return os.fdopen(fd, "ab")
