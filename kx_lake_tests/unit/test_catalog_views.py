@@ -120,3 +120,8 @@ def test_table_view_reads_hive_files_with_catalog_columns(tmp_path: Path) -> Non
     rows = con.execute("SELECT * FROM kx_env1_hims_billing.bills ORDER BY _id").fetchall()
     assert rows == [("a", None, None, dt.datetime(2026, 1, 1), None, "2026-01-01", "007"),
                     ("b", 2.5, None, dt.datetime(2026, 1, 2), None, "2026-01-02", None)]
+
+
+def test_crawler_mode_latest_view_reads_the_folder_value_only() -> None:
+    sql = views.latest_view_sql(ENV, SPEC, SCHEMA, original_values=False)
+    assert "_kx_orig_" not in sql and '"date", "facility_id"\nFROM' in sql

@@ -149,7 +149,8 @@ def view_statements(
         if schema is None:
             continue
         database = names.glue_database(env_spec, spec.database)
-        sql = latest_view_sql(env_spec, spec, schema)
+        # a crawled table has `_kx_orig_<id>` only once some file has it (storage.segments): not relied on
+        sql = latest_view_sql(env_spec, spec, schema, original_values=env_spec.catalog != "crawler")
         target = (database, names.latest_view_name(spec))
         out.append(ViewStatement(".".join(target), sql, frozenset(referenced_tables(sql) - {target})))
     if sql_views:

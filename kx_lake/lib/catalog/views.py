@@ -61,8 +61,12 @@ def _col(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructType | None) -> str:
-    """`CREATE OR REPLACE VIEW <db>.<collection>_latest` (Athena SQL): one row per `_id`, the newest."""
+def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructType | None,
+                    original_values: bool = True) -> str:
+    """`CREATE OR REPLACE VIEW <db>.<collection>_latest` (Athena SQL): one row per `_id`, the newest.
+
+    `original_values`: read each id partition column as `coalesce(_kx_orig_<id>, <id>)` (the table
+    declares `_kx_orig_<id>`: DuckDB and glue mode); off where the table may lack it (crawler mode)."""
     where = f"{env.name}/{spec.database}.{spec.collection}"
     if schema is None:
         raise ViewSqlError(f"{where}: no stored lake schema (never synced): cannot generate its _latest view")
@@ -78,7 +82,8 @@ def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructTy
     keys = names.partition_keys(spec.partition_columns)
     columns = [*(_col(c) for c in schema.names), _col(keys[0].name)]
     # an id value whose folder is disambiguated (kx_lake.lib.storage.segments) is read from its file column
-    columns += [f"coalesce({_col(original_column(k.name))}, {_col(k.name)}) AS {_col(k.name)}" for k in keys[1:]]
+    columns += [f"coalesce({_col(original_column(k.name))}, {_col(k.name)}) AS {_col(k.name)}"
+                if original_values else _col(k.name) for k in keys[1:]]
     return (
         f"CREATE OR REPLACE VIEW {names.qualified(database, names.latest_view_name(spec))} AS\n"
         f"SELECT {', '.join(columns)}\n"
