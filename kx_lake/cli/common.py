@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from kx_lake.lib.config import ConfigError, ConfigErrors, ProjectConfig, Settings, UnknownEnvironmentError
+from kx_lake.lib.scrub import scrub
 
 console = Console()
 # soft_wrap: an error line is never broken at the terminal width — paths and environment
@@ -19,8 +20,8 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 def print_error(message: object) -> None:
-    """One red `error:` line; the message is escaped so brackets in it are not read as markup."""
-    err_console.print(f"[bold red]error:[/] {escape(str(message))}", markup=True, highlight=False)
+    """One red `error:` line, scrubbed of secrets; escaped so brackets in it are not read as markup."""
+    err_console.print(f"[bold red]error:[/] {escape(scrub(message))}", markup=True, highlight=False)
 
 
 def fail(message: object, code: int) -> None:

@@ -20,7 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kx_lake.cli.common import console, print_error, project, user_errors
-from kx_lake.lib.source.uri import MongoUriUnavailable, redact_uri, resolve_mongo_uri
+from kx_lake.lib.scrub import redact_uri
+from kx_lake.lib.source.uri import MongoUriUnavailable, resolve_mongo_uri
 from kx_lake.lib.synth import MutateReport, SeedReport, SynthError, mutate_environment, seed_environment
 
 

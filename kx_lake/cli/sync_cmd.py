@@ -17,6 +17,7 @@ from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.extract.windows import parse_dates
 from kx_lake.lib.lake.plan import plan_sync
 from kx_lake.lib.lake.summary import SyncSummary
+from kx_lake.lib.scrub import scrub
 
 lake_app = typer.Typer(help="Inspect the lake.", no_args_is_help=True)
 
@@ -56,7 +57,7 @@ def print_summary(summary: SyncSummary) -> None:
     for r in summary.results:
         style = "green" if r.ok else "red"
         table.add_row(f"{r.database}.{r.collection}", f"[{style}]{r.status}[/]", str(r.rows),
-                      f"[yellow]{r.rejected}[/]" if r.rejected else "0", str(r.bytes), (r.error or "")[:120])
+                      f"[yellow]{r.rejected}[/]" if r.rejected else "0", str(r.bytes), scrub(r.error or "")[:120])
     console.print(table)
     console.print(
         f"{summary.env}: {len(summary.succeeded)} succeeded, {len(summary.failed)} failed, "
@@ -98,7 +99,7 @@ def sync(
                            progress=lambda name, status: bar.update(task, advance=1, last=f"{name} {status}"))
         bar.update(task, completed=len(specs))
     if as_json:
-        console.print_json(json.dumps(summary.to_dict()))
+        console.print_json(scrub(json.dumps(summary.to_dict())))
     else:
         print_summary(summary)
     if summary.failed:

@@ -28,7 +28,7 @@ from kx_lake.components.resources import MongoSourceResource, ProjectResource
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 from kx_lake.components.lake_metadata import staged_metadata
 from kx_lake.lib.lake.pipeline import StagedCollection, stage_collection
-from kx_lake.lib.source.uri import redact_uri
+from kx_lake.lib.scrub import Scrubber
 
 LAKE_IO_MANAGER = "lake_io_manager"
 
@@ -135,6 +135,7 @@ class _Outcome:
 def _stage_all(spec: CollectionSpec, scope: dict, clients: dict, project: ProjectConfig, staging_dir: Path) -> _Outcome:
     """Stage one collection for every environment in scope; failures are recorded, never raised."""
     out = _Outcome()
+    scrub = Scrubber.for_project(project)
     for env, dates in scope.items():
         started = time.monotonic()
         try:
@@ -143,8 +144,8 @@ def _stage_all(spec: CollectionSpec, scope: dict, clients: dict, project: Projec
                                  staging_dir=staging_dir, log=out.log)
             )
         except Exception as exc:  # isolation: one collection never stops the others
-            message = redact_uri(f"{type(exc).__name__}: {exc}")
-            trace = redact_uri("".join(traceback.format_exception(exc)[-6:]))
+            message = scrub(f"{type(exc).__name__}: {exc}")
+            trace = scrub("".join(traceback.format_exception(exc)[-6:]))
             out.failures.append((env, message, trace, round(time.monotonic() - started, 3)))
     return out
 

@@ -22,11 +22,8 @@ def load_operations(config_dir: str | None = None) -> OperationsConfig:
 
 
 def project_scrubber(config_dir: str | None = None) -> Scrubber:
-    project = load_project(config_dir)
     smtp = load_operations(config_dir).email.smtp
-    names = [e.mongodb_uri_secret for e in project.environments.values()]
-    names += [n for n in (smtp.password_env,) if n]
-    return Scrubber.from_environment(names)
+    return Scrubber.for_project(load_project(config_dir), [n for n in (smtp.password_env,) if n])
 
 
 class NotifierResource(dg.ConfigurableResource):

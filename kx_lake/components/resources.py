@@ -17,6 +17,7 @@ from pymongo import MongoClient
 
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.source.uri import resolve_mongo_uri
+from kx_lake.lib.staging import claim_run_dir
 
 
 @lru_cache(maxsize=8)
@@ -39,9 +40,8 @@ class ProjectResource(dg.ConfigurableResource):
         return load_project(self.config_dir)
 
     def staging_dir(self, run_id: str) -> Path:
-        path = self.project.settings.state_dir("staging", run_id)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        # 0700, locked for this process; crashed runs' spools are removed here (kx_lake.lib.staging)
+        return claim_run_dir(self.project.settings.state_dir("staging"), run_id)
 
 
 class MongoSourceResource(dg.ConfigurableResource):

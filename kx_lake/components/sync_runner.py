@@ -20,6 +20,7 @@ from kx_lake.components.partitions import range_tags
 from kx_lake.components.run_summary import results_from_events
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.summary import CollectionResult, SyncSummary
+from kx_lake.lib.scrub import scrub
 
 ProgressFn = Callable[[str, str], None]  # (collection, status)
 _WATCHED = {dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_OBSERVATION}
@@ -124,7 +125,7 @@ def _summary_events(instance: dg.DagsterInstance, run_id: str, collections) -> l
 
 
 def _missing(env: str, database: str, collection: str, result: dg.ExecuteInProcessResult) -> CollectionResult:
-    errors = [e.event_specific_data.error.message.strip() for e in result.all_events
+    errors = [scrub(e.event_specific_data.error.message.strip()) for e in result.all_events
               if e.event_type_value == "STEP_FAILURE" and e.event_specific_data.error]
     return CollectionResult(env, database, collection, "failed",
                             error=(errors[0][:500] if errors else "no materialization recorded"))

@@ -156,13 +156,14 @@ def test_tables_and_latest_views_answer_hand_checked_counts(lake) -> None:
     assert query(project, f"SELECT \"_id\" FROM {ENC}_latest WHERE facility_id IS NULL") == [(str(OID),)]
     assert query(project, "SELECT count(*), sum(amount) FROM kx_env1_hims_billing.t_bills_latest") == [(3, 225.5)]
 
-    # exactly the catalog's columns: schema columns, then the partition keys as VARCHAR
+    # exactly the catalog's columns: schema columns, (the table: the original values of disambiguated
+    # partition folders, kx_lake.lib.storage.segments), then the partition keys as VARCHAR
     con = duckdb_catalog.connect(project, "env1")
     try:
-        for name in ("t_encounters", "t_encounters_latest"):
+        for name, extra in (("t_encounters", ["_kx_orig_facility_id"]), ("t_encounters_latest", [])):
             described = con.execute(f"DESCRIBE kx_env1_hims_patient.{name}").fetchall()
             schema = table_ref(project, "env1", project.collection("t_encounters")).schema
-            assert [r[0] for r in described] == [*schema.names, "date", "facility_id"]
+            assert [r[0] for r in described] == [*schema.names, *extra, "date", "facility_id"]
             assert [r[1] for r in described][-2:] == ["VARCHAR", "VARCHAR"]
     finally:
         con.close()

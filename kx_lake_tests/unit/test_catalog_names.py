@@ -14,7 +14,10 @@ def env(prefix: str = "kx_env1_") -> EnvironmentSpec:
 
 
 def spec(ts: str = "updated_at", parts: tuple[str, ...] = ("facility_id",), coll: str = "bills") -> CollectionSpec:
-    return CollectionSpec(collection=coll, database="hims_billing", timestamp_column=ts, partition_columns=parts)
+    # unvalidated: the naming rules are tested on specs collections.csv itself now refuses (`Bills`, a
+    # dotted or partitioning timestamp column), as a second line of defence
+    return CollectionSpec.model_construct(collection=coll, database="hims_billing", timestamp_column=ts,
+                                          partition_columns=parts)
 
 
 def test_database_table_and_view_names() -> None:

@@ -29,7 +29,8 @@ SCHEMA = StructType.of({"_id": StringType(), "amount": DoubleType(), "order": St
 def test_latest_view_sql_is_exact_athena_sql() -> None:
     assert views.latest_view_sql(ENV, SPEC, SCHEMA) == (
         "CREATE OR REPLACE VIEW kx_env1_hims_billing.bills_latest AS\n"
-        'SELECT "_id", "amount", "date_", "order", "updatedat", "date", "facility_id"\n'
+        'SELECT "_id", "amount", "date_", "order", "updatedat", "date", '
+        'coalesce("_kx_orig_facility_id", "facility_id") AS "facility_id"\n'
         "FROM (\n"
         '  SELECT *, row_number() OVER (PARTITION BY "_id" ORDER BY "updatedat" DESC, "date" DESC) AS kx_rn\n'
         "  FROM kx_env1_hims_billing.bills\n"
@@ -49,13 +50,14 @@ def test_latest_view_transpiles_and_keeps_the_newest_version_on_duckdb() -> None
     con = duckdb.connect()
     con.execute("CREATE SCHEMA kx_env1_hims_billing")
     con.execute("""CREATE TABLE kx_env1_hims_billing.bills AS SELECT * FROM (VALUES
-        ('a', 1.0, NULL, 'x', TIMESTAMP '2026-01-01 10:00', '2026-01-01', 'F1'),
-        ('a', 2.0, NULL, 'y', TIMESTAMP '2026-01-03 09:00', '2026-01-03', 'F2'),
-        ('b', 3.0, NULL, 'z', TIMESTAMP '2026-01-02 08:00', '2026-01-02', NULL))
-        AS t("_id", "amount", "date_", "order", "updatedat", "date", "facility_id")""")
+        ('a', 1.0, NULL, 'x', TIMESTAMP '2026-01-01 10:00', '2026-01-01', NULL, 'F1'),
+        ('a', 2.0, NULL, 'y', TIMESTAMP '2026-01-03 09:00', '2026-01-03', NULL, 'F2'),
+        ('b', 3.0, NULL, 'z', TIMESTAMP '2026-01-02 08:00', '2026-01-02', NULL, NULL),
+        ('c', 4.0, NULL, 'w', TIMESTAMP '2026-01-02 08:00', '2026-01-02', 'f1', 'f1~0123456789abcdef0123'))
+        AS t("_id", "amount", "date_", "order", "updatedat", "date", "_kx_orig_facility_id", "facility_id")""")
     views.execute_athena_sql_on_duckdb(con, views.latest_view_sql(ENV, SPEC, SCHEMA))
     rows = con.execute('SELECT "_id", amount, facility_id FROM kx_env1_hims_billing.bills_latest ORDER BY 1').fetchall()
-    assert rows == [("a", 2.0, "F2"), ("b", 3.0, None)]
+    assert rows == [("a", 2.0, "F2"), ("b", 3.0, None), ("c", 4.0, "f1")]  # c: a disambiguated folder
     cols = [r[0] for r in con.execute("DESCRIBE kx_env1_hims_billing.bills_latest").fetchall()]
     assert cols == ["_id", "amount", "date_", "order", "updatedat", "date", "facility_id"]
 
@@ -114,7 +116,12 @@ def test_table_view_reads_hive_files_with_catalog_columns(tmp_path: Path) -> Non
     described = con.execute("DESCRIBE kx_env1_hims_billing.bills").fetchall()
     assert [(r[0], r[1]) for r in described] == [
         ("_id", "VARCHAR"), ("amount", "DOUBLE"), ("later", "VARCHAR[]"), ("updatedat", "TIMESTAMP"),
-        ("date", "VARCHAR"), ("facility_id", "VARCHAR")]
+        ("_kx_orig_facility_id", "VARCHAR"), ("date", "VARCHAR"), ("facility_id", "VARCHAR")]
     rows = con.execute("SELECT * FROM kx_env1_hims_billing.bills ORDER BY _id").fetchall()
-    assert rows == [("a", None, None, dt.datetime(2026, 1, 1), "2026-01-01", "007"),
-                    ("b", 2.5, None, dt.datetime(2026, 1, 2), "2026-01-02", None)]
+    assert rows == [("a", None, None, dt.datetime(2026, 1, 1), None, "2026-01-01", "007"),
+                    ("b", 2.5, None, dt.datetime(2026, 1, 2), None, "2026-01-02", None)]
+
+
+def test_crawler_mode_latest_view_reads_the_folder_value_only() -> None:
+    sql = views.latest_view_sql(ENV, SPEC, SCHEMA, original_values=False)
+    assert "_kx_orig_" not in sql and '"date", "facility_id"\nFROM' in sql

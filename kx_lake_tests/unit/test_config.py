@@ -91,8 +91,8 @@ def test_more_than_two_partition_columns(config_dir: Path) -> None:
     [
         ("bills,hims_billing,updated_at,date,facility_id,perhaps", "enabled", "expected true or false"),
         ("bills,hims_billing,updated_at,weekly,facility_id,true", "timestamp_encoding", "date"),
-        ("bad name,hims_billing,updated_at,date,facility_id,true", "collection", "pattern"),
-        ("bills,hims_billing,updated_at,date,facility id,true", "partition_columns", "plain column"),
+        ("bad name,hims_billing,updated_at,date,facility_id,true", "collection", "lowercase letters"),
+        ("bills,hims_billing,updated_at,date,facility id,true", "partition_columns", "plain top-level field"),
         ("bills,hims_billing,updated_at,date,facility_id;facility_id,true", "partition_columns", "twice"),
     ],
 )

@@ -8,7 +8,8 @@ import pytest
 
 from kx_lake.lib.config import ProjectConfig, Settings, UnknownEnvironmentError
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
-from kx_lake.lib.source.uri import MongoUriUnavailable, redact_uri, resolve_mongo_uri
+from kx_lake.lib.scrub import redact_uri
+from kx_lake.lib.source.uri import MongoUriUnavailable, resolve_mongo_uri
 
 
 @pytest.fixture

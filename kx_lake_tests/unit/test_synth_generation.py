@@ -145,3 +145,30 @@ def test_decimal128_can_be_turned_off_for_servers_without_it(project):
     payments = [d for b in batches if b.collection == "payments" for d in b.docs]
     assert payments and not any(isinstance(d["amount"], Decimal128) for d in payments)
     assert {m.id for m in MESSES if m.needs_decimal128} == {"M16", "M17"}
+
+
+def _values_at(node, parts: list[str]):
+    """Every non-null value a dotted pii path reaches (through arrays), as kx_lake.lib.pii walks it."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _values_at(item, parts)
+    elif isinstance(node, dict) and parts[0] in node:
+        if len(parts) > 1:
+            yield from _values_at(node[parts[0]], parts[1:])
+        elif node[parts[0]] is not None:
+            yield node[parts[0]]
+
+
+def test_every_marked_pii_path_exists_and_tokenizes_away(project, docs):
+    from kx_lake.lib.pii import PiiTokenizer
+
+    for spec in project.enabled_collections:
+        if not spec.pii_columns:
+            continue
+        tokenizer = PiiTokenizer(b"k" * 32, spec.pii_columns)
+        sample = docs[spec.collection][:200]
+        for path in spec.pii_columns:
+            clear = [v for d in sample for v in _values_at(d, path.split("."))]
+            assert clear, f"{spec.collection}.{path}: marked as PII but in no generated document"
+            tokenized = [v for d in sample for v in _values_at(tokenizer(d), path.split("."))]
+            assert all(isinstance(v, str) and v.startswith("kxpii:") for v in tokenized), (spec.collection, path)

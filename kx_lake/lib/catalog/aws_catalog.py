@@ -34,6 +34,7 @@ from kx_lake.lib.catalog.views import latest_view_sql, load_all_sql, referenced_
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 from kx_lake.lib.harmonize.types import StructType
 from kx_lake.lib.lake.pipeline import storage_for, table_ref
+from kx_lake.lib.storage.segments import original_column
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,11 @@ def require_s3_lake(project: ProjectConfig, env: str) -> str:
     return root
 
 
-def glue_columns(schema: StructType) -> list[tuple[str, str]]:
-    """(name, Hive type) of every lake column, in schema order."""
-    return [(name, type_.to_hive()) for name, type_ in schema.fields]
+def glue_columns(schema: StructType, partition_columns: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(name, Hive type) of every lake column, in schema order, then the `_kx_orig_<id>` column of each
+    id partition column (original values of disambiguated folders, see kx_lake.lib.storage.segments)."""
+    return [*((name, type_.to_hive()) for name, type_ in schema.fields),
+            *((original_column(c), "string") for c in partition_columns)]
 
 
 def register_tables(
@@ -89,7 +92,7 @@ def register_tables(
                 databases_done.add(database)
             keys = [k.name for k in names.partition_keys(spec.partition_columns)]
             change = glue.upsert_table(
-                database, table, glue_columns(ref.schema), keys, ref.table_dir,
+                database, table, glue_columns(ref.schema, ref.partition_columns), keys, ref.table_dir,
                 description=f"{spec.database}.{spec.collection} ({env}), synced by kx-lake",
                 parameters={"kx_lake.timestamp_column": spec.timestamp_column},
             )
@@ -146,7 +149,8 @@ def view_statements(
         if schema is None:
             continue
         database = names.glue_database(env_spec, spec.database)
-        sql = latest_view_sql(env_spec, spec, schema)
+        # a crawled table has `_kx_orig_<id>` only once some file has it (storage.segments): not relied on
+        sql = latest_view_sql(env_spec, spec, schema, original_values=env_spec.catalog != "crawler")
         target = (database, names.latest_view_name(spec))
         out.append(ViewStatement(".".join(target), sql, frozenset(referenced_tables(sql) - {target})))
     if sql_views:

@@ -46,6 +46,7 @@ from kx_lake.lib.harmonize.types import LakeType, StructType
 from kx_lake.lib.lake.pipeline import LakeTableRef, storage_for, table_ref
 from kx_lake.lib.lake.rejects import REJECTS_DIR, REJECTS_SCHEMA, REJECTS_TABLE
 from kx_lake.lib.storage import fsio
+from kx_lake.lib.storage.segments import original_column
 
 CATALOG_DIR = "catalog"
 
@@ -135,8 +136,11 @@ def table_view_sql(ref: LakeTableRef, database: str) -> str:
         f"SELECT * FROM read_parquet({_lit(ref.table_dir.rstrip('/') + '/**/*.parquet')}, hive_partitioning = true, "
         f"union_by_name = true, hive_types = {hive_types}, hive_types_autocast = false)"
     )
-    typed_nulls = ", ".join(f"CAST(NULL AS {duckdb_type(t)}) AS {_q(n)}" for n, t in ref.schema.fields)
+    originals = [original_column(k.path_name) for k in keys[1:]]  # disambiguated leaves' values
+    typed_nulls = ", ".join([*(f"CAST(NULL AS {duckdb_type(t)}) AS {_q(n)}" for n, t in ref.schema.fields),
+                             *(f"CAST(NULL AS VARCHAR) AS {_q(o)}" for o in originals)])
     columns = [f"CAST({_q(n)} AS {duckdb_type(t)}) AS {_q(n)}" for n, t in ref.schema.fields]
+    columns += [f"CAST({_q(o)} AS VARCHAR) AS {_q(o)}" for o in originals]
     columns += [f"CAST({_q(k.path_name)} AS VARCHAR) AS {_q(k.name)}" for k in keys]
     target = names.qualified(database, ref.collection)
     return (

@@ -39,6 +39,7 @@ from kx_lake.lib.catalog import names
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
 from kx_lake.lib.config.settings import PACKAGE_DIR
 from kx_lake.lib.harmonize.types import StructType
+from kx_lake.lib.storage.segments import original_column
 
 ATHENA_DIALECT = "athena"  # sqlglot's Athena dialect: Trino for queries and views, Hive for DDL
 DUCKDB_DIALECT = "duckdb"
@@ -60,8 +61,12 @@ def _col(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructType | None) -> str:
-    """`CREATE OR REPLACE VIEW <db>.<collection>_latest` (Athena SQL): one row per `_id`, the newest."""
+def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructType | None,
+                    original_values: bool = True) -> str:
+    """`CREATE OR REPLACE VIEW <db>.<collection>_latest` (Athena SQL): one row per `_id`, the newest.
+
+    `original_values`: read each id partition column as `coalesce(_kx_orig_<id>, <id>)` (the table
+    declares `_kx_orig_<id>`: DuckDB and glue mode); off where the table may lack it (crawler mode)."""
     where = f"{env.name}/{spec.database}.{spec.collection}"
     if schema is None:
         raise ViewSqlError(f"{where}: no stored lake schema (never synced): cannot generate its _latest view")
@@ -74,12 +79,16 @@ def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructTy
             "is not in the stored lake schema"
         )
     database = names.glue_database(env, spec.database)
-    columns = [*schema.names, *(k.name for k in names.partition_keys(spec.partition_columns))]
+    keys = names.partition_keys(spec.partition_columns)
+    columns = [*(_col(c) for c in schema.names), _col(keys[0].name)]
+    # an id value whose folder is disambiguated (kx_lake.lib.storage.segments) is read from its file column
+    columns += [f"coalesce({_col(original_column(k.name))}, {_col(k.name)}) AS {_col(k.name)}"
+                if original_values else _col(k.name) for k in keys[1:]]
     # a document is its _id's text *and* BSON type (pipeline.ID_TYPE_COLUMN): 1 and '1' are two documents
     identity = '"_id", "_kx_id_type"' if "_kx_id_type" in schema.names else '"_id"'
     return (
         f"CREATE OR REPLACE VIEW {names.qualified(database, names.latest_view_name(spec))} AS\n"
-        f"SELECT {', '.join(_col(c) for c in columns)}\n"
+        f"SELECT {', '.join(columns)}\n"
         "FROM (\n"
         f"  SELECT *, row_number() OVER (PARTITION BY {identity} ORDER BY {names.timestamp_column_sql(spec)} DESC, "
         f"\"date\" DESC) AS {ROW_NUMBER_COLUMN}\n"

@@ -7,18 +7,27 @@ naming the file, the line ("row", counting the header as row 1) and the column.
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from kx_lake.lib.config.errors import ConfigError, ConfigErrors
+from kx_lake.lib.config.files import read_config_text
 
 REQUIRED_COLUMNS = ("collection", "database", "timestamp_column", "partition_columns", "enabled")
 OPTIONAL_COLUMNS = ("timestamp_encoding", "subject_area", "pii_columns", "description")
 MAX_PARTITION_COLUMNS = 2
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# collection and database names become Dagster asset keys, lake path segments and Glue/Athena names:
+# Glue lowercases names (so `Bills` and `bills` would be one table) and Hive hides names starting with '_'
+_CATALOG_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# partition columns the layout owns: the date directory, and _id (one directory per document)
+_RESERVED_PARTITION_COLUMNS = ("date", "_id")
+_PII_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _TRUE = {"true", "yes", "1", "y"}
 _FALSE = {"false", "no", "0", "n"}
 
@@ -36,9 +45,9 @@ class CollectionSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    collection: str = Field(pattern=_IDENT.pattern, max_length=120)
-    database: str = Field(pattern=_IDENT.pattern)
-    timestamp_column: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")
+    collection: str = Field(max_length=120)
+    database: str
+    timestamp_column: str = Field(min_length=1)
     timestamp_encoding: TimestampEncoding = TimestampEncoding.DATE
     partition_columns: tuple[str, ...] = ()
     enabled: bool = True
@@ -46,16 +55,77 @@ class CollectionSpec(BaseModel):
     pii_columns: tuple[str, ...] = ()
     description: str = ""
 
+    @field_validator("collection", "database")
+    @classmethod
+    def _catalog_name(cls, value: str) -> str:
+        if not _CATALOG_NAME.match(value):
+            raise ValueError(
+                f"{value!r} must be lowercase letters, digits and '_', starting with a letter: it names the "
+                "Dagster asset, the lake folder and the Glue/Athena table (Glue lowercases names; Hive and "
+                "Athena skip folders starting with '_')"
+            )
+        return value
+
+    @field_validator("timestamp_column")
+    @classmethod
+    def _top_level_field(cls, value: str) -> str:
+        if "." in value:
+            raise ValueError(
+                f"{value!r} is a dotted path; the timestamp column must be a top-level field of the document "
+                "(each document is routed to its date by that field)"
+            )
+        if not _IDENT.match(value):
+            raise ValueError(f"{value!r} is not a plain field name ([A-Za-z_][A-Za-z0-9_]*)")
+        return value
+
     @field_validator("partition_columns")
     @classmethod
-    def _partition_columns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _partition_columns(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         if len(value) > MAX_PARTITION_COLUMNS:
             raise ValueError(f"at most {MAX_PARTITION_COLUMNS} id columns besides the date, got {len(value)}")
         for col in value:
-            if not _IDENT.match(col):
-                raise ValueError(f"{col!r} is not a plain column name")
+            if col.lower() in _RESERVED_PARTITION_COLUMNS:
+                raise ValueError(
+                    f"{col!r} cannot be a partition column: 'date' is the date partition every table has, "
+                    "and '_id' would make one folder per document"
+                )
+            if not _FIELD.match(col):
+                raise ValueError(
+                    f"{col!r} is not a plain top-level field name starting with a letter "
+                    "(no dots; Hive and Athena skip folders starting with '_')"
+                )
+        lowered = [c.lower() for c in value]
+        if len(set(lowered)) != len(lowered):
+            raise ValueError(
+                f"{list(value)} lists the same column twice (the catalog lowercases names, so case does not count)"
+            )
+        ts = str(info.data.get("timestamp_column") or "")
+        if ts.lower() in lowered:
+            raise ValueError(
+                f"the timestamp column {ts!r} cannot also be a partition column (it changes on every update, "
+                "so each version of a document would land in another folder)"
+            )
+        return value
+
+
+    @field_validator("pii_columns")
+    @classmethod
+    def _pii_columns(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        protected = {"_id", str(info.data.get("timestamp_column") or ""), *(info.data.get("partition_columns") or ())}
+        for path in value:
+            if not _PII_PATH.match(path):
+                raise ValueError(f"{path!r} is not a dotted field path like 'phone' or 'contacts.phone'")
+            if path in protected:
+                raise ValueError(
+                    f"{path!r} is the _id, the timestamp or a partition column: the lake needs it in clear to "
+                    "route and deduplicate documents"
+                )
         if len(set(value)) != len(value):
-            raise ValueError("the same column is listed twice")
+            raise ValueError(f"{list(value)} lists the same path twice")
+        for path in value:
+            for other in value:
+                if path.startswith(other + "."):
+                    raise ValueError(f"{path!r} is already covered by {other!r}")
         return value
 
     @property
@@ -76,17 +146,40 @@ def _parse_bool(cell: str) -> bool:
     raise ValueError(f"expected true or false, got {cell!r}")
 
 
+def check_header(path: Path, header: list[str]) -> None:
+    """Refuse duplicate, unknown (misspelled) and missing columns, all at once, each naming the column."""
+    known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+    errors: list[ConfigError] = []
+    seen: dict[str, int] = {}
+    for pos, name in enumerate(header, start=1):
+        if name in seen:
+            errors.append(ConfigError(path, f"column {name!r} appears twice in the header (columns {seen[name]} "
+                                            f"and {pos}); only one would be read", row=1, field=name))
+            continue
+        seen[name] = pos
+        if name not in known:
+            close = difflib.get_close_matches(name.strip().lower(), known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            errors.append(ConfigError(path, f"unknown column {name!r}; {hint}known columns: {', '.join(known)}",
+                                      row=1, field=name))
+    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+    if missing:
+        errors.append(ConfigError(path, f"header lacks required column(s) {', '.join(missing)}", row=1))
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigErrors(errors)
+
+
 def load_collections(path: Path, known_databases: set[str] | None = None) -> list[CollectionSpec]:
     """Read and validate collections.csv; raise ConfigErrors listing every bad row and field."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_config_text(path)
     except FileNotFoundError as exc:
         raise ConfigError(path, "file not found") from exc
     reader = csv.DictReader(text.splitlines())
     header = reader.fieldnames or []
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ConfigError(path, f"header lacks required column(s) {', '.join(missing)}", row=1)
+    check_header(path, header)
 
     errors: list[ConfigError] = []
     specs: list[CollectionSpec] = []

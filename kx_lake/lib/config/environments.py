@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kx_lake.lib.config.errors import ConfigError, ConfigErrors
+from kx_lake.lib.config.files import load_yaml
 
 ENV_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,30}$"
 
@@ -28,6 +28,8 @@ class EnvironmentSpec(BaseModel):
     active: bool = True
     timezone: str = "Asia/Kolkata"
     mongodb_uri_secret: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_/.-]*$")
+    # the variable holding the key of pii_columns tokens (kx_lake.lib.pii); default KX_LAKE_<ENV>_PII_KEY
+    pii_key_secret: str | None = Field(default=None, min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     lake_root: str = "lake"
     glue_database_prefix: str = Field(pattern=r"^[a-z0-9_]*$")
     athena_workgroup: str = Field(min_length=1)
@@ -53,6 +55,10 @@ class EnvironmentSpec(BaseModel):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def pii_key_variable(self) -> str:
+        return self.pii_key_secret or f"KX_LAKE_{self.name.upper()}_PII_KEY"
+
 
 class EnvironmentsFile(BaseModel):
     """The parsed environments.yaml."""
@@ -67,11 +73,9 @@ class EnvironmentsFile(BaseModel):
 def load_environments(path: Path) -> EnvironmentsFile:
     """Parse environments.yaml; every problem names the file and the field."""
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path)
     except FileNotFoundError as exc:
         raise ConfigError(path, "file not found") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, f"not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(path, "expected a mapping with 'databases' and 'environments'")
 
@@ -97,6 +101,12 @@ def load_environments(path: Path) -> EnvironmentsFile:
     for name, body in envs_raw.items():
         if not isinstance(body, dict):
             errors.append(ConfigError(path, "expected a mapping", field=f"environments.{name}"))
+            continue
+        if "name" in body:
+            errors.append(ConfigError(
+                path, f"an environment is named by its key ({name!r}); remove 'name' from its block",
+                field=f"environments.{name}.name",
+            ))
             continue
         try:
             envs[name] = EnvironmentSpec(name=name, **body)

@@ -18,10 +18,10 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kx_lake.lib.config.errors import ConfigError, ConfigErrors
+from kx_lake.lib.config.files import load_yaml
 
 TENANTS_FILE = "tenants.yaml"
 TOKENS_RELPATH = ("secrets", "dashboard_tokens.json")
@@ -59,11 +59,11 @@ class Tenants:
     @classmethod
     def load(cls, path: Path) -> Tenants:
         try:
-            raw = yaml.safe_load(path.read_text())
+            raw = load_yaml(path)
         except FileNotFoundError:
             raise ConfigErrors([ConfigError(path, "tenants file not found")]) from None
-        except yaml.YAMLError as exc:
-            raise ConfigErrors([ConfigError(path, f"not valid YAML: {exc}")]) from None
+        except ConfigError as exc:
+            raise ConfigErrors([exc]) from None
         try:
             parsed = _TenantsFile.model_validate(raw)
         except ValidationError as exc:
@@ -76,7 +76,9 @@ class Tenants:
             for tid, body in tenants.items():
                 if tid == ADMIN:
                     errors.append(ConfigError(path, f"{ADMIN!r} is the reserved admin role", field=f"tenants.{env}"))
-                for fid in body.facility_ids:
+                for i, fid in enumerate(body.facility_ids):
+                    if problem := facility_id_problem(fid):
+                        errors.append(ConfigError(path, problem, field=f"tenants.{env}.{tid}.facility_ids.{i}"))
                     if fid in owner and owner[fid] != tid:
                         errors.append(ConfigError(path, f"facility {fid} belongs to both {owner[fid]} and {tid}",
                                                   field=f"tenants.{env}.{tid}.facility_ids"))
@@ -88,6 +90,15 @@ class Tenants:
 
     def of(self, env: str) -> dict[str, Tenant]:
         return self.by_env.get(env, {})
+
+
+def facility_id_problem(fid: str) -> str | None:
+    """Why `fid` cannot be a facility id as written (ids are matched exactly against the data), or None."""
+    if fid != fid.strip():
+        return f"facility id {fid!r} has leading or trailing spaces; it would never match the data's {fid.strip()!r}"
+    if not fid or any(not c.isprintable() for c in fid):
+        return f"facility id {fid!r} is empty or holds control characters"
+    return None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kx_lake.lib.extract.reader import decode_spooled
+from kx_lake.lib.staging import make_private_dirs, open_private_append
 
 _MAX_OPEN = 32
 _INT32 = struct.Struct("<i")
@@ -27,7 +28,7 @@ class DateSpool:
         """`keep`: an ancestor of `directory`; emptied directories between the two go with the spool."""
         self.directory = directory
         self.keep = keep
-        directory.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(directory)
         self._open: OrderedDict[date, BinaryIO] = OrderedDict()
         self.counts: dict[date, int] = {}
 
@@ -40,7 +41,7 @@ class DateSpool:
             if len(self._open) >= _MAX_OPEN:
                 _, oldest = self._open.popitem(last=False)
                 oldest.close()
-            handle = open(self._path(day), "ab")  # noqa: SIM115 - kept open across appends, closed by LRU/close()
+            handle = open_private_append(self._path(day))  # kept open across appends, closed by LRU/close()
         self._open[day] = handle
         return handle
 

@@ -2,7 +2,7 @@
 for a laptop, SES for production). Plain Python; the Dagster resource and sensors wrap it."""
 
 from kx_lake.lib.notify.message import CheckOutcome, RunReport, build_message
-from kx_lake.lib.notify.redact import Scrubber
+from kx_lake.lib.scrub import Scrubber
 from kx_lake.lib.notify.transport import NotifyError, SesSender, SmtpSender
 
 __all__ = ["CheckOutcome", "NotifyError", "RunReport", "Scrubber", "SesSender", "SmtpSender", "build_message"]

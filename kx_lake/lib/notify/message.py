@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from kx_lake.lib.lake.summary import CollectionResult
-from kx_lake.lib.notify.redact import Scrubber
+from kx_lake.lib.scrub import Scrubber
 
 _ERROR_CHARS = 600
 

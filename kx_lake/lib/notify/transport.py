@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from kx_lake.lib.notify.redact import Scrubber
+from kx_lake.lib.scrub import Scrubber
 
 
 class NotifyError(RuntimeError):

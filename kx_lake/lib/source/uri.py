@@ -1,4 +1,4 @@
-"""Which MongoDB an environment reads from, and how to show a URI without leaking its secrets.
+"""Which MongoDB an environment reads from (showing a URI safely is `kx_lake.lib.scrub.redact_uri`).
 
 One rule for every source (Atlas, a self-hosted replica set, the local FerretDB): the variable named by
 the environment's `mongodb_uri_secret` wins; otherwise the environment's running local FerretDB is used;
@@ -9,16 +9,10 @@ looked up through `ProjectConfig.environment`, which refuses unknown and inactiv
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
-from urllib.parse import unquote
 
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.source import local_server
-
-REDACTED = "***"
-_SECRET_NAME = re.compile(r"pass|secret|token|credential", re.IGNORECASE)
-_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<rest>.*)$", re.DOTALL)
 
 
 class MongoUriUnavailable(RuntimeError):
@@ -40,40 +34,3 @@ def resolve_mongo_uri(project: ProjectConfig, env_name: str, environ: Mapping[st
         f"is not running; set {spec.mongodb_uri_secret} to the MongoDB URI, or run "
         f"`kx-lake source up --env {spec.name}`"
     )
-
-
-def redact_uri(uri: str) -> str:
-    """The URI with its password and secret query values (tokens, passwords) replaced by ***."""
-    match = _SCHEME.match(uri)
-    if not match:
-        return uri
-    scheme, rest = match["scheme"], match["rest"]
-    head, sep, query = rest.partition("?")
-    userinfo, at, hosts = head.rpartition("@")  # hosts and paths never contain '@'; userinfo ends at the last one
-    if at:
-        user, colon, _password = userinfo.partition(":")
-        head = f"{user}:{REDACTED}@{hosts}" if colon else f"{userinfo}@{hosts}"
-    if sep:
-        query = _redact_query(query)
-    return f"{scheme}{head}{sep}{query}"
-
-
-def _redact_query(query: str) -> str:
-    """Redact secret values; leave every other parameter byte for byte as written."""
-    parts = []
-    for part in query.split("&"):
-        key, eq, value = part.partition("=")
-        name = unquote(key)
-        if eq and _SECRET_NAME.search(name):
-            part = f"{key}={REDACTED}"
-        elif eq and name.lower() == "authmechanismproperties":
-            props = [_redact_property(p) for p in unquote(value).split(",")]
-            if any(p.endswith(f":{REDACTED}") for p in props):
-                part = f"{key}={','.join(props)}"
-        parts.append(part)
-    return "&".join(parts)
-
-
-def _redact_property(prop: str) -> str:
-    name, colon, _value = prop.partition(":")
-    return f"{name}:{REDACTED}" if colon and _SECRET_NAME.search(name) else prop

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from kx_lake.lib.storage import fsio
 from kx_lake.lib.storage.models import LakeStorageError, PartitionInfo, WrittenFile
 from kx_lake.lib.storage.parquet import Batches, ParquetOptions, RowGroupWriter, data_schema, iter_batches
+from kx_lake.lib.storage.segments import ORIGINAL_COLUMN_PREFIX, LeafValue, original_column, with_original_values
 from kx_lake.lib.storage.paths import (
     DATA_FILE_NAME,
     DATE_COLUMN,
@@ -107,25 +108,26 @@ class LakeStorage:
             raise LakeLayoutError(f"{where}: id columns {list(id_columns)} repeat a column or use '{DATE_COLUMN}'")
         file_schema = data_schema(schema, [DATE_COLUMN, *id_columns])
         date_dir = self._path(leaf_relpath(env, database, collection, date))
-        plan: dict[str, tuple[tuple[PartitionValue, ...], Batches]] = {}
+        plan: dict[str, tuple[tuple[PartitionValue, ...], Batches, pa.Schema]] = {}
         for key, data in leaves.items():  # validate every key before writing anything
             if len(key) != len(id_columns):
                 raise LakeLayoutError(f"{where}: leaf key {key!r} does not match id columns {list(id_columns)}")
             try:
                 path = "/".join([date_dir, *id_segments(list(zip(id_columns, key, strict=True))), DATA_FILE_NAME])
-            except LakeLayoutError as exc:
+                leaf_schema, leaf_data = with_original_values(file_schema, data, id_columns, key)
+            except ValueError as exc:  # LakeLayoutError included
                 raise LakeLayoutError(f"{where}: leaf key {key!r}: {exc}") from exc
             if path in plan:
                 uri = fsio.to_uri(self.fs, path)
                 raise LakeLayoutError(f"{where}: leaf keys {plan[path][0]!r} and {key!r} both map to {uri}")
-            plan[path] = (key, data)
+            plan[path] = (key, leaf_data, leaf_schema)
         if keep_existing is not None:
-            self._merge_existing(date_dir, plan, keep_existing, where)
+            self._merge_existing(date_dir, file_schema, plan, keep_existing, where)
         keep: set[str] = set()
         written: list[WrittenFile] = []
         deferred: list[tuple[str, str]] | None = [] if self.is_local else None
         try:
-            for path, key, result in self._write_leaves(plan, file_schema, where, deferred):
+            for path, key, result in self._write_leaves(plan, where, deferred):
                 if result is not None:
                     keep.add(path)
                     ids = tuple(_str(v) for v in key)
@@ -146,10 +148,13 @@ class LakeStorage:
         return written
 
     def _merge_existing(
-        self, date_dir: str, plan: dict[str, tuple[tuple[PartitionValue, ...], Batches]],
+        self, date_dir: str, file_schema: pa.Schema,
+        plan: dict[str, tuple[tuple[PartitionValue, ...], Batches, pa.Schema]],
         keep_existing: Callable[[pa.Table], pa.Table], where: str,
     ) -> None:
-        """Add to `plan` the rows `keep_existing` keeps of each existing leaf file (read before any write)."""
+        """Add to `plan` the rows `keep_existing` keeps of each existing leaf file (read before any write).
+        `keep_existing` sees the data columns only; a disambiguated leaf's `_kx_orig_<column>` values
+        (constant per file) are put back on the rows it keeps."""
         table_dir = date_dir.rsplit("/", 1)[0]
         for path in sorted(fsio.list_files(self.fs, date_dir)):
             rel = path[len(table_dir) + 1:]
@@ -158,7 +163,10 @@ class LakeStorage:
                 continue
             try:
                 with self.fs.open(path, "rb") as f:
-                    kept = keep_existing(pq.read_table(f))
+                    table = pq.read_table(f)
+                originals = {c: table.column(c)[0].as_py() for c in table.column_names
+                             if c.startswith(ORIGINAL_COLUMN_PREFIX) and table.num_rows}
+                kept = keep_existing(table.drop_columns(list(originals)))
             except LakeStorageError:
                 raise
             except Exception as exc:
@@ -166,14 +174,20 @@ class LakeStorage:
             if not kept.num_rows:
                 continue
             if path in plan:
-                key, data = plan[path]
-                plan[path] = (key, [*iter_batches(data), *kept.to_batches()])
+                key, data, leaf_schema = plan[path]
             else:
                 _day, ids = parse_leaf("/".join(dirs))
-                plan[path] = (tuple(v for _, v in ids), kept)
+                key, data = tuple(v for _, v in ids), []
+                leaf_schema = file_schema
+                for column in originals:
+                    leaf_schema = leaf_schema.append(pa.field(column, pa.string()))
+            for column in leaf_schema.names:
+                if column not in kept.column_names and column in originals:
+                    kept = kept.append_column(column, pa.repeat(pa.scalar(originals[column], pa.string()), kept.num_rows))
+            plan[path] = (key, [*iter_batches(data), *kept.to_batches()], leaf_schema)
 
     def _write_leaves(
-        self, plan: dict[str, tuple[tuple[PartitionValue, ...], Batches]], schema: pa.Schema, where: str,
+        self, plan: dict[str, tuple[tuple[PartitionValue, ...], Batches, pa.Schema]], where: str,
         deferred: list[tuple[str, str]] | None,
     ) -> list[tuple[str, tuple[PartitionValue, ...], tuple[int, int] | None]]:
         """Write every leaf; locally on a few threads (Parquet encoding and file I/O release the GIL, and
@@ -181,9 +195,9 @@ class LakeStorage:
         attempted; the first failure is raised after the others finished (and are committed)."""
         if deferred is None or len(plan) < 2:
             return [(path, key, self._write_leaf(path, data, schema, where, deferred))
-                    for path, (key, data) in plan.items()]
+                    for path, (key, data, schema) in plan.items()]
         futures = [(path, key, _write_pool().submit(self._write_leaf, path, data, schema, where, deferred))
-                   for path, (key, data) in plan.items()]
+                   for path, (key, data, schema) in plan.items()]
         results, error = [], None
         for path, key, future in futures:
             try:
@@ -242,9 +256,11 @@ class LakeStorage:
                 pa.field(DATE_COLUMN, pa.date32()), pa.array([day] * table.num_rows, pa.date32())
             )
             for name, value in ids:
-                table = table.append_column(
-                    pa.field(name, pa.string()), pa.array([value] * table.num_rows, pa.string())
-                )
+                values = pa.array([value] * table.num_rows, pa.string())
+                if original_column(name) in table.column_names:  # a disambiguated leaf: the original value
+                    values = table.column(original_column(name)).combine_chunks()
+                    table = table.drop_columns([original_column(name)])
+                table = table.append_column(pa.field(name, pa.string()), values)
             tables.append(table)
         if not tables:
             return pa.table({})
@@ -334,4 +350,6 @@ def _write_pool() -> ThreadPoolExecutor:
 
 
 def _str(value: PartitionValue) -> str | None:
+    if isinstance(value, LeafValue):
+        return value.text
     return None if value is None or value == "" else str(value)

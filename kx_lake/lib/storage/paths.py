@@ -6,6 +6,10 @@ Athena (via Glue/Hive), DuckDB (`hive_partitioning`) and Spark all read partitio
 (the Unix set: control characters, `"#%'*/:=?\\{[]^` and DEL become `%XX`, everything else, non-ASCII
 included, is kept) and a null or empty value becomes `__HIVE_DEFAULT_PARTITION__`, which those engines
 read back as NULL. Nothing here touches a filesystem, so the layout is testable on its own.
+
+Values taken from documents arrive as `LeafValue`s, whose segment follows the stricter rule of
+`segments` (unique on case-insensitive filesystems, never too long, originals kept in the file);
+plain strings and integers given directly (tools, tests, a leaf's folder text) are escaped as above.
 """
 
 from __future__ import annotations
@@ -14,17 +18,16 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+from kx_lake.lib.storage.segments import DEFAULT_PARTITION, LeafValue, hive_escape
+
 DATE_COLUMN = "date"
 DATA_FILE_NAME = "part-00000.parquet"
 STATE_DIR = "_kx_state"
 
-PartitionValue = str | int | None
+PartitionValue = LeafValue | str | int | None
+MAX_SEGMENT_BYTES = 255  # a directory name on ext4, APFS, NTFS and S3 tools alike
 IdPairs = Sequence[tuple[str, PartitionValue]]
 
-_ESCAPED = frozenset(
-    [*map(chr, range(0x20)), '"', "#", "%", "'", "*", "/", ":", "=", "?", "\\", "\x7f", "{", "[", "]", "^"]
-)
 _SEGMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -34,7 +37,10 @@ class LakeLayoutError(ValueError):
 
 
 def escape_partition_value(value: PartitionValue) -> str:
-    """Hive-escape one partition value for a directory name; None or '' -> __HIVE_DEFAULT_PARTITION__."""
+    """Hive-escape one partition value for a directory name; None or '' -> __HIVE_DEFAULT_PARTITION__;
+    a LeafValue (a document's value) -> its segment."""
+    if isinstance(value, LeafValue):
+        return value.segment
     if value is None:
         return DEFAULT_PARTITION
     if isinstance(value, bool) or not isinstance(value, (str, int)):
@@ -42,7 +48,13 @@ def escape_partition_value(value: PartitionValue) -> str:
     text = str(value)
     if text == "":
         return DEFAULT_PARTITION
-    return "".join(f"%{ord(c):02X}" if c in _ESCAPED else c for c in text)
+    escaped = hive_escape(text)
+    if len(escaped.encode()) > MAX_SEGMENT_BYTES // 2:
+        raise LakeLayoutError(
+            f"partition value {text[:40]!r}... is {len(escaped.encode())} bytes escaped; pass a LeafValue, "
+            "whose segment is hashed"
+        )
+    return escaped
 
 
 def unescape_partition_value(text: str) -> str | None:
@@ -98,7 +110,11 @@ def date_segment(date: dt.date | str) -> str:
 
 def id_segments(ids: IdPairs) -> list[str]:
     """`name=escaped-value` directory names for the id partition columns, in order."""
-    return [f"{check_segment('column', name)}={escape_partition_value(value)}" for name, value in ids]
+    out = [f"{check_segment('column', name)}={escape_partition_value(value)}" for name, value in ids]
+    for segment in out:
+        if len(segment.encode()) > MAX_SEGMENT_BYTES:
+            raise LakeLayoutError(f"directory name {segment[:60]!r}... exceeds {MAX_SEGMENT_BYTES} bytes")
+    return out
 
 
 def table_relpath(env: str, database: str, collection: str) -> str:
