@@ -28,9 +28,11 @@ import hmac
 import json
 import os
 import re
+import secrets
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 TOKEN_PREFIX = "kxpii"
 MIN_KEY_CHARS = 32
@@ -125,3 +127,25 @@ def tokenizer_for(paths: Sequence[str], variable: str, env_name: str,
     if not paths:
         return None
     return PiiTokenizer(pii_key(variable, env_name, environ), tuple(paths))
+
+
+def local_key_file(home: Path, env_name: str) -> Path:
+    return home / "secrets" / f"pii-{env_name}.key"
+
+
+def environ_with_key(variable: str, env_name: str, home: Path, uses_local_source: bool,
+                     environ: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    """The environment to read the key from. A deployment sets `variable`; the embedded local stack
+    (no MongoDB URI variable: the laptop's FerretDB) gets a random key made once under
+    `<home>/secrets/` (0600, never committed), so `make demo` tokenizes without any set-up."""
+    env = dict(os.environ if environ is None else environ)
+    if env.get(variable) or not uses_local_source:
+        return env
+    path = local_key_file(home, env_name)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    env[variable] = path.read_text().strip()
+    return env

@@ -16,6 +16,7 @@ publish_staged (in the IO manager; deterministic): per date, spool → dicts →
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -23,11 +24,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+import bson
 import pyarrow as pa
 from pymongo import MongoClient
 
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
-from kx_lake.lib.extract.reader import ReadStats, iter_window
+from kx_lake.lib.extract.reader import DICT_OPTIONS, ReadStats, iter_window
 from kx_lake.lib.extract.timestamps import MISSING, to_utc_ms, why_not
 from kx_lake.lib.extract.windows import Bounds, Window, window_filter
 from kx_lake.lib.harmonize import Converter, SchemaAccumulator, StructType, columns_to_rewrite
@@ -40,6 +42,7 @@ from kx_lake.lib.lake.partition_values import LeafKey, split_leaf
 from kx_lake.lib.lake.spool import DateSpool
 from kx_lake.lib.lake.rejects import RejectsOutcome, RejectSpool, existing_keys, id_key, id_type, publish_rejects
 from kx_lake.lib.lake.state import CollectionState, iso_ms
+from kx_lake.lib.pii import PiiTokenizer, environ_with_key, tokenizer_for
 from kx_lake.lib.storage import LakeStorage, WrittenFile
 
 _LOG = logging.getLogger(__name__)
@@ -63,6 +66,7 @@ class StagedCollection:
     synced_until_ms: int | None = None
     coverage_gap: str | None = None
     rejects: RejectSpool | None = None
+    tokenizer: PiiTokenizer | None = None  # pii_columns → keyed tokens, applied before anything is written
     open_rejects: set = field(default_factory=set)  # keys already in the rejects table
     landed_rejects: set = field(default_factory=set)  # ... whose document lands now
     rows_by_date: dict[date, int] = field(default_factory=dict)
@@ -166,6 +170,16 @@ def _placement(doc: dict, spec: CollectionSpec, tz, bounds: Bounds | None) -> tu
     return ts_ms, ""
 
 
+def pii_tokenizer(project: ProjectConfig, env: str, spec: CollectionSpec) -> PiiTokenizer | None:
+    """The collection's `pii_columns` tokenizer in this environment (None without pii_columns)."""
+    if not spec.pii_columns:
+        return None
+    env_spec = project.environment(env)
+    local = not os.environ.get(env_spec.mongodb_uri_secret)
+    environ = environ_with_key(env_spec.pii_key_variable, env, project.settings.home, local)
+    return tokenizer_for(spec.pii_columns, env_spec.pii_key_variable, env, environ)
+
+
 def _scan(
     client: MongoClient, spec: CollectionSpec, window: Window, wanted: set[date],
     spool: DateSpool, acc: SchemaAccumulator, staged: StagedCollection, env: str, bounds: Bounds | None = None,
@@ -176,14 +190,18 @@ def _scan(
     filt = window_filter(spec.timestamp_column, window, bounds)
     staged.source_filter = filt
     seen = dict.fromkeys(spec.partition_columns, 0)
-    tz = window.tz
+    tz, tokenize = window.tz, staged.tokenizer
     for batch in iter_window(coll, filt, spec.timestamp_column, stats=staged.read):
         kept = []
         for raw, doc in batch:
+            raw_bytes = raw.raw
+            if tokenize is not None:  # before anything is written, spool and rejects included
+                doc = tokenize(doc)
+                raw_bytes = bson.encode(doc, codec_options=DICT_OPTIONS)
             ts_ms, why = _placement(doc, spec, tz, bounds)
             if ts_ms is None:
                 if staged.rejects is not None:
-                    staged.rejects.append(why, raw.raw, doc)
+                    staged.rejects.append(why, raw_bytes, doc)
                 continue
             day = window.date_of_ms(ts_ms)
             if day not in wanted:
@@ -192,7 +210,7 @@ def _scan(
                 if doc.get(col) is not None:
                     seen[col] += 1
             split_leaf(doc, spec.partition_columns)
-            spool.append(day, raw.raw)
+            spool.append(day, raw_bytes)
             kept.append(doc)
             if staged.open_rejects:
                 key = id_key(doc)
@@ -227,9 +245,11 @@ def stage_collection(
     acc = SchemaAccumulator(
         spec.timestamp_column, spec.timestamp_encoding, schema=state.schema, reserved_columns=reserved_columns(spec),
     )
+    tokenizer = pii_tokenizer(project, env, spec)  # a missing key fails the collection before anything is spooled
     spool = DateSpool(staging_dir / env / spec.database / spec.collection, keep=staging_dir.parent)
     staged = StagedCollection(env, spec, sorted(wanted), [], spool, acc.schema, False, state, state.watermark_ms)
     staged.rejects = RejectSpool(spool.directory / "rejects.bson")
+    staged.tokenizer = tokenizer
     staged.open_rejects = existing_keys(storage, env, spec.database, spec.collection)
     tomorrow = Window(project.partitions_start, project.partitions_start, env_spec.tz).date_of_ms(extracted_at_ms)
     tomorrow += timedelta(days=1)
