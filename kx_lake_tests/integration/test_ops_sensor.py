@@ -54,7 +54,8 @@ def synced(request, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     project = load_project()
     definitions = defs()
     instance = dg.DagsterInstance.ephemeral()
-    group = SyncGroup("env1", date(2026, 1, 1), date(2026, 1, 3), tuple(project.collection(c) for _, c in COLLS), False)
+    group = SyncGroup("env1", project.partitions_start, date(2026, 1, 3),  # a full load up to the 3rd
+                      tuple(project.collection(c) for _, c in COLLS), True)
     summary = run_sync(definitions, "sync_collections", [group], instance=instance)
     assert all(r.ok for r in summary.results), [r.error for r in summary.results]
     yield client, definitions, instance

@@ -51,3 +51,13 @@ def test_incremental_starts_where_the_last_sync_reached_minus_the_lookback(proje
     ]
     [wider] = plan_sync(project, "env1", [bills], lookback_days=3, now=NOW)
     assert wider.first == date(2026, 3, 7)
+
+
+def test_dates_published_by_an_explicit_range_alone_do_not_make_a_collection_loaded(project: ProjectConfig,
+                                                                                   tmp_path: Path) -> None:
+    """`--dates` on a never-loaded collection writes a watermark but no synced_until: still a full load."""
+    storage = LakeStorage.from_root(str(tmp_path / "lake"))
+    CollectionState(None, 1, watermark_ms=ms(datetime(2026, 3, 1, tzinfo=UTC)), synced_until_ms=None).write(
+        storage, "env1", "hims_billing", "bills")
+    [group] = plan_sync(project, "env1", [project.collection("bills")], now=NOW)
+    assert (group.first, group.full_load) == (project.partitions_start, True)

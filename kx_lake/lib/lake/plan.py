@@ -4,7 +4,8 @@
   --all-dates       every date from partitions_start to today: a full reload;
   (default)         incremental: from the day the previous sync reached (`synced_until`) minus the
                     look-back for late commits, to today — documents new or modified since then
-                    carry later timestamps. A collection never loaded gets a full load.
+                    carry later timestamps. A collection never fully loaded (no `synced_until`,
+                    even if some dates were published by explicit ranges) gets a full load.
 Collections sharing a range run together (one Dagster run per range × environment); after a sync
 of everything they all share one range, so an incremental cycle is one run.
 """
@@ -57,7 +58,7 @@ def plan_sync(
     groups: dict[date, list[CollectionSpec]] = defaultdict(list)
     for spec in collections:
         state = CollectionState.read(storage, env, spec.database, spec.collection)
-        reached = state.synced_until_ms or state.watermark_ms
+        reached = state.synced_until_ms  # None: never fully loaded (lib/lake/coverage.py), whatever was written
         if reached is None:
             groups[start].append(spec)
             continue
