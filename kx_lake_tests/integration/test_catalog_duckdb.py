@@ -120,6 +120,7 @@ def lake(request: pytest.FixtureRequest, local_source, tmp_path: Path, monkeypat
         ("table", "kx_env1_hims_masters.t_facilities", "created"),
         ("table", "kx_env1_hims_patient.t_encounters", "created"),
         ("table", "kx_env1_hims_billing.t_bills", "created"),
+        ("table", "kx_env1_lake.kx_rejects", "created"),  # empty, typed: every document was placed
         ("latest", "kx_env1_hims_masters.t_facilities_latest", "created"),
         ("latest", "kx_env1_hims_patient.t_encounters_latest", "created"),
         ("latest", "kx_env1_hims_billing.t_bills_latest", "created"),
