@@ -18,6 +18,7 @@ DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 DATE_COLUMN = "date"
 DATA_FILE_NAME = "part-00000.parquet"
 STATE_DIR = "_kx_state"
+LEASE_FILE = "_lease.json"  # the environment's writer lease, under STATE_DIR (lib/lake/lease.py)
 
 PartitionValue = str | int | None
 IdPairs = Sequence[tuple[str, PartitionValue]]
