@@ -195,7 +195,7 @@ class EnvironmentLease:
                     f"{self.env}: run {self.holder_id} lost the lake's lease ({self.where}) to {taker}: "
                     f"it was not renewed within {self.ttl.total_seconds():.0f}s"
                 )
-                self.log.error(str(self.lost))
+                _LOG.error(str(self.lost))  # the renewal thread's logger: a step's log is not thread-safe
                 return False
             record, version = current
             if self.store.replace(self._joined(record, now), version) is not None:
@@ -244,7 +244,7 @@ class EnvironmentLease:
                 if not self.renew():
                     return
             except Exception as exc:  # noqa: BLE001 - a transient storage error: the next tick retries
-                self.log.warning(f"{self.env}: renewing the lake's lease failed, retrying: {type(exc).__name__}: {exc}")
+                _LOG.warning(f"{self.env}: renewing the lake's lease failed, retrying: {type(exc).__name__}: {exc}")
 
     def _stop_renewing(self) -> None:
         self._stop.set()
