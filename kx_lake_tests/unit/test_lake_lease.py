@@ -203,3 +203,13 @@ def test_the_context_manager_renews_in_the_background_and_releases_on_exit(stora
         assert held.renewed.wait(10)
         assert record(storage)["renewed_at"] == "2026-01-05T08:00:00.200+00:00"
     assert record(storage) is None and not held.held
+
+
+def test_a_file_that_is_not_a_lease_record_is_refused_naming_it(storage, clock):
+    storage.fs.makedirs(f"{storage.root_path}/env1/_kx_state", exist_ok=True)
+    storage.fs.pipe_file(f"{storage.root_path}/env1/_kx_state/_lease.json", b'{"run_id": "x"}')
+    with pytest.raises(ValueError, match=r"env1/_kx_state/_lease.json: lease record lacks \['host'"):
+        lease(storage, clock, "run-a").acquire()
+    storage.fs.pipe_file(f"{storage.root_path}/env1/_kx_state/_lease.json", b"{half")
+    with pytest.raises(ValueError, match=r"_lease.json: not a lease record .*remove it if no sync is running"):
+        lease(storage, clock, "run-a").acquire()

@@ -52,6 +52,24 @@ def lease_store(fs: fsspec.AbstractFileSystem, path: str) -> LeaseStore:
     raise NotImplementedError(f"no conditional writes for {fs.protocol!r}: a lease needs local disk or S3 ({path})")
 
 
+class LeaseFileError(ValueError):
+    """The lease file holds something other than a lease record; the message names the file."""
+
+
+_KEYS = ("run_id", "host", "pid", "started_at", "renewed_at", "expires_at", "participants")
+
+
+def _decode(data: bytes, where: str) -> Record:
+    try:
+        record = json.loads(data)
+        missing = [k for k in _KEYS if k not in record]
+    except (ValueError, TypeError) as exc:
+        raise LeaseFileError(f"{where}: not a lease record ({exc}); remove it if no sync is running") from None
+    if missing:
+        raise LeaseFileError(f"{where}: lease record lacks {missing}; remove it if no sync is running")
+    return record
+
+
 def _encode(record: Record) -> bytes:
     return json.dumps({**record, "nonce": uuid.uuid4().hex}, indent=2, sort_keys=True).encode() + b"\n"
 
@@ -66,7 +84,7 @@ class LocalLeaseStore:
                 data = f.read()
         except FileNotFoundError:
             return None
-        return json.loads(data), hashlib.sha256(data).hexdigest()
+        return _decode(data, self.path), hashlib.sha256(data).hexdigest()
 
     def create(self, record: Record) -> str | None:
         data = _encode(record)
@@ -127,7 +145,7 @@ class S3LeaseStore:
                 self.fs.invalidate_cache(self.path)
                 with self.fs.open(self.path, "rb", cache_type="none") as f:
                     data, version = f.read(), f.details["ETag"]
-                return json.loads(data), version
+                return _decode(data, fsio.to_uri(self.fs, self.path)), version
             except FileNotFoundError:
                 return None
             except OSError as exc:  # FileExpired: the If-Match of the GET failed
