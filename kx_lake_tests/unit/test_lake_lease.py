@@ -157,6 +157,27 @@ def test_of_two_concurrent_takers_of_an_expired_lease_exactly_one_wins(storage, 
     assert all(result == winners[0] for run, result in outcome.items() if run != winners[0])
 
 
+def test_steps_of_one_run_joining_at_the_same_moment_all_hold_it_even_with_no_wait(storage, clock):
+    lease(storage, clock, "run-a").acquire()
+    steps = [lease(storage, clock, "run-a") for _ in range(5)]
+    start, errors = threading.Barrier(len(steps)), []
+
+    def join(step: EnvironmentLease) -> None:
+        start.wait()
+        try:
+            step.acquire()  # their conditional writes collide; each loser re-reads and joins
+        except LeaseHeldError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=join, args=(s,)) for s in steps]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert {s.token for s in steps} <= set(record(storage)["participants"])
+
+
 def _create_in_process(root: str, run_id: str, start, results) -> None:  # noqa: ANN001 - multiprocessing
     clock = Clock()
     start.wait()

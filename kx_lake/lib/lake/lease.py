@@ -121,8 +121,10 @@ class EnvironmentLease:
         started = self.clock()
         told: list[str] = []
 
-        def waited_enough(_: RetryCallState) -> bool:
-            return self.clock() - started >= self.wait
+        def waited_enough(state: RetryCallState) -> bool:  # a lost race is retried even with no wait left
+            if self.clock() - started < self.wait:
+                return False
+            return isinstance(state.outcome.exception(), _Busy) or state.attempt_number >= _CONFLICT_TRIES
 
         def pause(state: RetryCallState) -> float:
             if isinstance(state.outcome.exception(), _Conflict):
@@ -234,7 +236,12 @@ class EnvironmentLease:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.release()
+        try:
+            self.release()
+        except Exception as error:
+            if kind is None:
+                raise
+            _LOG.warning(f"{self.env}: releasing the lake's lease failed ({error}); it expires by itself")
         if kind is None:
             self.check()
 
