@@ -181,3 +181,43 @@ def test_the_cli_exits_75_naming_the_holder_when_the_lake_stays_busy(scratch, tm
     assert f"the lake is being synced by run run-held-by-test (host {held.host}, pid {os.getpid()})" in proc.stderr
     assert "waiting up to 1s for the lake's lease" in proc.stderr
     assert LakeStorage.from_root(root).list_partitions("env1", "hims_billing", "l_bills") == []
+
+
+def _sync_job() -> dg.JobDefinition:
+    """The sync job, reconstructable in the step subprocesses of the multiprocess executor."""
+    from kx_lake.definitions import defs
+
+    return defs().resolve_job_def("sync_collections")
+
+
+def _step_failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    return [e.dagster_event.event_specific_data.error.to_string()
+            for e in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE)]
+
+
+@pytest.mark.slow
+def test_steps_in_separate_processes_share_the_run_lease_and_respect_another_holder(scratch, tmp_path):
+    """The UI's and the daemon's path: the multiprocess executor, one process per database step."""
+    from kx_lake.components.dagster_home import ensure_dagster_home
+    from kx_lake.components.partitions import range_tags
+
+    cfg_dir, root, client, home = scratch
+    write_lease_settings(cfg_dir, wait_seconds=1)
+    storage = LakeStorage.from_root(root)
+    tags = range_tags("env1", FIRST, LAST)
+    with dg.DagsterInstance.from_config(str(ensure_dagster_home(tmp_path / "dagster"))) as instance:
+        with EnvironmentLease(storage, "env1", "run-held-by-test", wait=timedelta(0)):
+            busy = dg.execute_job(dg.reconstructable(_sync_job), instance=instance, tags=tags)
+        assert not busy.success
+        failures = _step_failures(instance, busy.run_id)
+        assert len(failures) == len(COLLS)  # both database steps, each in its own process
+        assert all("the lake is being synced by run run-held-by-test" in f for f in failures)
+        assert storage.list_partitions("env1", "hims_billing", "l_bills") == []
+
+        free = dg.execute_job(dg.reconstructable(_sync_job), instance=instance, tags=tags)
+        assert free.success, _step_failures(instance, free.run_id)
+        pids = {e.dagster_event.pid for e in instance.all_logs(free.run_id, of_type=dg.DagsterEventType.STEP_START)
+                if e.step_key.startswith("extract_")}
+        assert len(pids) == len(COLLS) and os.getpid() not in pids
+    assert_lake_equals_mongo(storage, client)
+    assert_nothing_left(storage, home, [free.run_id])
