@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kx_lake.cli.common import console, err_console, project, user_errors
+from kx_lake.cli.common import console, err_console, fail, project, user_errors
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.extract.windows import parse_dates
 from kx_lake.lib.lake.plan import plan_sync
@@ -20,6 +20,7 @@ from kx_lake.lib.lake.summary import SyncSummary
 from kx_lake.lib.scrub import scrub
 
 lake_app = typer.Typer(help="Inspect the lake.", no_args_is_help=True)
+EXIT_LAKE_BUSY = 75  # EX_TEMPFAIL: another sync holds the environment's lease; try again later
 
 
 def dagster_instance(cfg: ProjectConfig):
@@ -87,7 +88,9 @@ def sync(
         raise typer.BadParameter(str(exc)) from exc
     specs = select_collections(cfg, collections)
     groups = plan_sync(cfg, env, specs, dates=window, all_dates=all_dates, lookback_days=lookback_days)
+    from kx_lake.components.run_lease import PrintingLog
     from kx_lake.components.sync_runner import run_sync
+    from kx_lake.lib.lake.lease import LeaseHeldError
     from kx_lake.defs.lake import SYNC_JOB
 
     defs = load_definitions(cfg)
@@ -95,8 +98,12 @@ def sync(
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[last]}"), console=err_console, transient=as_json) as bar:
         task = bar.add_task(f"sync {env}", total=len(specs), last="")
-        summary = run_sync(defs, SYNC_JOB, groups, instance=instance, log_level=log_level.upper(),
-                           progress=lambda name, status: bar.update(task, advance=1, last=f"{name} {status}"))
+        try:
+            summary = run_sync(defs, SYNC_JOB, groups, instance=instance, log_level=log_level.upper(),
+                               progress=lambda name, status: bar.update(task, advance=1, last=f"{name} {status}"),
+                               lease_log=PrintingLog(lambda m: err_console.print(m, markup=False, highlight=False)))
+        except LeaseHeldError as exc:  # another sync of this environment kept the lake past the wait
+            fail(exc, code=EXIT_LAKE_BUSY)
         bar.update(task, completed=len(specs))
     if as_json:
         console.print_json(scrub(json.dumps(summary.to_dict())))

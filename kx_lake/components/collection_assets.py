@@ -25,6 +25,7 @@ import dagster as dg
 
 from kx_lake.components.partitions import partition_scope
 from kx_lake.components.resources import MongoSourceResource, ProjectResource
+from kx_lake.components.run_lease import holds_environment_leases
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 from kx_lake.components.lake_metadata import staged_metadata
 from kx_lake.lib.lake.pipeline import StagedCollection, stage_collection
@@ -73,6 +74,7 @@ def _database_asset(
         backfill_policy=dg.BackfillPolicy.single_run(),
         can_subset=True,
     )
+    @holds_environment_leases  # one writer per environment (components/run_lease.py)
     def _extract(
         context: dg.AssetExecutionContext, kx_project: ProjectResource, mongo: MongoSourceResource
     ) -> Iterator[dg.MaterializeResult]:

@@ -35,6 +35,20 @@ event_log_storage:
     base_dir: {base_dir}
 telemetry:
   enabled: false
+# One sync per environment: queued runs carrying the same environment tag start one at a time
+# (kx_lake/env on the CLI's, schedule's and sensor's runs; dagster/partition/env on a UI launch of
+# one partition). In-process runs skip the queue: the lake's lease (components/run_lease.py) binds them.
+concurrency:
+  runs:
+    tag_concurrency_limits:
+      - key: kx_lake/env
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+      - key: dagster/partition/env
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
 """
 
 

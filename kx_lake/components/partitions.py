@@ -18,6 +18,7 @@ from kx_lake.lib.config import ProjectConfig
 
 DATE_DIM = "date"
 ENV_DIM = "env"
+ENV_TAG = "kx_lake/env"  # dagster_home.py limits queued runs to one per value
 
 
 def env_date_partitions(cfg: ProjectConfig) -> dg.MultiPartitionsDefinition:
@@ -54,8 +55,10 @@ def partition_scope(keys: list[str] | list[dg.MultiPartitionKey]) -> dict[str, l
 
 
 def range_tags(env: str, first: date, last: date) -> dict[str, str]:
-    """Run tags selecting env × [first, last] as one partition range (one run, like a single-run backfill)."""
+    """Run tags selecting env × [first, last] as one partition range (one run, like a single-run backfill),
+    plus the environment alone (ENV_TAG), which the run queue limits to one sync per environment."""
     return {
         "dagster/asset_partition_range_start": f"{first.isoformat()}|{env}",
         "dagster/asset_partition_range_end": f"{last.isoformat()}|{env}",
+        ENV_TAG: env,
     }

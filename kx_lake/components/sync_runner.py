@@ -12,11 +12,14 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 
 from kx_lake.components.collection_assets import collection_key
 from kx_lake.components.partitions import range_tags
+from kx_lake.components.resources import load_project
+from kx_lake.components.run_lease import hold_leases
 from kx_lake.components.run_summary import results_from_events
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.summary import CollectionResult, SyncSummary
@@ -58,7 +61,10 @@ def run_sync(
     instance: dg.DagsterInstance,
     progress: ProgressFn | None = None,
     log_level: str = "INFO",
+    lease_log: Any = None,
 ) -> SyncSummary:
+    """Run each group; the environment's lease is held around each whole run (components/run_lease.py):
+    LeaseHeldError if another sync keeps it past the configured wait. `lease_log` hears the waiting."""
     if not groups:
         raise ValueError("nothing to sync: no collections selected")
     env = groups[0].env
@@ -70,19 +76,21 @@ def run_sync(
         watcher = None
         if progress is not None:
             watcher = threading.Thread(target=_watch, args=(instance, run_id, stop, progress), daemon=True)
-            watcher.start()
         try:
-            result = job.execute_in_process(
-                instance=instance,
-                run_id=run_id,
-                tags={**range_tags(group.env, group.first, group.last), "kx_lake/source": "cli"},
-                asset_selection=[collection_key(s) for s in group.collections],
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-                raise_on_error=False,
-            )
+            with hold_leases(load_project(), [group.env], run_id, lease_log):  # before any run is recorded
+                if watcher is not None:
+                    watcher.start()
+                result = job.execute_in_process(
+                    instance=instance,
+                    run_id=run_id,
+                    tags={**range_tags(group.env, group.first, group.last), "kx_lake/source": "cli"},
+                    asset_selection=[collection_key(s) for s in group.collections],
+                    run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                    raise_on_error=False,
+                )
         finally:
             stop.set()
-            if watcher is not None:
+            if watcher is not None and watcher.is_alive():
                 watcher.join()
         summary.run_ids.append(run_id)
         # the instance's event log is authoritative (the in-process result omits events logged by ops)

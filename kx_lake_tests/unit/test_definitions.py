@@ -61,6 +61,7 @@ def test_partition_scope_groups_dates_by_environment() -> None:
     assert range_tags("env1", date(2026, 1, 1), date(2026, 1, 31)) == {
         "dagster/asset_partition_range_start": "2026-01-01|env1",
         "dagster/asset_partition_range_end": "2026-01-31|env1",
+        "kx_lake/env": "env1",
     }
 
 

@@ -62,6 +62,8 @@ class DateSpool:
         self.close()
         path = self._path(day)
         if not path.exists():
+            if self.counts.get(day):  # never publish a swept spool as an empty date
+                raise FileNotFoundError(f"spool file {path} of {self.counts[day]} document(s) was removed under its run")
             return
         with open(path, "rb") as fh:
             buf: list[bytes] = []

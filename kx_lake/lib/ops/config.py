@@ -94,12 +94,21 @@ class ChecksConfig(_Model):
     facility_names: FacilityCheckConfig = FacilityCheckConfig()
 
 
+class LeaseConfig(_Model):
+    """One sync per environment (lib/lake/lease.py): how long a holder that stopped renewing keeps the
+    lease, and how long another sync waits for it before failing with the holder's name."""
+
+    ttl_seconds: float = Field(default=120.0, ge=3)
+    wait_seconds: float = Field(default=900.0, ge=0)
+
+
 class OperationsConfig(_Model):
     ui_base_url: str = Field(default="http://127.0.0.1:3000", pattern=r"^https?://")
     schedule: ScheduleConfig = ScheduleConfig()
     sensor: SensorConfig = SensorConfig()
     email: EmailConfig = EmailConfig()
     checks: ChecksConfig = ChecksConfig()
+    lease: LeaseConfig = LeaseConfig()
 
     def run_url(self, run_id: str) -> str:
         return f"{self.ui_base_url.rstrip('/')}/runs/{run_id}"

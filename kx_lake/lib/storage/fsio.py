@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import IO, Any
@@ -75,6 +75,20 @@ def temp_name(final_name: str) -> str:
     return f".{final_name}.{uuid.uuid4().hex}.tmp"
 
 
+def is_temp_name(name: str) -> bool:
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def modified_at(fs: fsspec.AbstractFileSystem, path: str) -> float | None:
+    """The file's last-modified time in epoch seconds; None if it is gone."""
+    try:
+        info = fs.info(path)
+    except FileNotFoundError:
+        return None
+    when = info.get("mtime", info.get("LastModified"))
+    return when.timestamp() if hasattr(when, "timestamp") else float(when)
+
+
 @contextmanager
 def atomic_write(fs: fsspec.AbstractFileSystem, path: str, deferred: list[tuple[str, str]] | None = None) -> Iterator[IO[bytes]]:
     """Yield a binary file; on a clean exit it appears at `path` whole, on an exception not at all.
@@ -103,10 +117,9 @@ def atomic_write(fs: fsspec.AbstractFileSystem, path: str, deferred: list[tuple[
 @contextmanager
 def _local_atomic_write(path: str, deferred: list[tuple[str, str]] | None = None) -> Iterator[IO[bytes]]:
     directory, name = os.path.split(path)
-    os.makedirs(directory, exist_ok=True)
     tmp = os.path.join(directory, temp_name(name))
     try:
-        with open(tmp, "xb") as f:
+        with _create_in(directory, tmp) as f:
             yield f
             if deferred is not None:
                 deferred.append((tmp, path))
@@ -119,6 +132,19 @@ def _local_atomic_write(path: str, deferred: list[tuple[str, str]] | None = None
             os.unlink(tmp)
         raise
     _fsync_dir(directory)
+
+
+def _create_in(directory: str, tmp: str) -> IO[bytes]:
+    """Create the temp file, making its directory; once more if another writer's prune of emptied
+    directories (remove_files) took the directory between the two steps."""
+    for attempt in (1, 2):
+        os.makedirs(directory, exist_ok=True)
+        try:
+            return open(tmp, "xb")  # noqa: SIM115 - the caller's `with` closes it
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def commit_deferred(deferred: list[tuple[str, str]]) -> None:
@@ -206,9 +232,12 @@ def remove_files(fs: fsspec.AbstractFileSystem, paths: list[str], stop_at: str) 
             _prune_empty_dirs(directory, stop_at)
 
 
-def remove_tree(fs: fsspec.AbstractFileSystem, path: str, stop_at: str) -> list[str]:
-    """Delete everything under `path`; return the deleted files."""
+def remove_tree(
+    fs: fsspec.AbstractFileSystem, path: str, stop_at: str, select: Callable[[list[str]], list[str]] | None = None
+) -> list[str]:
+    """Delete everything under `path` (or the files `select` picks of it); return the deleted files."""
     files = sorted(list_files(fs, path))
+    files = select(files) if select is not None else files
     remove_files(fs, files, stop_at)
     if is_local(fs) and os.path.isdir(path) and not os.listdir(path):
         _prune_empty_dirs(path, stop_at)

@@ -26,13 +26,14 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kx_lake.lib.storage import fsio
+from kx_lake.lib.storage import debris, fsio
 from kx_lake.lib.storage.models import LakeStorageError, PartitionInfo, WrittenFile
 from kx_lake.lib.storage.parquet import Batches, ParquetOptions, RowGroupWriter, data_schema, iter_batches
 from kx_lake.lib.storage.segments import ORIGINAL_COLUMN_PREFIX, LeafValue, original_column, with_original_values
 from kx_lake.lib.storage.paths import (
     DATA_FILE_NAME,
     DATE_COLUMN,
+    LEASE_FILE,
     IdPairs,
     LakeLayoutError,
     PartitionValue,
@@ -138,7 +139,8 @@ class LakeStorage:
                     fsio.commit_deferred(deferred)
                 except Exception as exc:
                     raise LakeStorageError(f"{where}: publishing under {fsio.to_uri(self.fs, date_dir)} failed: {exc}") from exc
-        stale = [p for p in fsio.list_files(self.fs, date_dir) if p not in keep]
+        stale = debris.sweepable(self.fs, [p for p in fsio.list_files(self.fs, date_dir) if p not in keep],
+                                 lambda: self.read_json(env, LEASE_FILE))
         try:
             fsio.remove_files(self.fs, stale, stop_at=self._path(table_relpath(env, database, collection)))
         except Exception as exc:
@@ -272,7 +274,10 @@ class LakeStorage:
         """Delete a date (or, given `ids`, one leaf under it); return the deleted files."""
         target = self._path(leaf_relpath(env, database, collection, date, ids or ()))
         try:
-            removed = fsio.remove_tree(self.fs, target, stop_at=self._path(table_relpath(env, database, collection)))
+            removed = fsio.remove_tree(
+                self.fs, target, stop_at=self._path(table_relpath(env, database, collection)),
+                select=lambda files: debris.sweepable(self.fs, files, lambda: self.read_json(env, LEASE_FILE)),
+            )
         except Exception as exc:
             raise LakeStorageError(
                 f"{env}/{database}/{collection}: deleting {fsio.to_uri(self.fs, target)}: {exc}"

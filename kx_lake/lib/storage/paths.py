@@ -23,6 +23,7 @@ from kx_lake.lib.storage.segments import DEFAULT_PARTITION, LeafValue, hive_esca
 DATE_COLUMN = "date"
 DATA_FILE_NAME = "part-00000.parquet"
 STATE_DIR = "_kx_state"
+LEASE_FILE = "_lease.json"  # the environment's writer lease, under STATE_DIR (lib/lake/lease.py)
 
 PartitionValue = LeafValue | str | int | None
 MAX_SEGMENT_BYTES = 255  # a directory name on ext4, APFS, NTFS and S3 tools alike
