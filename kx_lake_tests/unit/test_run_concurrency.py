@@ -27,11 +27,12 @@ def test_the_instance_queue_allows_one_run_per_environment_tag_value(tmp_path) -
     assert {"key": "dagster/partition/env", **per_env} in limits  # a UI launch of one partition
 
 
-def test_schedule_sensor_and_cli_runs_carry_the_environment_tag() -> None:
-    cfg = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={}))
+def test_schedule_sensor_and_cli_runs_carry_the_environment_tag(tmp_path) -> None:
+    cfg = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={"KX_LAKE_ROOT": str(tmp_path)}))
     scheduled = scheduled_requests(cfg, OperationsConfig(), datetime(2026, 3, 10, 19, 0, tzinfo=UTC))
     assert [r.tags[ENV_TAG] for r in scheduled] == ["env1", "env2"]
     new = NewData("env2", "hims_billing", "bills", 3, 1_773_000_000_000, (date(2026, 3, 9), date(2026, 3, 10)))
-    [sensed] = new_data_requests([(new, cfg.collection("bills"))])
+    [sensed] = new_data_requests(cfg, [(new, cfg.collection("bills"))], lookback_days=1,
+                                 now=datetime(2026, 3, 10, 19, 0, tzinfo=UTC))
     assert sensed.tags[ENV_TAG] == "env2"
     assert range_tags("env1", date(2026, 3, 9), date(2026, 3, 10))[ENV_TAG] == "env1"  # the CLI's runs
