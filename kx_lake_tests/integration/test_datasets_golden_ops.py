@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 import pytest
 
-from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, utc
+from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, on_both_engines, utc
 
 pytestmark = pytest.mark.integration
 
@@ -320,10 +320,13 @@ UPDATES = [
 
 
 @pytest.fixture(scope="module")
-def golden(local_source, tmp_path_factory: pytest.TempPathFactory):
+def golden_lake(local_source, tmp_path_factory: pytest.TempPathFactory):
     with golden_catalog(local_source, tmp_path_factory.mktemp("datasets-golden-ops") / "lake", DOCS, env=ENV,
                         updates=UPDATES, datasets=DATASETS) as g:
         yield g
+
+
+golden = on_both_engines("golden_lake")
 
 
 def test_old_versions_are_really_in_the_tables(golden) -> None:
