@@ -1,6 +1,6 @@
 """DuckDB and Trino agree on the whole catalog of a seeded environment, row by row.
 
-env2 is seeded at a FIXED as-of date (2026-06-30) at scale 0.005, every enabled collection is synced
+env2 is seeded at a FIXED as-of date (2026-06-30) at scale 0.003, every enabled collection is synced
 through the Dagster assets into a scratch lake, and the same lake is registered in both engines: the
 DuckDB file (views over read_parquet, Athena SQL transpiled by sqlglot) and the session's Trino (the
 Glue table definition as Hive DDL, partitions synced, Athena SQL as written). Then every one of the
@@ -32,7 +32,8 @@ from kx_lake.lib.synth import seed_environment
 from kx_lake_tests.fixtures.engine_compare import compare
 from kx_lake_tests.fixtures.scratch_lake import scratch_project
 
-pytestmark = [pytest.mark.integration, pytest.mark.trino, pytest.mark.slow]
+# seeding and syncing all 102 collections (a year of dates each) is most of the time: minutes, not seconds
+pytestmark = [pytest.mark.integration, pytest.mark.trino, pytest.mark.slow, pytest.mark.timeout(2400)]
 
 ENV = "env2"
 AS_OF = date(2026, 6, 30)
@@ -50,7 +51,7 @@ def engines(local_source, trino_server, tmp_path_factory: pytest.TempPathFactory
     root = tmp_path_factory.mktemp("trino-cross-engine") / "lake"
     with pytest.MonkeyPatch.context() as mp:
         project = scratch_project(mp, local_source.settings.home, root)
-        seed_environment(local_source.client(ENV), project, ENV, scale=0.005, seed=5, as_of=AS_OF)
+        seed_environment(local_source.client(ENV), project, ENV, scale=0.003, seed=5, as_of=AS_OF)
         from kx_lake.definitions import defs
 
         specs = list(project.enabled_collections)
@@ -199,3 +200,14 @@ def _rounded(value):
     if isinstance(value, dict):
         return {k: _rounded(v) for k, v in value.items()}
     return value
+
+
+def test_cli_up_reuses_the_running_server_and_status_shows_it(trino_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KX_LAKE_HOME", trino_server.info.home.removesuffix("/trino"))
+    runner = CliRunner()
+    up = runner.invoke(app, ["trino", "up"])
+    assert up.exit_code == 0, up.output
+    assert f"pid {trino_server.info.pid}" in up.output and trino_server.info.url in up.output
+    status = runner.invoke(app, ["trino", "status"], env={"COLUMNS": "300"})
+    assert status.exit_code == 0, status.output
+    assert "yes" in status.output and str(trino_server.info.pid) in status.output

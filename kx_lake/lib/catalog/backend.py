@@ -109,7 +109,15 @@ class AwsBackend:
         return aws_catalog.create_views_on_athena(self.athena, statements, self.glue)
 
     def relations(self) -> set[tuple[str, str]]:
-        raise CatalogError(f"{self.env}: listing relations is not offered on Glue; use the Glue console or API")
+        """Tables and views of this env's Glue databases (its prefix)."""
+        prefix = self.project.environment(self.env).glue_database_prefix
+        client = self.glue.client
+        out = set()
+        for page in client.get_paginator("get_databases").paginate():
+            for db in (d["Name"] for d in page.get("DatabaseList", []) if d["Name"].startswith(prefix)):
+                for tables in client.get_paginator("get_tables").paginate(DatabaseName=db):
+                    out |= {(db, t["Name"]) for t in tables.get("TableList", [])}
+        return out
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> QueryResult:
         if params:

@@ -26,20 +26,18 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kx_lake.lib.trino.config import CATALOG, command, metastore_dir, state_dir, write_config
 from kx_lake.lib.trino.install import TrinoInstall, ensure_installed
 from kx_lake.lib.trino.java import Java, find_java
 
-CATALOG = "lake"  # the Hive catalog over the lake
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 20.0
-HEAP = "2G"
 _LOG_TAIL_BYTES = 4000
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -61,78 +59,12 @@ class TrinoServerInfo:
         return f"http://127.0.0.1:{self.port}"
 
 
-def state_dir(home: Path) -> Path:
-    """`<KX_LAKE_HOME>/trino`."""
-    return home / "trino"
-
-
-def metastore_dir(home: Path) -> Path:
-    return state_dir(home) / "metastore"
-
-
 def log_file(home: Path) -> Path:
     return state_dir(home) / "trino.log"
 
 
 def _state_file(home: Path) -> Path:
     return state_dir(home) / "server.json"
-
-
-def write_config(home: Path, install: TrinoInstall, port: int) -> Path:
-    """Generate etc/ for this start (the port changes); returns etc/config.properties."""
-    etc = state_dir(home) / "etc"
-    (etc / "catalog").mkdir(parents=True, exist_ok=True)
-    metastore_dir(home).mkdir(parents=True, exist_ok=True)
-    node_id = _node_id(home)
-    config = {
-        "node.environment": "kx_lake",
-        "node.id": node_id,
-        "node.bind-ip": "127.0.0.1",
-        "node.internal-address": "127.0.0.1",
-        "coordinator": "true",
-        "node-scheduler.include-coordinator": "true",
-        "http-server.http.port": str(port),
-        "discovery.uri": f"http://127.0.0.1:{port}",
-        "plugin.dir": str(install.plugin_dir),
-        "catalog.config-dir": str(etc / "catalog"),
-        "query.max-memory": "1GB",
-        "query.max-memory-per-node": "1GB",
-    }
-    catalog = {
-        "connector.name": "hive",
-        "hive.metastore": "file",
-        "hive.metastore.catalog.dir": f"local://{metastore_dir(home)}",
-        "fs.native-local.enabled": "true",
-        "local.location": "/",
-        "hive.non-managed-table-writes-enabled": "false",
-        "hive.recursive-directories": "false",
-    }
-    _write_properties(etc / "config.properties", config)
-    _write_properties(etc / "catalog" / f"{CATALOG}.properties", catalog)
-    return etc / "config.properties"
-
-
-def _node_id(home: Path) -> str:
-    path = state_dir(home) / "node.id"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"kx-lake-{uuid.uuid4().hex[:12]}\n")
-    return path.read_text().strip()
-
-
-def _write_properties(path: Path, values: dict[str, str]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
-    os.replace(tmp, path)
-
-
-def command(java: Java, install: TrinoInstall, config: Path) -> list[str]:
-    return [
-        str(java.executable), "-server", f"-Xmx{HEAP}", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError",
-        "-Djdk.attach.allowAttachSelf=true", "--enable-native-access=ALL-UNNAMED",
-        "-XX:ReservedCodeCacheSize=256M", "-Dfile.encoding=UTF-8",
-        f"-Dconfig={config}", "-cp", f"{install.lib_dir}/*", "io.trino.server.TrinoServer",
-    ]
 
 
 def up(home: Path, *, install: TrinoInstall | None = None, java: Java | None = None,
