@@ -8,10 +8,12 @@ Glue table definition as Hive DDL, partitions synced, Athena SQL as written). Th
 (fixtures/engine_compare.py: doubles to a relative 1e-9, everything else exact).
 
 Approximate percentiles (ops_length_of_stay.median_los_days, ops_opd_waiting.p90_waiting_minutes)
-are compared to a relative 5 %: DuckDB runs sqlglot's APPROX_QUANTILE (t-digest, interpolating) and
-Trino approx_percentile (q-digest, a value of the input); on groups this small both are exact (on the
-demo at scale 0.01, 0 of 314 groups differed), and 5 % leaves room for a neighbouring value without
-letting a wrong column through.
+are compared to a relative 50 %, and each engine's value must lie within [0, the row's max_*]: DuckDB
+runs sqlglot's APPROX_QUANTILE (a t-digest that interpolates between values) and Trino/Athena
+approx_percentile (a q-digest that returns a value of the input), so on the small groups here they
+legitimately differ — the median of two stays of 1.25 and 2.04 days is 1.65 on DuckDB and 2.04 on
+Trino (test_datasets_golden_ops), a 19 % difference; 50 % admits that and still catches a column
+computed from the wrong input. (On the demo at scale 0.01 none of 314 groups differed at all.)
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.trino, pytest.mark.slow, pyte
 ENV = "env2"
 AS_OF = date(2026, 6, 30)
 APPROX = {"median_los_days", "p90_waiting_minutes"}
-APPROX_REL = 0.05
+APPROX_REL = 0.5
+MAX_OF = {"median_los_days": "max_los_days", "p90_waiting_minutes": "max_waiting_minutes"}
 
 _CONFIG = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={}))
 LATEST = sorted(f"{names.glue_database(_CONFIG.environment(ENV), s.database)}.{names.latest_view_name(s)}"
@@ -92,6 +95,11 @@ def test_same_rows_on_duckdb_and_trino(engines, relation: str) -> None:
     assert trino_result.columns == columns
     got = compare(relation, columns, duck_rows, trino_result.rows, approx=APPROX, approx_rel=APPROX_REL)
     assert got.equal, (got.rows, got.other_rows, got.mismatches)
+    for col, top in MAX_OF.items():
+        if col in columns:
+            i, j = columns.index(col), columns.index(top)
+            for row in [*duck_rows, *trino_result.rows]:
+                assert row[i] is None or 0 <= row[i] <= row[j] + 1e-9, (relation, row)
 
 
 def test_a_dataset_with_rows_is_not_compared_vacuously(engines) -> None:
