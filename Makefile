@@ -22,6 +22,7 @@ demo: setup
 	$(KX) dashboards serve --env env2 --port 8051 --background
 	@echo "Lake: .kx-lake/lake   UI: make dev   Inspect: $(KX) lake ls --env env1"
 	@echo "Query: $(KX) query --env env1 \"select count(*) from bills_latest\""
+	@echo "On Trino (Athena's engine): $(KX) trino up && $(KX) catalog refresh --env env1 --engine trino && $(KX) query --env env1 --engine trino \"select count(*) from bills_latest\""
 	@echo "Dashboards: http://127.0.0.1:8050/ (env1), http://127.0.0.1:8051/ (env2); sign-in links: $(KX) dashboards links --env env1 [--port 8051 --env env2]"
 
 ## The whole suite, integration tests included (they start their own services).

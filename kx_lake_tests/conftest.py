@@ -4,4 +4,5 @@ pytest_plugins = [
     "kx_lake_tests.fixtures.ferretdb",
     "kx_lake_tests.fixtures.seaweedfs",
     "kx_lake_tests.fixtures.moto_server",
+    "kx_lake_tests.fixtures.trino_server",
 ]

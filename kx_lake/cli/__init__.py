@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kx_lake.cli import config_cmd, dashboards_cmd, query_cmd, seed_cmd, source_cmd, sync_cmd
+from kx_lake.cli import config_cmd, dashboards_cmd, query_cmd, seed_cmd, source_cmd, sync_cmd, trino_cmd
 
 app = typer.Typer(
     name="kx-lake",
@@ -31,6 +31,7 @@ def _root(
 
 
 app.add_typer(source_cmd.app, name="source")
+app.add_typer(trino_cmd.app, name="trino")
 app.add_typer(config_cmd.app, name="config")
 app.command("seed")(seed_cmd.seed)
 app.command("sync")(sync_cmd.sync)

@@ -1,7 +1,8 @@
 """`kx-lake query` and `kx-lake catalog refresh`: the catalog from the command line.
 
 Queries are written in Athena SQL (the production dialect) and run transpiled on the embedded DuckDB
-catalog, so what works here works in Athena and in the dashboards' datasets. `catalog refresh` runs
+catalog, or as written on the self-hosted Trino (`--engine trino`, Athena's own engine), so what
+works here works in Athena and in the dashboards' datasets. `catalog refresh` runs
 the Dagster job `refresh_catalog` (never a second code path), in whichever backend the environment
 is configured with.
 """
@@ -21,6 +22,11 @@ from kx_lake.cli.common import console, fail, print_error, project, user_errors
 
 catalog_app = typer.Typer(help="The catalog: tables, dedup views and datasets (DuckDB embedded, or Glue + Athena).",
                           no_args_is_help=True)
+
+
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    trino = "trino"
 
 
 class OutputFormat(StrEnum):
@@ -45,31 +51,18 @@ def query(
     env: Annotated[str, typer.Option("--env", help="Environment whose catalog to query.")],
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
     max_rows: Annotated[int, typer.Option("--max-rows", help="Rows shown by --format table (0: all).")] = 200,
+    engine: Annotated[Optional[Engine], typer.Option(
+        "--engine", help="duckdb (the embedded catalog) or trino (`kx-lake trino up`); default: trino when the "
+        "env's catalog is trino, else duckdb.")] = None,
 ) -> None:
-    """Run Athena SQL on the environment's DuckDB catalog (transpiled with sqlglot)."""
-    from kx_lake.lib.catalog.duckdb_catalog import CatalogError, connect
-    from kx_lake.lib.catalog.views import ViewSqlError, execute_athena_sql_on_duckdb
-
+    """Run Athena SQL on the environment's DuckDB catalog (transpiled with sqlglot) or on Trino."""
     cfg = project(ctx)
     with user_errors():
-        cfg.environment(env)
-    try:
-        con = connect(cfg, env, read_only=True)
-    except CatalogError as exc:
-        fail(str(exc), 2)
-    try:
-        search_every_database(con)
-        result = execute_athena_sql_on_duckdb(con, sql, source="query")
-        if result.description is None:
-            return
-        columns = [d[0] for d in result.description]
-        rows = result.fetchall()
-    except ViewSqlError as exc:
-        fail(str(exc), 2)
-    except Exception as exc:  # duckdb.Error and friends: the engine's message is the useful part
-        fail(f"{env}: {exc}", 1)
-    finally:
-        con.close()
+        env_spec = cfg.environment(env)
+    chosen = engine or (Engine.trino if env_spec.catalog == "trino" else Engine.duckdb)
+    columns, rows = (_on_trino if chosen is Engine.trino else _on_duckdb)(cfg, env, sql)
+    if not columns:
+        return
     if fmt is OutputFormat.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
@@ -86,6 +79,52 @@ def query(
         console.print(f"{len(rows)} row(s){more}")
 
 
+def _on_duckdb(cfg, env: str, sql: str) -> tuple[list[str], list[tuple]]:
+    from kx_lake.lib.catalog.duckdb_catalog import CatalogError, connect
+    from kx_lake.lib.catalog.views import ViewSqlError, execute_athena_sql_on_duckdb
+
+    try:
+        con = connect(cfg, env, read_only=True)
+    except CatalogError as exc:
+        fail(str(exc), 2)
+    try:
+        search_every_database(con)
+        result = execute_athena_sql_on_duckdb(con, sql, source="query")
+        if result.description is None:
+            return [], []
+        return [d[0] for d in result.description], result.fetchall()
+    except ViewSqlError as exc:
+        fail(str(exc), 2)
+    except Exception as exc:  # duckdb.Error and friends: the engine's message is the useful part
+        fail(f"{env}: {exc}", 1)
+    finally:
+        con.close()
+
+
+def _on_trino(cfg, env: str, sql: str) -> tuple[list[str], list[tuple]]:
+    """On the running Trino, whose catalog must hold this env (`kx-lake catalog refresh --engine trino`)."""
+    from kx_lake.lib.catalog.objects import CatalogError
+    from kx_lake.lib.catalog.trino_catalog import TrinoCatalog
+    from kx_lake.lib.trino import client, server
+
+    try:
+        info = server.require(cfg.settings.home)
+    except server.TrinoServerError as exc:
+        fail(str(exc), 2)
+    con = client.connect(info)
+    try:
+        catalog = TrinoCatalog(cfg, env, con)
+        if not catalog.relations():
+            fail(f"{env}: Trino has no catalog for this environment yet; run "
+                 f"`kx-lake catalog refresh --env {env} --engine trino`", 2)
+        result = catalog.query(sql)
+        return result.columns, result.rows
+    except CatalogError as exc:
+        fail(str(exc), 1)
+    finally:
+        con.close()
+
+
 @catalog_app.command("refresh")
 def refresh(
     ctx: typer.Context,
@@ -93,6 +132,9 @@ def refresh(
     collections: Annotated[Optional[str], typer.Option("--collections", help="Comma-separated subset.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="Dagster console log level.")] = "WARNING",
+    engine: Annotated[Optional[Engine], typer.Option(
+        "--engine", help="Refresh this engine's catalog instead of the env's configured one (trino: starts "
+        "`kx-lake trino up` if needed).")] = None,
 ) -> None:
     """Run the `refresh_catalog` job: tables, *_latest views, sql/views and sql/datasets, in the
     environment's catalog backend (embedded DuckDB by default; Glue + Athena when configured)."""
@@ -106,12 +148,13 @@ def refresh(
         env_spec = cfg.environment(env)
     specs = select_collections(cfg, collections)
     done = run_catalog_refresh(load_definitions(cfg), CATALOG_JOB, env, specs, instance=dagster_instance(cfg),
-                               log_level=log_level.upper())
+                               log_level=log_level.upper(), engine=engine.value if engine else None)
     if as_json:
         print(json.dumps({"run_id": done.run_id, "success": done.success, "errors": done.errors,
                           "objects": [o.__dict__ for o in done.objects]}, indent=1))
     else:
-        where = {"duckdb": str(duckdb_catalog.catalog_path(cfg, env))}.get(env_spec.catalog, env_spec.catalog)
+        mode = engine.value if engine else env_spec.catalog
+        where = {"duckdb": str(duckdb_catalog.catalog_path(cfg, env))}.get(mode, mode)
         table = Table("kind", "name", "status", "reason", title=f"catalog {env}: {where}")
         for o in done.objects:
             if o.status == "created" or collections:

@@ -20,8 +20,7 @@ import dagster as dg
 
 from kx_lake.components.catalog_resource import CatalogResource
 from kx_lake.components.collection_assets import collection_key
-from kx_lake.lib.catalog import aws_catalog, duckdb_catalog
-from kx_lake.lib.catalog.duckdb_catalog import CatalogObject
+from kx_lake.lib.catalog.objects import CatalogObject
 from kx_lake.lib.catalog.views import SQL_DIR, load_all_sql
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 
@@ -32,6 +31,7 @@ _REF = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}\.([A-Za-z0-9_]+)")
 
 class CatalogConfig(dg.Config):
     envs: list[str] = []  # empty: every active environment
+    engine: str | None = None  # another engine than the env's configured catalog (duckdb, trino)
 
 
 def latest_key(spec: CollectionSpec) -> dg.AssetKey:
@@ -60,37 +60,26 @@ def failed_last(instance: dg.DagsterInstance, key: dg.AssetKey, env: str) -> boo
 
 
 def refresh_collections(
-    catalog: CatalogResource, env: str, specs: list[CollectionSpec], instance: dg.DagsterInstance | None = None
+    catalog: CatalogResource, env: str, specs: list[CollectionSpec], instance: dg.DagsterInstance | None = None,
+    engine: str | None = None,
 ) -> list[CatalogObject]:
-    """Tables and `_latest` views of `specs` in `env`'s backend."""
-    project = catalog.project
-    mode = catalog.mode(env)
-    if mode == "duckdb":
-        with catalog.duckdb_writer(env) as con:
-            return (duckdb_catalog.sync_tables(project, env, specs, con)
-                    + duckdb_catalog.sync_latest_views(project, env, specs, con))
-    glue = catalog.glue(env)
-    if mode == "glue":
-        objects = aws_catalog.register_tables(project, env, specs, glue)
-    else:
-        ok = [s for s in specs if instance is None or not failed_last(instance, collection_key(s), env)]
-        objects = [CatalogObject("crawl", f"{s.database}.{s.collection}", "skipped", "its last sync failed")
-                   for s in specs if s not in ok]
-        objects += aws_catalog.crawl_collections(project, env, ok, glue)
-    statements = aws_catalog.view_statements(project, env, specs, sql_views=False)
-    return objects + aws_catalog.create_views_on_athena(catalog.athena(env), statements, glue)
+    """Tables and `_latest` views of `specs` in `env`'s backend (or `engine`)."""
+    with catalog.backend(env, engine) as backend:
+        objects: list[CatalogObject] = []
+        tables = specs
+        if backend.skips_failed_collections and instance is not None:
+            failed = [s for s in specs if failed_last(instance, collection_key(s), env)]
+            objects = [CatalogObject("crawl", f"{s.database}.{s.collection}", "skipped", "its last sync failed")
+                       for s in failed]
+            tables = [s for s in specs if s not in failed]
+        return objects + backend.sync_tables(tables) + backend.sync_latest_views(specs)
 
 
-def refresh_sql_view(catalog: CatalogResource, env: str, path: Path) -> list[CatalogObject]:
+def refresh_sql_view(catalog: CatalogResource, env: str, path: Path, engine: str | None = None) -> list[CatalogObject]:
     """One sql/ file's view in `env`'s backend (skipped with the reason while its inputs are missing)."""
-    project = catalog.project
-    views = [v for v in load_all_sql(project, env) if v.path == path]
-    if catalog.mode(env) == "duckdb":
-        with catalog.duckdb_writer(env) as con:
-            return duckdb_catalog.sync_sql_views(project, env, con, views)
-    statements = [s for s in aws_catalog.view_statements(project, env, [], sql_views=True)
-                  if s.name in {v.name for v in views}]
-    return aws_catalog.create_views_on_athena(catalog.athena(env), statements, catalog.glue(env))
+    views = [v for v in load_all_sql(catalog.project, env) if v.path == path]
+    with catalog.backend(env, engine) as backend:
+        return backend.sync_sql_views(views)
 
 
 def build_latest_view_assets(cfg: ProjectConfig) -> list[dg.AssetsDefinition]:
@@ -107,7 +96,7 @@ def _latest_views(database: str, specs: list[CollectionSpec]) -> dg.AssetsDefini
         name=f"catalog_{database}",
         specs=[
             dg.AssetSpec(
-                latest_key(s), deps=[collection_key(s)], group_name=CATALOG_GROUP, kinds={"duckdb", "glue", "athena"},
+                latest_key(s), deps=[collection_key(s)], group_name=CATALOG_GROUP, kinds={"duckdb", "glue", "athena", "trino"},
                 description=f"Latest version of each _id of {s.collection} (by {s.timestamp_column}), and its table.",
                 automation_condition=dg.AutomationCondition.eager(), skippable=True,
             )
@@ -117,7 +106,7 @@ def _latest_views(database: str, specs: list[CollectionSpec]) -> dg.AssetsDefini
     )
     def _refresh(context: dg.AssetExecutionContext, config: CatalogConfig, kx_catalog: CatalogResource):
         selected = [by_key[k] for k in sorted(context.selected_asset_keys, key=str)]
-        per_env = {env: refresh_collections(kx_catalog, env, selected, context.instance)
+        per_env = {env: refresh_collections(kx_catalog, env, selected, context.instance, config.engine)
                    for env in _envs(kx_catalog.project, config)}
         for spec in selected:
             suffixes = (f".{spec.collection}", f".{spec.collection}_latest")
@@ -155,12 +144,12 @@ def build_sql_view_assets(cfg: ProjectConfig, sql_dir: Path = SQL_DIR) -> list[d
 
 def _sql_view(path: Path, key: dg.AssetKey, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
     @dg.asset(
-        key=key, deps=deps, group_name=CATALOG_GROUP, kinds={"duckdb", "athena"},
+        key=key, deps=deps, group_name=CATALOG_GROUP, kinds={"duckdb", "athena", "trino"},
         description=f"SQL view from sql/{path.parent.name}/{path.name}",
         automation_condition=dg.AutomationCondition.eager(),
     )
     def _view(config: CatalogConfig, kx_catalog: CatalogResource):
-        per_env = {env: refresh_sql_view(kx_catalog, env, path) for env in _envs(kx_catalog.project, config)}
+        per_env = {env: refresh_sql_view(kx_catalog, env, path, config.engine) for env in _envs(kx_catalog.project, config)}
         return dg.MaterializeResult(metadata={
             "objects": dg.MetadataValue.json({e: [o.__dict__ for o in objs] for e, objs in per_env.items()}),
             "summary": "; ".join(f"{e}: {_summary(objs)}" for e, objs in per_env.items()),

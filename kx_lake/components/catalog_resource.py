@@ -1,7 +1,10 @@
-"""The catalog backend as a Dagster resource: the embedded DuckDB file, or Glue + Athena.
+"""The catalog backend as a Dagster resource: the embedded DuckDB file, Glue + Athena, or Trino.
 
-Which backend an environment uses is configuration (`catalog:` in environments.yaml: duckdb, glue or
-crawler), so one set of assets serves a laptop and production. AWS clients are built lazily per
+Which backend an environment uses is configuration (`catalog:` in environments.yaml: duckdb, glue,
+crawler or trino), so one set of assets serves a laptop and production; a run may name another
+engine (`engine`, e.g. `kx-lake catalog refresh --engine trino` beside the default DuckDB file).
+`backend(env, engine)` opens it as a lib.catalog.backend.CatalogBackend, so callers never branch on
+the mode. The Trino backend starts the home's Trino when it is not running (`kx-lake trino up`). AWS clients are built lazily per
 environment from the standard credential chain and the environment's region; endpoints follow
 botocore's own variables (AWS_ENDPOINT_URL_GLUE / _ATHENA / _S3), which is how tests point Glue and
 Athena at moto while the lake is on SeaweedFS. Nothing connects until a run asks.
@@ -26,6 +29,7 @@ from pydantic import PrivateAttr
 from kx_lake.components.resources import load_project
 from kx_lake.lib.catalog import duckdb_catalog
 from kx_lake.lib.catalog.athena import AthenaRunner
+from kx_lake.lib.catalog.backend import AwsBackend, CatalogBackend, DuckDbBackend
 from kx_lake.lib.catalog.glue import GlueCatalog
 from kx_lake.lib.config import ProjectConfig
 
@@ -44,6 +48,28 @@ class CatalogResource(dg.ConfigurableResource):
 
     def mode(self, env: str) -> str:
         return self.project.environment(env).catalog
+
+    @contextmanager
+    def backend(self, env: str, engine: str | None = None) -> Iterator[CatalogBackend]:
+        """The env's catalog backend (`engine` overrides its configured mode), open for one use."""
+        mode = engine or self.mode(env)
+        if mode == "duckdb":
+            with self.duckdb_writer(env) as con:
+                yield DuckDbBackend(self.project, env, con)
+        elif mode == "trino":
+            from kx_lake.lib.catalog.trino_catalog import TrinoCatalog
+            from kx_lake.lib.trino import client, server
+
+            info = server.up(self.project.settings.home)
+            con = client.connect(info)
+            try:
+                yield TrinoCatalog(self.project, env, con)
+            finally:
+                con.close()
+        elif mode in ("glue", "crawler") and engine is None:
+            yield AwsBackend(self.project, env, self.glue(env), self.athena(env))
+        else:
+            raise ValueError(f"{env}: unknown catalog engine {mode!r} (duckdb, trino, or the env's glue/crawler)")
 
     def _client(self, service: str, env: str) -> Any:
         if (service, env) not in self._clients:

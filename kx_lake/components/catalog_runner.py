@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from kx_lake.components.catalog_assets import latest_key
-from kx_lake.lib.catalog.duckdb_catalog import CatalogObject
+from kx_lake.lib.catalog.objects import CatalogObject
 from kx_lake.lib.config import CollectionSpec
 
 
@@ -41,7 +41,7 @@ def catalog_selection(defs: dg.Definitions, job_name: str, specs: list[Collectio
 
 def run_catalog_refresh(
     defs: dg.Definitions, job_name: str, env: str, specs: list[CollectionSpec], *,
-    instance: dg.DagsterInstance, log_level: str = "WARNING",
+    instance: dg.DagsterInstance, log_level: str = "WARNING", engine: str | None = None,
 ) -> CatalogRefresh:
     keys = catalog_selection(defs, job_name, specs)
     ops = sorted({defs.resolve_assets_def(k).node_def.name for k in keys})
@@ -50,9 +50,9 @@ def run_catalog_refresh(
         instance=instance,
         run_id=run_id,
         asset_selection=keys,
-        tags={"kx_lake/source": "cli", "kx_lake/env": env},
+        tags={"kx_lake/source": "cli", "kx_lake/env": env, **({"kx_lake/engine": engine} if engine else {})},
         run_config={
-            "ops": {op: {"config": {"envs": [env]}} for op in ops},
+            "ops": {op: {"config": {"envs": [env], "engine": engine}} for op in ops},
             "loggers": {"console": {"config": {"log_level": log_level}}},
         },
         raise_on_error=False,

@@ -20,8 +20,7 @@ from datetime import date
 
 import pytest
 
-from kx_lake.lib.catalog import views
-from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, utc
+from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, on_both_engines, utc
 
 pytestmark = pytest.mark.integration
 
@@ -128,28 +127,30 @@ UPDATES = [
 
 
 @pytest.fixture(scope="module")
-def con(local_source, tmp_path_factory: pytest.TempPathFactory):
+def golden_lake(local_source, tmp_path_factory: pytest.TempPathFactory):
     with golden_catalog(local_source, tmp_path_factory.mktemp("datasets-golden") / "lake", DOCS, env=ENV,
                         updates=UPDATES, datasets=["fin_revenue_daily", "fin_payer_mix", "fin_collections_outstanding",
                                                    "fin_revenue_leakage", "ops_appointments"]) as golden:
-        yield golden.con
+        yield golden
 
 
-def rows(con, sql: str) -> list[tuple]:
-    return [tuple(round(v, 6) if isinstance(v, float) else v for v in r)
-            for r in views.execute_athena_sql_on_duckdb(con, sql).fetchall()]
+golden = on_both_engines("golden_lake")
 
 
-def test_old_versions_are_really_in_the_tables(con) -> None:
-    assert rows(con, "SELECT count(*) FROM kx_env1_hims_billing.bills") == [(4,)]  # B2 twice
-    assert rows(con, "SELECT count(*) FROM kx_env1_hims_scheduling.appointments") == [(5,)]  # A3 twice
+def rows(golden, sql: str) -> list[tuple]:
+    return golden.rows(sql)
 
 
-def test_fin_revenue_daily(con) -> None:
+def test_old_versions_are_really_in_the_tables(golden) -> None:
+    assert rows(golden, "SELECT count(*) FROM kx_env1_hims_billing.bills") == [(4,)]  # B2 twice
+    assert rows(golden, "SELECT count(*) FROM kx_env1_hims_scheduling.appointments") == [(5,)]  # A3 twice
+
+
+def test_fin_revenue_daily(golden) -> None:
     # B1 (net 900 = "900.00"): consultation share 600/1000 → net 540, discount 60; laboratory 400 → 360, 40;
     # bill_count on its largest line (consultation). B2 (IST 2026-01-02, no doctor → Unassigned): 500 net 500.
     # B3 (F2, Paediatrics): 300.
-    assert rows(con, f"""SELECT facility_id, facility_name, day, department, bill_type, service_category,
+    assert rows(golden, f"""SELECT facility_id, facility_name, day, department, bill_type, service_category,
                          line_count, bill_count, gross_amount, discount_amount, net_amount
                          FROM {A}.fin_revenue_daily ORDER BY 1, 3, 6""") == [
         ("F1", "Apollo Care, Pune", date(2026, 1, 1), "General Medicine", "OP", "consultation", 1, 1, 600.0, 60.0, 540.0),
@@ -159,9 +160,9 @@ def test_fin_revenue_daily(con) -> None:
     ]
 
 
-def test_fin_payer_mix_uses_the_latest_bill_version(con) -> None:
+def test_fin_payer_mix_uses_the_latest_bill_version(golden) -> None:
     # B2's latest version: paid 200, balance 300 (the first version said 0 / 500)
-    assert rows(con, f"""SELECT facility_id, day, payer_group, payer_type, payer_id, payer_name, bill_count,
+    assert rows(golden, f"""SELECT facility_id, day, payer_group, payer_type, payer_id, payer_name, bill_count,
                          gross_amount, net_amount, paid_amount, balance_amount
                          FROM {A}.fin_payer_mix ORDER BY 1, 2""") == [
         ("F1", date(2026, 1, 1), "self_pay", "cash", "CASH", "Self pay (cash)", 1, 1000.0, 900.0, 900.0, 0.0),
@@ -170,11 +171,11 @@ def test_fin_payer_mix_uses_the_latest_bill_version(con) -> None:
     ]
 
 
-def test_fin_collections_outstanding(con) -> None:
+def test_fin_collections_outstanding(golden) -> None:
     # collections: P1 900 upi (01-01), P2 200 card (01-03, IST 10:30), P3 300 cash (F2 01-02); P4 failed → out.
     # outstanding: only B2 (balance 300), raised 2026-01-02; as-of = newest bill update = B2's 2026-01-03
     # 10:30 IST → 1 day old → '0-30'.
-    assert rows(con, f"""SELECT facility_id, day, row_type, payment_mode, payer_group, ageing_bucket,
+    assert rows(golden, f"""SELECT facility_id, day, row_type, payment_mode, payer_group, ageing_bucket,
                          payment_count, collected_amount, outstanding_bill_count, outstanding_amount
                          FROM {A}.fin_collections_outstanding ORDER BY 1, 2, 3""") == [
         ("F1", date(2026, 1, 1), "collection", "upi", "self_pay", "n/a", 1, 900.0, 0, 0.0),
@@ -184,9 +185,9 @@ def test_fin_collections_outstanding(con) -> None:
     ]
 
 
-def test_fin_revenue_leakage(con) -> None:
+def test_fin_revenue_leakage(golden) -> None:
     # the refund takes its credit note's reason
-    assert rows(con, f"""SELECT facility_id, facility_name, day, leakage_type, reason, event_count, amount
+    assert rows(golden, f"""SELECT facility_id, facility_name, day, leakage_type, reason, event_count, amount
                          FROM {A}.fin_revenue_leakage ORDER BY 1, 3, 4""") == [
         ("F1", "Apollo Care, Pune", date(2026, 1, 1), "discount", "senior citizen", 1, 100.0),
         ("F1", "Apollo Care, Pune", date(2026, 1, 3), "write_off", "unrecoverable after 90 days", 1, 25.5),
@@ -195,11 +196,11 @@ def test_fin_revenue_leakage(con) -> None:
     ]
 
 
-def test_ops_appointments(con) -> None:
+def test_ops_appointments(golden) -> None:
     # 4 booked for 2026-01-05: A1, A4 completed, A2 no-show, A3 cancelled (latest version; first said booked)
     # waiting: A1 03:50 → 04:02 = 12 min, A4 06:55:00 → 07:25:30 = 30.5 min; sum 42.5, avg 21.25
     # no_show_rate = 1 / (4 booked − 1 cancelled) = 0.333333
-    assert rows(con, f"""SELECT facility_id, facility_name, day, department, doctor_id, doctor_name, visit_type,
+    assert rows(golden, f"""SELECT facility_id, facility_name, day, department, doctor_id, doctor_name, visit_type,
                          mode, channel, booked_count, completed_count, cancelled_count, no_show_count, open_count,
                          waiting_minutes_sum, avg_waiting_minutes, no_show_rate FROM {A}.ops_appointments""") == [
         ("F1", "Apollo Care, Pune", date(2026, 1, 5), "General Medicine", "D1", "Dr. Asha Rao", "new", "in_person",

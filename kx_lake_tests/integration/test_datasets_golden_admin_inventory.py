@@ -32,7 +32,7 @@ import pytest
 from bson import ObjectId
 from bson.int64 import Int64
 
-from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, two_facility_names, utc
+from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, on_both_engines, two_facility_names, utc
 
 pytestmark = pytest.mark.integration
 
@@ -267,10 +267,13 @@ DATASETS = ["adm_registrations", "adm_staff", "adm_patient_experience", "inv_sto
 
 
 @pytest.fixture(scope="module")
-def golden(local_source, tmp_path_factory: pytest.TempPathFactory):
+def golden_lake(local_source, tmp_path_factory: pytest.TempPathFactory):
     with golden_catalog(local_source, tmp_path_factory.mktemp("golden-admin-inventory") / "lake", DOCS,
                         updates=UPDATES, datasets=DATASETS) as catalog:
         yield catalog
+
+
+golden = on_both_engines("golden_lake")
 
 
 def test_old_versions_are_really_in_the_tables(golden) -> None:

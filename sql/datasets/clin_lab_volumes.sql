@@ -21,15 +21,15 @@ WITH tests AS (
     CAST(o.ordered_at AS DATE) AS day,
     coalesce(o.source, 'unknown') AS source,
     coalesce(o.priority, 'unknown') AS priority,
-    t.test_code,
-    t.name AS line_name,
-    t.status AS test_status,
+    o.tests[n].test_code AS test_code,
+    o.tests[n].name AS line_name,
+    o.tests[n].status AS test_status,
     n,
-    CASE WHEN t.status = 'completed'
+    CASE WHEN o.tests[n].status = 'completed'
          THEN CAST(date_diff('millisecond', o.ordered_at, o.reported_at) AS DOUBLE) / 60000 END AS tat_minutes
   FROM {{ hims_lab }}.lab_orders_latest AS o
-  CROSS JOIN UNNEST(o.tests) WITH ORDINALITY AS x(t, n)
-  WHERE o.facility_id IS NOT NULL AND o.ordered_at IS NOT NULL
+  CROSS JOIN UNNEST(sequence(1, cardinality(o.tests))) AS x(n)
+  WHERE o.facility_id IS NOT NULL AND cardinality(o.tests) > 0 AND o.ordered_at IS NOT NULL
 )
 SELECT
   t.facility_id,

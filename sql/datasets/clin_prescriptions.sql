@@ -18,13 +18,13 @@ WITH lines AS (
     p.facility_id,
     CAST(p.created_at AS DATE) AS day,
     p.doctor_id,
-    m.drug_code,
-    m.generic,
-    CAST(m.quantity AS BIGINT) AS quantity,
+    p.medicines[n].drug_code AS drug_code,
+    p.medicines[n].generic AS generic,
+    CAST(p.medicines[n].quantity AS BIGINT) AS quantity,
     n
   FROM {{ hims_pharmacy }}.prescriptions_latest AS p
-  CROSS JOIN UNNEST(p.medicines) WITH ORDINALITY AS x(m, n)
-  WHERE p.facility_id IS NOT NULL
+  CROSS JOIN UNNEST(sequence(1, cardinality(p.medicines))) AS x(n)
+  WHERE p.facility_id IS NOT NULL AND cardinality(p.medicines) > 0
 ),
 drugs AS (
   SELECT drug_code, max(generic_name) AS generic_name, max(category) AS category

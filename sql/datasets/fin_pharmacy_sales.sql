@@ -29,16 +29,16 @@ sale_lines AS (
     s.facility_id,
     CAST(s.created_at AS DATE) AS day,
     coalesce(s.sale_type, 'unknown') AS sale_type,
-    line.drug_code,
-    CAST(line.qty AS BIGINT) AS qty,
-    CAST(line.amount AS DOUBLE) AS amount,
+    s.items[n].drug_code AS drug_code,
+    CAST(s.items[n].qty AS BIGINT) AS qty,
+    CAST(s.items[n].amount AS DOUBLE) AS amount,
     CASE WHEN CAST(s.gross_amount AS DOUBLE) > 0
-         THEN CAST(s.net_amount AS DOUBLE) * CAST(line.amount AS DOUBLE) / CAST(s.gross_amount AS DOUBLE)
+         THEN CAST(s.net_amount AS DOUBLE) * CAST(s.items[n].amount AS DOUBLE) / CAST(s.gross_amount AS DOUBLE)
          ELSE CAST(s.net_amount AS DOUBLE) / cardinality(s.items) END AS net_amount,
-    row_number() OVER (PARTITION BY s."_id" ORDER BY CAST(line.amount AS DOUBLE) DESC, n ASC) AS line_rank
+    row_number() OVER (PARTITION BY s."_id" ORDER BY CAST(s.items[n].amount AS DOUBLE) DESC, n ASC) AS line_rank
   FROM {{ hims_pharmacy }}.pharmacy_sales_latest AS s
-  CROSS JOIN UNNEST(s.items) WITH ORDINALITY AS t(line, n)
-  WHERE s.facility_id IS NOT NULL
+  CROSS JOIN UNNEST(sequence(1, cardinality(s.items))) AS t(n)
+  WHERE s.facility_id IS NOT NULL AND cardinality(s.items) > 0
 ),
 movements AS (
   SELECT facility_id, day, sale_type, drug_code,

@@ -48,13 +48,13 @@ WITH bills AS (
 lines AS (
   SELECT
     bills.*,
-    line.category AS service_category,
-    CAST(line.amount AS DOUBLE) AS line_amount,
-    CASE WHEN bills.gross > 0 THEN CAST(line.amount AS DOUBLE) / bills.gross
+    bills.items[n].category AS service_category,
+    CAST(bills.items[n].amount AS DOUBLE) AS line_amount,
+    CASE WHEN bills.gross > 0 THEN CAST(bills.items[n].amount AS DOUBLE) / bills.gross
          ELSE 1.0E0 / bills.n_lines END AS share,
-    row_number() OVER (PARTITION BY bills.bill_id ORDER BY CAST(line.amount AS DOUBLE) DESC, n ASC) AS line_rank
+    row_number() OVER (PARTITION BY bills.bill_id ORDER BY CAST(bills.items[n].amount AS DOUBLE) DESC, n ASC) AS line_rank
   FROM bills
-  CROSS JOIN UNNEST(bills.items) WITH ORDINALITY AS t(line, n)
+  CROSS JOIN UNNEST(sequence(1, cardinality(bills.items))) AS t(n)  -- bills: cardinality(items) > 0
 ),
 departments AS (
   SELECT d."_id" AS doctor_id, dep.name AS department

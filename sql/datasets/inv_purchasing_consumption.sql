@@ -18,17 +18,19 @@
 --                          rate) / issued value at cost (|ledger value|)
 CREATE OR REPLACE VIEW {{ analytics }}.inv_purchasing_consumption AS
 WITH flows AS (
-  SELECT po.facility_id, CAST(po.created_at AS DATE) AS day, 'purchase_order' AS flow, l.item_code,
-         po.vendor_id, CASE WHEN n = 1 THEN 1 ELSE 0 END AS doc, CAST(l.qty AS BIGINT) AS qty,
-         CAST(0 AS BIGINT) AS rejected_qty, CAST(l.amount AS DOUBLE) AS amount
+  SELECT po.facility_id, CAST(po.created_at AS DATE) AS day, 'purchase_order' AS flow, po.lines[n].item_code AS item_code,
+         po.vendor_id, CASE WHEN n = 1 THEN 1 ELSE 0 END AS doc, CAST(po.lines[n].qty AS BIGINT) AS qty,
+         CAST(0 AS BIGINT) AS rejected_qty, CAST(po.lines[n].amount AS DOUBLE) AS amount
   FROM {{ hims_inventory }}.purchase_orders_latest AS po
-  CROSS JOIN UNNEST(po.lines) WITH ORDINALITY AS x(l, n)
+  CROSS JOIN UNNEST(sequence(1, cardinality(po.lines))) AS x(n)
+  WHERE cardinality(po.lines) > 0
   UNION ALL
-  SELECT g.facility_id, CAST(g.created_at AS DATE), 'goods_receipt', l.item_code, g.vendor_id,
-         CASE WHEN n = 1 THEN 1 ELSE 0 END, CAST(l.qty - coalesce(l.rejected, 0) AS BIGINT),
-         CAST(coalesce(l.rejected, 0) AS BIGINT), CAST(0 AS DOUBLE)
+  SELECT g.facility_id, CAST(g.created_at AS DATE), 'goods_receipt', g.lines[n].item_code, g.vendor_id,
+         CASE WHEN n = 1 THEN 1 ELSE 0 END, CAST(g.lines[n].qty - coalesce(g.lines[n].rejected, 0) AS BIGINT),
+         CAST(coalesce(g.lines[n].rejected, 0) AS BIGINT), CAST(0 AS DOUBLE)
   FROM {{ hims_inventory }}.goods_receipts_latest AS g
-  CROSS JOIN UNNEST(g.lines) WITH ORDINALITY AS x(l, n)
+  CROSS JOIN UNNEST(sequence(1, cardinality(g.lines))) AS x(n)
+  WHERE cardinality(g.lines) > 0
   UNION ALL
   SELECT facility_id, CAST(txn_at AS DATE), 'consumption', item_code, CAST(NULL AS VARCHAR), 1,
          CAST(abs(qty) AS BIGINT), CAST(0 AS BIGINT), abs(CAST(value AS DOUBLE))

@@ -22,7 +22,8 @@ CREATE OR REPLACE VIEW {{ analytics }}.ops_opd_waiting AS
 WITH tokens AS (
   SELECT
     q.facility_id,
-    CAST(date_add('millisecond', q.issued_at_ms + 19800000, TIMESTAMP '1970-01-01 00:00:00') AS DATE) AS day,
+    -- the IST day of an epoch-millis instant in whole days (date_add of ~1.8e12 ms overflows Trino's int)
+    CAST(date_add('day', CAST(floor((q.issued_at_ms + 19800000) / 86400000e0) AS BIGINT), DATE '1970-01-01') AS DATE) AS day,
     coalesce(dep.name, 'unknown') AS department,
     CASE WHEN q.appointment_id IS NULL THEN 'walk_in' ELSE 'appointment' END AS visit_kind,
     q.status,

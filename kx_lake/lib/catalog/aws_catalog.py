@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.athena import AthenaQueryError, AthenaRunner
-from kx_lake.lib.catalog.duckdb_catalog import CatalogError, CatalogObject
+from kx_lake.lib.catalog.objects import CatalogError, CatalogObject
 from kx_lake.lib.catalog.glue import GlueCatalog, GlueCatalogError, TableChange, lake_partitions
 from kx_lake.lib.catalog.views import latest_view_sql, load_all_sql, referenced_tables
 from kx_lake.lib.config import CollectionSpec, ProjectConfig

@@ -26,12 +26,12 @@ created when missing: the datasets' `<prefix>analytics` holds no table, only vie
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from kx_lake.lib.catalog import names
+from kx_lake.lib.catalog.objects import CatalogError, CatalogObject
 from kx_lake.lib.catalog.views import (
     SqlView,
     execute_athena_sql_on_duckdb,
@@ -49,20 +49,6 @@ from kx_lake.lib.storage import fsio
 from kx_lake.lib.storage.segments import original_column
 
 CATALOG_DIR = "catalog"
-
-
-class CatalogError(RuntimeError):
-    """A catalog operation that failed; the message names the environment, collection or file."""
-
-
-@dataclass(frozen=True)
-class CatalogObject:
-    """One table or view the refresh handled: created, or skipped with the reason."""
-
-    kind: str  # "table" | "latest" | "sql" (sql/views) | "dataset" (sql/datasets)
-    name: str  # db.name
-    status: str  # "created" | "skipped"
-    reason: str = ""
 
 
 def catalog_path(project: ProjectConfig, env: str) -> Path:

@@ -149,10 +149,14 @@ def table_input(
     *,
     description: str = "",
     parameters: Mapping[str, str] | None = None,
+    local_ok: bool = False,
 ) -> dict[str, Any]:
-    """The Glue TableInput of one lake table: external, Parquet, partitioned by strings."""
+    """The Glue TableInput of one lake table: external, Parquet, partitioned by strings.
+
+    `local_ok` admits a local directory as the location: the Trino backend builds its tables from
+    this same definition over a local lake (trino_ddl); Glue itself needs s3://."""
     where = f"{database}.{table}"
-    if not location.startswith("s3://"):
+    if not location.startswith("s3://") and not (local_ok and "://" not in location):
         raise GlueCatalogError(f"glue {where}: location must be s3://..., got {location!r}")
     out: dict[str, Any] = {
         "Name": table,

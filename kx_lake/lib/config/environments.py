@@ -37,8 +37,11 @@ class EnvironmentSpec(BaseModel):
     quicksight_namespace: str = "default"
     aws_region: str = "ap-south-1"
     # Where tables and views are registered: the embedded DuckDB file (default), Glue through the API
-    # (tables, partitions; views on Athena), or the original job's per-database Glue crawlers.
-    catalog: Literal["duckdb", "glue", "crawler"] = "duckdb"
+    # (tables, partitions; views on Athena), the original job's per-database Glue crawlers, or the
+    # self-hosted Trino (`kx-lake trino up`; Hive connector over a local lake).
+    catalog: Literal["duckdb", "glue", "crawler", "trino"] = "duckdb"
+    # Which engine the dashboard site reads its datasets from: the DuckDB catalog or the Trino one.
+    dashboards_engine: Literal["duckdb", "trino"] = "duckdb"
     # Crawler mode: the crawler of each MongoDB database ({env} and {database} are filled in).
     glue_crawler_name: str = Field(default="kx-lake-{env}-{database}", min_length=1)
 

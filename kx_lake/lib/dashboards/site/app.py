@@ -39,7 +39,8 @@ from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.dashboards import query as Q
 from kx_lake.lib.dashboards.formats import format_date
 from kx_lake.lib.dashboards.render import render
-from kx_lake.lib.dashboards.site.data import LOCAL_NAME, DatasetCache, FreshnessProbe, Session, catalog_stamp
+from kx_lake.lib.dashboards.site.data import LOCAL_NAME, DatasetCache, FreshnessProbe, Session
+from kx_lake.lib.dashboards.site.sources import DatasetSource, connection_source, dataset_source
 from kx_lake.lib.dashboards.spec import DashboardSpec, SubjectArea
 from kx_lake.lib.dashboards.tenants import Principal, Tenants, TokenStore
 
@@ -69,11 +70,15 @@ class Site:
     specs: dict[str, DashboardSpec]
     tenants: Tenants
     tokens: TokenStore
-    connect: Callable[[], duckdb.DuckDBPyConnection]
-    catalog_file: Path
+    connect: Callable[[], duckdb.DuckDBPyConnection] | None = None  # a DuckDB catalog, or:
+    catalog_file: Path | None = None
+    source: DatasetSource | None = None  # any source (sources.py: DuckDB or Trino)
 
     def __post_init__(self) -> None:
-        self.datasets = DatasetCache(self.connect, lambda: catalog_stamp(self.catalog_file))
+        if self.source is None:
+            assert self.connect is not None and self.catalog_file is not None, "Site needs a source or a connect"
+            self.source = connection_source(self.connect, self.catalog_file)
+        self.datasets = DatasetCache(self.source.read, self.source.stamp, scoped=self.source.scoped)
         self.freshness = FreshnessProbe(self.project, self.env)
         self.tz = ZoneInfo(self.project.environment(self.env).timezone)
         self.analytics = names.glue_database(self.project.environment(self.env), ANALYTICS_DATABASE)
@@ -81,8 +86,9 @@ class Site:
     def relation(self, spec: DashboardSpec) -> str:
         return names.qualified(self.analytics, spec.dataset)
 
-    def session(self, spec: DashboardSpec) -> Session:
-        return Session(self.datasets.get(self.relation(spec)))
+    def session(self, spec: DashboardSpec, scope: tuple[str, ...] | None = None) -> Session:
+        """The dataset's rows (for `scope`, the principal's own facilities, when the source pushes it down)."""
+        return Session(self.datasets.get(self.relation(spec), scope))
 
     def warm(self) -> None:
         """Read every dataset once (in the background at start-up) so first page loads are fast."""
@@ -196,7 +202,7 @@ def build_app(site: Site) -> Starlette:
         own_scope = Q.resolve_scope(principal, ())
         relation = LOCAL_NAME
         started = time.perf_counter()
-        session = site.session(spec)
+        session = site.session(spec, own_scope)
         try:
             facilities = session.rows(*Q.facilities_sql(relation, own_scope))
             (lo, hi), = session.rows(*Q.bounds_sql(relation, own_scope))
@@ -319,8 +325,5 @@ class SecurityHeaders:
 
 def create_site(project: ProjectConfig, env: str, specs: list[DashboardSpec], tenants: Tenants,
                 tokens: TokenStore) -> Site:
-    """A Site over `env`'s embedded catalog, read-only, one connection per request."""
-    from kx_lake.lib.catalog.duckdb_catalog import catalog_path, connect
-
-    return Site(project, env, {s.id: s for s in specs}, tenants, tokens,
-                connect=lambda: connect(project, env, read_only=True), catalog_file=catalog_path(project, env))
+    """A Site over `env`'s catalog (DuckDB or Trino, `dashboards_engine`), read-only, one read per dataset."""
+    return Site(project, env, {s.id: s for s in specs}, tenants, tokens, source=dataset_source(project, env))

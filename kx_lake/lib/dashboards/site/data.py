@@ -33,30 +33,28 @@ class DatasetCache:
     tenant scope is still a parameterised predicate on every query over the cached table.
     """
 
-    def __init__(self, connect: Callable[[], duckdb.DuckDBPyConnection], stamp: Callable[[], object],
-                 ttl: float = DATASET_TTL_S):
-        self._connect, self._stamp, self.ttl = connect, stamp, ttl
-        self._data: dict[str, tuple[float, object, pa.Table]] = {}
-        self._locks: dict[str, threading.Lock] = {}
+    def __init__(self, read: Callable[[str, tuple[str, ...] | None], pa.Table], stamp: Callable[[], object],
+                 ttl: float = DATASET_TTL_S, scoped: bool = False):
+        self._read, self._stamp, self.ttl, self.scoped = read, stamp, ttl, scoped
+        self._data: dict[tuple, tuple[float, object, pa.Table]] = {}
+        self._locks: dict[tuple, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def get(self, relation: str) -> pa.Table:
+    def get(self, relation: str, scope: tuple[str, ...] | None = None) -> pa.Table:
+        """The dataset (sources.DatasetSource.read); per tenant scope when the source applies it."""
+        key = (relation, scope if self.scoped else None)
         stamp = self._stamp()
-        hit = self._data.get(relation)
+        hit = self._data.get(key)
         if hit and hit[1] == stamp and time.monotonic() - hit[0] < self.ttl:
             return hit[2]
         with self._guard:
-            lock = self._locks.setdefault(relation, threading.Lock())
+            lock = self._locks.setdefault(key, threading.Lock())
         with lock:  # one reader per dataset; concurrent requests wait for it
-            hit = self._data.get(relation)
+            hit = self._data.get(key)
             if hit and hit[1] == stamp and time.monotonic() - hit[0] < self.ttl:
                 return hit[2]
-            con = self._connect()
-            try:
-                table = con.sql(f"SELECT * FROM {relation}").to_arrow_table()
-            finally:
-                con.close()
-            self._data[relation] = (time.monotonic(), stamp, table)
+            table = self._read(relation, key[1])
+            self._data[key] = (time.monotonic(), stamp, table)
             return table
 
 

@@ -1,0 +1,130 @@
+"""One protocol for every catalog backend, so callers stop branching on the catalog mode.
+
+A backend is one environment's catalog in one engine: the embedded DuckDB file, Glue + Athena (glue
+or crawler mode), or the self-hosted Trino (trino_catalog.TrinoCatalog). Each offers the same verbs:
+
+* `sync_tables(specs)`: tables and their partitions, straight from the lake;
+* `sync_latest_views(specs)`, `sync_sql_views(views)`: the `_latest` dedup views, sql/views and
+  sql/datasets (Athena SQL; DuckDB transpiles it, Athena and Trino run it as written);
+* `query(sql, params)`, `row_count(relation)`, `relations()`: reading it back.
+
+`skips_failed_collections` is the one behavioural difference callers see: crawler mode leaves
+collections whose last sync failed out of the crawl, as the original Glue job did.
+How a backend is opened (DuckDB's file lock, AWS clients, a running Trino) is the caller's business
+(components.catalog_resource), so this module needs neither Dagster nor a network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol, runtime_checkable
+
+import duckdb
+
+from kx_lake.lib.catalog import aws_catalog, duckdb_catalog
+from kx_lake.lib.catalog.athena import AthenaRunner
+from kx_lake.lib.catalog.glue import GlueCatalog
+from kx_lake.lib.catalog.objects import CatalogError, CatalogObject, QueryResult
+from kx_lake.lib.catalog.views import SqlView, execute_athena_sql_on_duckdb, load_all_sql
+from kx_lake.lib.config import CollectionSpec, ProjectConfig
+
+
+@runtime_checkable
+class CatalogBackend(Protocol):
+    mode: str
+    skips_failed_collections: bool
+
+    def sync_tables(self, specs: Iterable[CollectionSpec]) -> list[CatalogObject]: ...
+
+    def sync_latest_views(self, specs: Iterable[CollectionSpec]) -> list[CatalogObject]: ...
+
+    def sync_sql_views(self, views: Sequence[SqlView] | None = None) -> list[CatalogObject]: ...
+
+    def relations(self) -> set[tuple[str, str]]: ...
+
+    def query(self, sql: str, params: Sequence[object] | None = None) -> QueryResult: ...
+
+    def row_count(self, relation: str) -> int: ...
+
+
+class DuckDbBackend:
+    """The embedded catalog over an open connection (read-write for refreshes)."""
+
+    mode = "duckdb"
+    skips_failed_collections = False
+
+    def __init__(self, project: ProjectConfig, env: str, con: duckdb.DuckDBPyConnection) -> None:
+        self.project, self.env, self.con = project, env, con
+
+    def sync_tables(self, specs: Iterable[CollectionSpec]) -> list[CatalogObject]:
+        return duckdb_catalog.sync_tables(self.project, self.env, specs, self.con)
+
+    def sync_latest_views(self, specs: Iterable[CollectionSpec]) -> list[CatalogObject]:
+        return duckdb_catalog.sync_latest_views(self.project, self.env, specs, self.con)
+
+    def sync_sql_views(self, views: Sequence[SqlView] | None = None) -> list[CatalogObject]:
+        return duckdb_catalog.sync_sql_views(self.project, self.env, self.con, views)
+
+    def relations(self) -> set[tuple[str, str]]:
+        return duckdb_catalog.existing_relations(self.con)
+
+    def query(self, sql: str, params: Sequence[object] | None = None) -> QueryResult:
+        if params:  # parameters only with one plain statement: bind them as DuckDB `?`
+            from kx_lake.lib.catalog.views import to_duckdb
+
+            result = self.con.execute(to_duckdb(sql, "query")[-1], list(params))
+        else:
+            result = execute_athena_sql_on_duckdb(self.con, sql, source="query")
+        if result.description is None:
+            return QueryResult([], [])
+        return QueryResult([d[0] for d in result.description], result.fetchall())
+
+    def row_count(self, relation: str) -> int:
+        return int(self.con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0])
+
+
+class AwsBackend:
+    """Glue (tables, partitions; or crawlers) and Athena (views, queries)."""
+
+    skips_failed_collections = False
+
+    def __init__(self, project: ProjectConfig, env: str, glue: GlueCatalog, athena: AthenaRunner) -> None:
+        self.project, self.env, self.glue, self.athena = project, env, glue, athena
+        self.mode = project.environment(env).catalog
+        self.skips_failed_collections = self.mode == "crawler"
+
+    def sync_tables(self, specs: Iterable[CollectionSpec]) -> list[CatalogObject]:
+        if self.mode == "crawler":
+            return aws_catalog.crawl_collections(self.project, self.env, specs, self.glue)
+        return aws_catalog.register_tables(self.project, self.env, specs, self.glue)
+
+    def sync_latest_views(self, specs: Iterable[CollectionSpec]) -> list[CatalogObject]:
+        statements = aws_catalog.view_statements(self.project, self.env, specs, sql_views=False)
+        return aws_catalog.create_views_on_athena(self.athena, statements, self.glue)
+
+    def sync_sql_views(self, views: Sequence[SqlView] | None = None) -> list[CatalogObject]:
+        wanted = {v.name for v in (load_all_sql(self.project, self.env) if views is None else views)}
+        statements = [s for s in aws_catalog.view_statements(self.project, self.env, [], sql_views=True)
+                      if s.name in wanted]
+        return aws_catalog.create_views_on_athena(self.athena, statements, self.glue)
+
+    def relations(self) -> set[tuple[str, str]]:
+        """Tables and views of this env's Glue databases (its prefix)."""
+        prefix = self.project.environment(self.env).glue_database_prefix
+        client = self.glue.client
+        out = set()
+        for page in client.get_paginator("get_databases").paginate():
+            for db in (d["Name"] for d in page.get("DatabaseList", []) if d["Name"].startswith(prefix)):
+                for tables in client.get_paginator("get_tables").paginate(DatabaseName=db):
+                    out |= {(db, t["Name"]) for t in tables.get("TableList", [])}
+        return out
+
+    def query(self, sql: str, params: Sequence[object] | None = None) -> QueryResult:
+        if params:
+            raise CatalogError(f"{self.env}: parameterised queries are not offered on Athena here")
+        execution_id = self.athena.run("query", sql)
+        result = self.athena.results(execution_id, name="query")
+        return QueryResult(result.columns, result.rows)
+
+    def row_count(self, relation: str) -> int:
+        return int(self.query(f"SELECT count(*) FROM {relation}").rows[0][0])
