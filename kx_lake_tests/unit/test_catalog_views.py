@@ -118,3 +118,28 @@ def test_table_view_reads_hive_files_with_catalog_columns(tmp_path: Path) -> Non
     rows = con.execute("SELECT * FROM kx_env1_hims_billing.bills ORDER BY _id").fetchall()
     assert rows == [("a", None, None, dt.datetime(2026, 1, 1), "2026-01-01", "007"),
                     ("b", 2.5, None, dt.datetime(2026, 1, 2), "2026-01-02", None)]
+
+
+def test_every_unknown_placeholder_is_reported_with_its_line_and_nothing_else_is_templated() -> None:
+    text = "CREATE OR REPLACE VIEW {{ hims_masters }}.v AS\nSELECT * FROM {{ envv }}.a\nJOIN {{ nope }}.b USING (id)"
+    with pytest.raises(views.ViewSqlError) as err:
+        views.render_template(text, ENV, ["hims_masters"], source="v.sql")
+    assert "v.sql:2: unknown placeholder '{{ envv }}'; v.sql:3: unknown placeholder '{{ nope }}'" in str(err.value)
+    with pytest.raises(views.ViewSqlError, match=r"v\.sql: 'str object' has no attribute 'x'"):  # StrictUndefined: no blank
+        views.render_template("SELECT * FROM {{ hims_masters.x }}.a", ENV, ["hims_masters"], source="v.sql")
+    with pytest.raises(views.ViewSqlError, match=r"v\.sql:1: "):
+        views.render_template("SELECT '{{ unclosed' FROM t", ENV, ["hims_masters"], source="v.sql")
+
+
+def _view(name: str, reads: str = "") -> views.SqlView:
+    body = f"SELECT * FROM db.{reads}" if reads else "SELECT 1 AS x"
+    return views.SqlView(Path(f"{name}.sql"), f"CREATE OR REPLACE VIEW db.{name} AS {body}", ("db", name))
+
+
+def test_views_are_ordered_after_what_they_read_ties_in_the_given_order() -> None:
+    given = [_view("a"), _view("b", reads="c"), _view("c"), _view("d", reads="a"), _view("e")]
+    assert [v.target[1] for v in views.order_by_dependencies(given)] == ["a", "c", "b", "d", "e"]
+    with pytest.raises(views.ViewSqlError, match=r"reference cycle between (x|y)\.sql, (x|y)\.sql"):
+        views.order_by_dependencies([_view("ok"), _view("x", reads="y"), _view("y", reads="x")])
+    with pytest.raises(views.ViewSqlError, match="a.sql: view db.a is also created by a.sql"):
+        views.order_by_dependencies([_view("a"), _view("a")])
