@@ -77,3 +77,18 @@ def test_backfill_over_a_range_is_one_run_per_environment() -> None:
         ("2026-01-01|env1", "2026-01-10|env1"),
         ("2026-01-01|env2", "2026-01-10|env2"),
     ]
+
+
+def test_nothing_loads_a_collection_asset_as_an_input(defs: dg.Definitions) -> None:
+    """The lake IO manager only writes: its load_input refuses, and no asset takes a collection as an input."""
+    from kx_lake.components.lake_io_manager import LakeParquetIOManager
+
+    loaded = []  # `deps` are inputs of type Nothing: nothing is loaded for them
+    for assets_def in defs.assets or []:
+        for name, key in assets_def.keys_by_input_name.items():
+            if not assets_def.node_def.input_def_named(name).dagster_type.is_nothing:
+                loaded.append((assets_def.node_def.name, key))
+    assert loaded == []
+    context = dg.build_input_context(asset_key=dg.AssetKey(["hims_billing", "bills"]))
+    with pytest.raises(dg.DagsterInvariantViolationError, match="hims_billing/bills: collection assets are not loaded"):
+        LakeParquetIOManager().load_input(context)
