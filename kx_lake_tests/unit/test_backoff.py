@@ -2,15 +2,12 @@
 
 import subprocess
 import sys
-from pathlib import Path
-
 import pytest
 
 from kx_lake.components.catalog_resource import wait_for_writer
 from kx_lake.lib.backoff import Backoff
 from kx_lake.lib.catalog import duckdb_catalog
 from kx_lake.lib.config import ProjectConfig
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR, Settings
 
 
 class FakeClock:
@@ -74,8 +71,8 @@ def test_retry_only_retries_what_it_is_told_and_reraises_the_last_error() -> Non
 HOLD = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(600)"
 
 
-def test_a_catalog_writer_waits_while_another_process_holds_the_duckdb_file(tmp_path: Path) -> None:
-    project = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={"KX_LAKE_HOME": str(tmp_path)}))
+def test_a_catalog_writer_waits_while_another_process_holds_the_duckdb_file(repo_project_in: ProjectConfig) -> None:
+    project = repo_project_in
     path = duckdb_catalog.catalog_path(project, "env1")
     path.parent.mkdir(parents=True)
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True)
@@ -98,8 +95,8 @@ def test_a_catalog_writer_waits_while_another_process_holds_the_duckdb_file(tmp_
         holder.wait()
 
 
-def test_a_lock_held_past_the_timeout_fails_naming_the_file(tmp_path: Path) -> None:
-    project = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={"KX_LAKE_HOME": str(tmp_path)}))
+def test_a_lock_held_past_the_timeout_fails_naming_the_file(repo_project_in: ProjectConfig) -> None:
+    project = repo_project_in
     path = duckdb_catalog.catalog_path(project, "env1")
     path.parent.mkdir(parents=True)
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True)

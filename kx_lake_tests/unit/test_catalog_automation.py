@@ -13,7 +13,6 @@ import pytest
 
 from kx_lake.components.catalog_assets import VIEW_AUTOMATION
 from kx_lake.defs.catalog import CATALOG_AUTOMATION_SENSOR
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 
 NOW = datetime(2026, 1, 6, 4, 30, tzinfo=UTC)  # 10:00 IST
 BILLS = dg.AssetKey(["hims_billing", "bills"])
@@ -22,12 +21,8 @@ DIM_FACILITY = dg.AssetKey(["hims_masters", "dim_facility"])
 
 
 @pytest.fixture(scope="module")
-def defs() -> dg.Definitions:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KX_LAKE_CONFIG_DIR", str(DEFAULT_CONFIG_DIR))
-        from kx_lake.definitions import defs as build
-
-        return build()
+def defs(repo_defs: dg.Definitions) -> dg.Definitions:
+    return repo_defs
 
 
 def _tick(defs, instance, cursor=None):

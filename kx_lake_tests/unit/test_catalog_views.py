@@ -11,8 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from kx_lake.lib.catalog import duckdb_catalog, views
-from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig, Settings
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
 from kx_lake.lib.harmonize.types import (
     DecimalType, DoubleType, IntType, JsonType, ListType, StringType, StructType, TimestampType,
 )
@@ -68,8 +67,8 @@ def test_render_template_replaces_database_placeholders_and_names_unknown_ones()
         views.render_template("SELECT 1\nFROM {{ env }}.x", ENV, ["hims_masters"], source="v.sql")
 
 
-def test_every_sql_view_renders_parses_and_transpiles() -> None:
-    project = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={}))
+def test_every_sql_view_renders_parses_and_transpiles(repo_project: ProjectConfig) -> None:
+    project = repo_project
     loaded = views.load_sql_views(project, "env2")
     assert [v.name for v in loaded] == ["kx_env2_hims_masters.dim_facility"]
     for view in loaded:

@@ -8,21 +8,16 @@ import dagster as dg
 import pytest
 
 from kx_lake.components.partitions import partition_key, partition_scope, range_tags
-from kx_lake.lib.config import ProjectConfig, Settings
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+from kx_lake.lib.config import ProjectConfig
 
 
 @pytest.fixture(scope="module")
-def defs() -> dg.Definitions:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KX_LAKE_CONFIG_DIR", str(DEFAULT_CONFIG_DIR))
-        from kx_lake.definitions import defs as build
-
-        return build()
+def defs(repo_defs: dg.Definitions) -> dg.Definitions:
+    return repo_defs
 
 
-def test_one_asset_per_collection_keyed_by_database(defs: dg.Definitions) -> None:
-    cfg = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={}))
+def test_one_asset_per_collection_keyed_by_database(defs: dg.Definitions, repo_project: ProjectConfig) -> None:
+    cfg = repo_project
     graph = defs.resolve_asset_graph()
     keys = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name not in ("catalog", "quicksight")}
     assert keys == {dg.AssetKey([c.database, c.collection]) for c in cfg.enabled_collections}
@@ -35,7 +30,7 @@ def test_one_asset_per_collection_keyed_by_database(defs: dg.Definitions) -> Non
     assert {d.name for d in pdef.partitions_defs} == {"date", "env"}
     env_dim = next(d for d in pdef.partitions_defs if d.name == "env").partitions_def
     assert env_dim.get_partition_keys() == ["env1", "env2"]  # env3 is inactive
-    assert defs.resolve_job_def("sync_collections") is not None
+    assert set(defs.resolve_job_def("sync_collections").asset_layer.selected_asset_keys) == keys
 
 
 def test_catalog_assets_sit_downstream_of_the_collections(defs: dg.Definitions) -> None:
@@ -49,7 +44,8 @@ def test_catalog_assets_sit_downstream_of_the_collections(defs: dg.Definitions) 
         dg.AssetKey(["hims_patient", "encounters_latest"]),
         dg.AssetKey(["hims_billing", "bills_latest"]),
     }
-    assert defs.resolve_job_def("refresh_catalog") is not None
+    catalog = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "catalog"}
+    assert set(defs.resolve_job_def("refresh_catalog").asset_layer.selected_asset_keys) == catalog
 
 
 def test_partition_scope_groups_dates_by_environment() -> None:
@@ -64,9 +60,9 @@ def test_partition_scope_groups_dates_by_environment() -> None:
     }
 
 
-def test_backfill_over_a_range_is_one_run_per_environment() -> None:
+def test_backfill_over_a_range_is_one_run_per_environment(repo_project: ProjectConfig) -> None:
     """Dagster turns a multi-partition backfill subset into one key range per environment."""
-    cfg = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={}))
+    cfg = repo_project
     from kx_lake.components.partitions import env_date_partitions
 
     pdef = env_date_partitions(cfg)

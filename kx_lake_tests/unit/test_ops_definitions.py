@@ -11,18 +11,13 @@ import pytest
 from kx_lake.components.partitions import env_date_partitions, partition_key
 from kx_lake.components.schedules import SYNC_SCHEDULE, scheduled_requests
 from kx_lake.components.sensors import FAILURE_EMAIL_SENSOR, NEW_DATA_SENSOR, SUCCESS_EMAIL_SENSOR
-from kx_lake.lib.config import ProjectConfig, Settings
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.ops.config import OperationsConfig
 
 
 @pytest.fixture(scope="module")
-def defs() -> dg.Definitions:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KX_LAKE_CONFIG_DIR", str(DEFAULT_CONFIG_DIR))
-        from kx_lake.definitions import defs as build
-
-        return build()
+def defs(repo_defs: dg.Definitions) -> dg.Definitions:
+    return repo_defs
 
 
 def test_automation_is_declared_and_stopped_by_default(defs: dg.Definitions) -> None:
@@ -34,8 +29,8 @@ def test_automation_is_declared_and_stopped_by_default(defs: dg.Definitions) -> 
     assert defs.resolve_sensor_def(NEW_DATA_SENSOR).minimum_interval_seconds == 300
 
 
-def test_schedule_requests_today_and_yesterday_for_every_active_environment() -> None:
-    cfg = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={}))
+def test_schedule_requests_today_and_yesterday_for_every_active_environment(repo_project: ProjectConfig) -> None:
+    cfg = repo_project
     when = datetime(2026, 3, 10, 19, 0, tzinfo=UTC)  # 00:30 on 2026-03-11 in IST
     requests = scheduled_requests(cfg, OperationsConfig(), when)
     assert [(r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
@@ -50,7 +45,8 @@ def test_schedule_evaluates_through_dagster(defs: dg.Definitions) -> None:
     assert len(result.run_requests) == 2
 
 
-def test_ui_backfill_of_a_range_is_one_run_per_environment_for_all_collections(defs: dg.Definitions) -> None:
+def test_ui_backfill_of_a_range_is_one_run_per_environment_for_all_collections(defs: dg.Definitions,
+                                                                              repo_project: ProjectConfig) -> None:
     """The backfill daemon's single-run path: every collection asset shares BackfillPolicy.single_run and
     the env × date partitions, so a range over two environments becomes one run (range) per environment."""
     graph = defs.resolve_asset_graph()
@@ -58,8 +54,7 @@ def test_ui_backfill_of_a_range_is_one_run_per_environment_for_all_collections(d
     collection_keys = {k for k in job.asset_layer.selected_asset_keys}
     assert len(collection_keys) == 102
     assert {graph.get(k).backfill_policy for k in collection_keys} == {dg.BackfillPolicy.single_run()}
-    cfg = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={}))
-    pdef = env_date_partitions(cfg)
+    pdef = env_date_partitions(repo_project)
     keys = [partition_key(env, date(2026, 1, d)) for env in ("env1", "env2") for d in range(1, 32)]
     ranges = pdef.subset_with_partition_keys(keys).get_partition_key_ranges(pdef)
     assert len(ranges) == 2  # one run per environment, not 62 (one per day)

@@ -37,5 +37,6 @@ def test_assets_are_downstream_of_views_grouped_and_never_automatic(tmp_path: Pa
 
 def test_defs_module_declares_job_and_lazy_resource() -> None:
     defs = quicksight()
-    assert defs.resolve_job_def(QUICKSIGHT_JOB) is not None
+    selected = set(defs.resolve_job_def(QUICKSIGHT_JOB).asset_layer.selected_asset_keys)
+    assert selected == {k for a in defs.assets for k in a.keys} and all(k.path[0] == "quicksight" for k in selected)
     assert "quicksight" in (defs.resources or {})

@@ -37,8 +37,8 @@ def resolve_mongo_uri(project: ProjectConfig, env_name: str, environ: Mapping[st
         return info.uri
     raise MongoUriUnavailable(
         f"no MongoDB for environment {spec.name!r}: {spec.mongodb_uri_secret} is not set and its local source "
-        f"is not running; set {spec.mongodb_uri_secret} to the MongoDB URI, or run "
-        f"`kx-lake source up --env {spec.name}`"
+        f"is not running under KX_LAKE_HOME {project.settings.home}; set {spec.mongodb_uri_secret} to the "
+        f"MongoDB URI, or run `kx-lake source up --env {spec.name}` (with the same KX_LAKE_HOME)"
     )
 
 
