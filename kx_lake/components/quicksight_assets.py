@@ -122,21 +122,28 @@ def _data_set_assets(names: list[str]) -> dg.AssetsDefinition:
     )
     def _data_sets(context: dg.AssetExecutionContext, config: QuickSightConfig, quicksight: QuickSightResource):
         from kx_lake.lib.dashboards import quicksight_deploy as qsd
+        from kx_lake.lib.dashboards import quicksight_resources as res
 
         selected = [by_key[k] for k in sorted(context.selected_asset_keys, key=str)]
-        status: dict[str, dict[str, str]] = {n: {} for n in selected}
+        status: dict[str, dict[str, dict]] = {n: {} for n in selected}
+        actions: dict[str, dict[str, dict[str, dict[str, str]]]] = {n: {} for n in selected}
         failures = []
         for env in quicksight.envs(config.envs):
             plan = quicksight.plan(env, with_dashboards=False)
             qs = quicksight.client(plan)
             wanted = [n for n in selected if n in plan.datasets]
-            qsd.deploy_data_sets(qs, plan, wanted)
+            report = qsd.deploy_data_sets(qs, plan, wanted)
+            for name in wanted:
+                rid = res.data_set_id(plan.target, name)
+                actions[name][env] = {"data_set": {rid: report.actions["data_set"][rid]}}
             for r in qsd.refresh(qs, plan, only=wanted, raise_on_failure=False):
-                status[r.name][env] = r.status if r.ok else f"{r.status}: {r.error}"
+                status[r.name][env] = {"status": r.status, "rows": r.rows_ingested, "seconds": round(r.seconds, 1),
+                                       "error": r.error}
                 if not r.ok:
                     failures.append(f"{env}/{r.name}: {r.status}: {r.error}")
         for name in selected:
-            yield dg.MaterializeResult(asset_key=data_set_key(name), metadata={"ingestion": status[name] or "none"})
+            yield dg.MaterializeResult(asset_key=data_set_key(name),
+                                       metadata={"actions": actions[name], "ingestion": status[name] or "none"})
         if failures:
             raise dg.Failure(description="SPICE ingestion failed: " + "; ".join(failures))
 
@@ -152,7 +159,7 @@ def _dashboards_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
         out = {}
         for env in quicksight.envs(config.envs):
             plan = quicksight.plan(env, with_dashboards=True)
-            out[env] = qsd.deploy_dashboards(quicksight.client(plan), plan).counts()
-        return dg.MaterializeResult(metadata={"dashboards": out})
+            out[env] = qsd.deploy_dashboards(quicksight.client(plan), plan).actions
+        return dg.MaterializeResult(metadata={"actions": out})
 
     return _dashboards
