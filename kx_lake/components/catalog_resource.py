@@ -23,7 +23,7 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
-from kx_lake.components.resources import load_project
+from kx_lake.components.resources import ProjectResource
 from kx_lake.lib.backoff import Backoff
 from kx_lake.lib.catalog import duckdb_catalog
 from kx_lake.lib.catalog.athena import AthenaRunner
@@ -46,14 +46,14 @@ def wait_for_writer(connect: Callable[[], T], timeout_s: float, *, sleep: Callab
 class CatalogResource(dg.ConfigurableResource):
     """Per-environment access to the catalog backend named by the environment's `catalog` setting."""
 
-    config_dir: str | None = None
+    kx_project: ProjectResource
     duckdb_lock_timeout_s: float = 120.0
     athena_timeout_s: float = 900.0
     _clients: dict[tuple[str, str], Any] = PrivateAttr(default_factory=dict)
 
     @property
     def project(self) -> ProjectConfig:
-        return load_project(self.config_dir)
+        return self.kx_project.project
 
     def mode(self, env: str) -> str:
         return self.project.environment(env).catalog

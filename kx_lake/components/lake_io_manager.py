@@ -15,19 +15,19 @@ from __future__ import annotations
 import dagster as dg
 
 from kx_lake.components.lake_metadata import published_metadata
-from kx_lake.components.resources import load_project
+from kx_lake.components.resources import ProjectResource
 from kx_lake.lib.lake.pipeline import StagedCollection, publish_staged
 
 
 class LakeParquetIOManager(dg.ConfigurableIOManager):
     """Writes collection assets as Hive-partitioned Parquet under each environment's lake root."""
 
-    config_dir: str | None = None
+    kx_project: ProjectResource
 
     def handle_output(self, context: dg.OutputContext, obj: list[StagedCollection]) -> None:
         if obj is None:
             return
-        project = load_project(self.config_dir)
+        project = self.kx_project.project
         published = [publish_staged(project, staged, log=context.log) for staged in obj]
         context.add_output_metadata(published_metadata(published))
 

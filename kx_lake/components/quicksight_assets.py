@@ -23,7 +23,7 @@ from typing import Any
 import dagster as dg
 from pydantic import PrivateAttr
 
-from kx_lake.components.resources import load_project
+from kx_lake.components.resources import ProjectResource
 
 QUICKSIGHT_GROUP = "quicksight"
 RLS_KEY = dg.AssetKey(["quicksight", "rls_rules"])
@@ -46,7 +46,7 @@ class QuickSightConfig(dg.Config):
 class QuickSightResource(dg.ConfigurableResource):
     """Plans and clients per environment, created on first use in a run (never at load)."""
 
-    config_dir: str | None = None
+    kx_project: ProjectResource
     endpoint_url: str | None = None  # None: AWS; a moto server in tests
     sql_dir: str | None = None
     dashboards_dir: str | None = None
@@ -55,7 +55,7 @@ class QuickSightResource(dg.ConfigurableResource):
     def envs(self, requested: list[str]) -> list[str]:
         from kx_lake.lib.dashboards.quicksight_config import QUICKSIGHT_FILE, load_quicksight_file
 
-        project = load_project(self.config_dir)
+        project = self.kx_project.project
         if requested:
             return [project.environment(e).name for e in requested]
         configured = load_quicksight_file(project.settings.config_dir / QUICKSIGHT_FILE).environments
@@ -64,7 +64,7 @@ class QuickSightResource(dg.ConfigurableResource):
     def plan(self, env: str, *, with_dashboards: bool) -> Any:
         from kx_lake.lib.dashboards import quicksight_deploy as qsd
 
-        return qsd.plan(load_project(self.config_dir), env, with_dashboards=with_dashboards,
+        return qsd.plan(self.kx_project.project, env, with_dashboards=with_dashboards,
                         sql_dir=Path(self.sql_dir) if self.sql_dir else None,
                         dashboards_dir=Path(self.dashboards_dir) if self.dashboards_dir else None)
 

@@ -1,8 +1,10 @@
 """Dagster resources: thin, lazily-configured handles on kx_lake.lib.
 
 Each resource resolves Settings when a run starts (not at import, not at definitions load), so the
-same definitions serve `dagster dev`, the CLI and tests pointed elsewhere by KX_LAKE_CONFIG_DIR /
-KX_LAKE_HOME / KX_LAKE_ROOT. MongoDB clients are opened per environment on first use and closed
+same definitions serve `dg dev`, the CLI and tests pointed elsewhere by KX_LAKE_CONFIG_DIR /
+KX_LAKE_HOME / KX_LAKE_ROOT. Where the configuration lives is one resource, `ProjectResource`
+(key `kx_project`); every other resource nests that same instance (`kx_project` field), so one
+setting points them all elsewhere. MongoDB clients are opened per environment on first use and closed
 when the run ends.
 """
 
@@ -47,14 +49,13 @@ class ProjectResource(dg.ConfigurableResource):
 class MongoSourceResource(dg.ConfigurableResource):
     """MongoDB clients per environment; URIs come from each environment's secret or the local source."""
 
-    config_dir: str | None = None
+    kx_project: ProjectResource
     server_selection_timeout_ms: int = 20_000
     _clients: dict[str, MongoClient] = PrivateAttr(default_factory=dict)
 
     def client(self, env: str) -> MongoClient:
         if env not in self._clients:
-            project = load_project(self.config_dir)
-            uri = resolve_mongo_uri(project, env)
+            uri = resolve_mongo_uri(self.kx_project.project, env)
             self._clients[env] = MongoClient(
                 uri, serverSelectionTimeoutMS=self.server_selection_timeout_ms, appname="kx-lake", tz_aware=True
             )

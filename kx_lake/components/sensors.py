@@ -110,7 +110,7 @@ def build_email_sensors(sync_job) -> list[dg.SensorDefinition]:  # noqa: ANN001 
     )
     def _on_success(context: dg.RunStatusSensorContext, notifier: NotifierResource):
         run = context.dagster_run
-        report = report_for_run(context.instance, run, load_operations(notifier.config_dir))
+        report = report_for_run(context.instance, run, load_operations(notifier.kx_project.config_dir))
         message_id = notifier.send(report)
         context.log.info(f"run {run.run_id}: summary e-mail {'sent ' + message_id if message_id else 'disabled'}")
 
@@ -121,7 +121,7 @@ def build_email_sensors(sync_job) -> list[dg.SensorDefinition]:  # noqa: ANN001 
     def _on_failure(context: dg.RunFailureSensorContext, notifier: NotifierResource):
         run = context.dagster_run
         error = context.failure_event.message if context.failure_event else None
-        report = report_for_run(context.instance, run, load_operations(notifier.config_dir), run_error=error)
+        report = report_for_run(context.instance, run, load_operations(notifier.kx_project.config_dir), run_error=error)
         message_id = notifier.send(report)
         context.log.info(f"run {run.run_id}: failure e-mail {'sent ' + message_id if message_id else 'disabled'}")
 

@@ -16,7 +16,6 @@ def sync_job(cfg: ProjectConfig):  # noqa: ANN201 - define_asset_job's type is n
     return dg.define_asset_job(
         SYNC_JOB,
         selection=dg.AssetSelection.assets(*(collection_key(s) for s in cfg.enabled_collections)),
-        partitions_def=env_date_partitions(cfg),
         description="Extract collections from MongoDB into the lake (env × date partitions).",
     )
 

@@ -10,6 +10,7 @@ from kx_lake.components.resources import load_project
 from kx_lake.components.schedules import build_sync_schedule
 from kx_lake.components.sensors import build_email_sensors, build_new_data_sensor
 from kx_lake.defs.lake import SYNC_JOB, sync_job
+from kx_lake.defs.resources import PROJECT
 
 
 @dg.definitions
@@ -20,5 +21,5 @@ def operations() -> dg.Definitions:
         asset_checks=build_collection_checks(cfg, ops),
         schedules=[build_sync_schedule(cfg, ops, SYNC_JOB)],
         sensors=[build_new_data_sensor(ops, SYNC_JOB), *build_email_sensors(sync_job(cfg))],
-        resources={"notifier": NotifierResource()},
+        resources={"notifier": NotifierResource(kx_project=PROJECT)},
     )

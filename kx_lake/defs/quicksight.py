@@ -8,6 +8,7 @@ defs/resources.py, so the QuickSight wiring stays in one module.
 import dagster as dg
 
 from kx_lake.components.quicksight_assets import QUICKSIGHT_GROUP, QuickSightResource, build_quicksight_assets
+from kx_lake.defs.resources import PROJECT
 
 QUICKSIGHT_JOB = "deploy_quicksight"
 
@@ -20,5 +21,5 @@ def quicksight() -> dg.Definitions:
         jobs=[dg.define_asset_job(QUICKSIGHT_JOB, selection=dg.AssetSelection.groups(QUICKSIGHT_GROUP),
                                   description="Deploy QuickSight (data source, RLS, data sets, dashboards) and "
                                               "refresh SPICE. Needs AWS credentials.")],
-        resources={"quicksight": QuickSightResource()},
+        resources={"quicksight": QuickSightResource(kx_project=PROJECT)},
     )

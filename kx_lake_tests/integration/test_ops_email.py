@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 
 from kx_lake.components.notify_resources import NotifierResource
-from kx_lake.components.resources import load_project
+from kx_lake.components.resources import ProjectResource, load_project
 from kx_lake.components.sensors import build_email_sensors
 from kx_lake.components.sync_runner import run_sync
 from kx_lake.defs.lake import sync_job
@@ -127,9 +127,10 @@ def sync_and_mail(project, definitions, instance, names: tuple[str, ...], status
     event = instance.all_logs(run.run_id, of_type=event_type)[0].dagster_event
     on_success, on_failure = build_email_sensors(sync_job(project))
     sensor = on_success if status == dg.DagsterRunStatus.SUCCESS else on_failure
-    ctx = dg.build_run_status_sensor_context(sensor_name=sensor.name, dagster_event=event, dagster_instance=instance,
-                                             dagster_run=run, resources={"notifier": NotifierResource()})
-    sensor(ctx.for_run_failure() if status == dg.DagsterRunStatus.FAILURE else ctx)
+    with dg.build_run_status_sensor_context(  # a context manager: the notifier nests the project resource
+            sensor_name=sensor.name, dagster_event=event, dagster_instance=instance, dagster_run=run,
+            resources={"notifier": NotifierResource(kx_project=ProjectResource())}) as ctx:
+        sensor(ctx.for_run_failure() if status == dg.DagsterRunStatus.FAILURE else ctx)
     return run
 
 
@@ -189,16 +190,17 @@ def test_the_success_sensor_mails_only_runs_of_the_monitored_sync_job(tmp_path: 
     sync = dg.define_asset_job("sync_collections", selection=[tiny])
     other = dg.define_asset_job("refresh_catalog", selection=[tiny])
     on_success, _ = build_email_sensors(sync)
-    resources = {"notifier": NotifierResource(config_dir=str(cfg))}
+    resources = {"notifier": NotifierResource(kx_project=ProjectResource(config_dir=str(cfg)))}
     defs = dg.Definitions(assets=[tiny], jobs=[sync, other], sensors=[on_success], resources=resources)
     smtp_server.clear()
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
-        first = on_success.evaluate_tick(dg.build_sensor_context(instance=instance, resources=resources))  # sets the cursor
+        with dg.build_sensor_context(instance=instance, resources=resources) as ctx:  # nested resources: a scope
+            first = on_success.evaluate_tick(ctx)  # sets the cursor
         assert defs.resolve_job_def("refresh_catalog").execute_in_process(instance=instance).success
         synced = defs.resolve_job_def("sync_collections").execute_in_process(instance=instance)
         assert synced.success
-        second = on_success.evaluate_tick(dg.build_sensor_context(instance=instance, resources=resources,
-                                                            cursor=first.cursor))
+        with dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor) as ctx:
+            second = on_success.evaluate_tick(ctx)
     # the refresh_catalog run never reaches the sensor's body (no hand-written job filter there)
     assert [(r.dagster_run.job_name, r.error) for r in second.dagster_run_reactions] == [("sync_collections", None)]
     subjects = [str(m["Subject"]) for m in smtp_server.messages]

@@ -64,7 +64,8 @@ def synced(request, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 def evaluate(cursor: str | None):
     sensor = build_new_data_sensor(OperationsConfig(), "sync_collections")
-    resources = {"kx_project": ProjectResource(), "mongo": MongoSourceResource()}
+    project = ProjectResource()
+    resources = {"kx_project": project, "mongo": MongoSourceResource(kx_project=project)}
     with dg.build_sensor_context(cursor=cursor, resources=resources) as context:  # mongo clients close on exit
         return sensor(context), context.cursor
 

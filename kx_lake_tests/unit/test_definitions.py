@@ -78,6 +78,7 @@ def test_backfill_over_a_range_is_one_run_per_environment(repo_project: ProjectC
 def test_nothing_loads_a_collection_asset_as_an_input(defs: dg.Definitions) -> None:
     """The lake IO manager only writes: its load_input refuses, and no asset takes a collection as an input."""
     from kx_lake.components.lake_io_manager import LakeParquetIOManager
+    from kx_lake.components.resources import ProjectResource
 
     loaded = []  # `deps` are inputs of type Nothing: nothing is loaded for them
     for assets_def in defs.assets or []:
@@ -87,4 +88,31 @@ def test_nothing_loads_a_collection_asset_as_an_input(defs: dg.Definitions) -> N
     assert loaded == []
     context = dg.build_input_context(asset_key=dg.AssetKey(["hims_billing", "bills"]))
     with pytest.raises(dg.DagsterInvariantViolationError, match="hims_billing/bills: collection assets are not loaded"):
-        LakeParquetIOManager().load_input(context)
+        LakeParquetIOManager(kx_project=ProjectResource()).load_input(context)
+
+
+def test_every_resource_nests_the_one_project_resource(defs: dg.Definitions, tmp_path) -> None:
+    """Only `kx_project` says where the configuration is; the others nest that very instance, so
+    pointing it elsewhere moves them all (resource keys unchanged)."""
+    import shutil
+
+    from kx_lake.components.notify_resources import NotifierResource
+    from kx_lake.components.resources import ProjectResource
+    from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+
+    resources = defs.resources or {}
+    assert set(resources) == {"kx_project", "mongo", "kx_catalog", "lake_io_manager", "notifier", "quicksight"}
+    project = resources["kx_project"]
+    for key, resource in resources.items():
+        fields = type(resource).model_fields
+        if key == "kx_project":
+            assert "config_dir" in fields
+            continue
+        assert "config_dir" not in fields, key
+        assert resource.kx_project is project, key
+
+    cfg = tmp_path / "cfg"
+    shutil.copytree(DEFAULT_CONFIG_DIR, cfg)
+    (cfg / "operations.yaml").write_text("email: {sender: elsewhere@kx.example}\n")
+    notifier = NotifierResource(kx_project=ProjectResource(config_dir=str(cfg)))
+    assert notifier.operations.email.sender == "elsewhere@kx.example"

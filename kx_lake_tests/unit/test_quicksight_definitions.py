@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from kx_lake.components.resources import ProjectResource
 from kx_lake.components.quicksight_assets import (
     DASHBOARDS_KEY,
     QUICKSIGHT_GROUP,
@@ -21,7 +22,7 @@ from kx_lake_tests.fixtures.quicksight_samples import write_samples
 
 def test_assets_are_downstream_of_views_grouped_and_never_automatic(tmp_path: Path) -> None:
     sql_dir, _ = write_samples(tmp_path)
-    defs = dg.Definitions(assets=build_quicksight_assets(sql_dir), resources={"quicksight": QuickSightResource()})
+    defs = dg.Definitions(assets=build_quicksight_assets(sql_dir), resources={"quicksight": QuickSightResource(kx_project=ProjectResource())})
     graph = defs.resolve_asset_graph()
     names = ["fin_revenue_daily", "ops_bed_occupancy"]
     keys = {RLS_KEY, DASHBOARDS_KEY, *(data_set_key(n) for n in names)}
