@@ -10,9 +10,11 @@ Shape and why:
   sets whose views were re-materialized (one step, not 24).
 * `["quicksight", "dashboards"]`: every dashboard compiled from dashboards/*.yaml, after the data sets.
 
-They live in their own group (`quicksight`) with **no automation condition**: they need AWS, which a
-laptop does not have, so nothing materializes them unless asked (the `deploy_quicksight` job, the UI,
-or a production schedule someone adds deliberately). `QuickSightResource` resolves config and
+They live in their own group (`quicksight`). They need AWS, which a laptop does not have, so nothing
+materializes them unless asked (the `deploy_quicksight` job, the UI) — or, once someone starts the
+`quicksight_automation` sensor (STOPPED by default), when new data arrives: each data set carries
+DATA_SET_AUTOMATION (eager: after its dataset view is rebuilt, once the RLS foundation exists), so a
+sync → view refresh → SPICE refresh of just the affected data sets. Dashboards stay manual. `QuickSightResource` resolves config and
 builds the boto3 client lazily, at first use in a run; `endpoint_url` points it at moto in tests.
 Run config `envs` chooses environments (default: every active one with QuickSight settings).
 """
@@ -26,6 +28,8 @@ from pydantic import PrivateAttr
 from kx_lake.components.resources import ProjectResource
 
 QUICKSIGHT_GROUP = "quicksight"
+# Refresh a data set when its view (or the RLS data set) was updated; held back while one is missing.
+DATA_SET_AUTOMATION = dg.AutomationCondition.eager()
 RLS_KEY = dg.AssetKey(["quicksight", "rls_rules"])
 DASHBOARDS_KEY = dg.AssetKey(["quicksight", "dashboards"])
 ANALYTICS_PREFIX = "analytics"
@@ -114,7 +118,7 @@ def _data_set_assets(names: list[str]) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name="quicksight_data_sets",
         specs=[dg.AssetSpec(data_set_key(n), deps=[view_key(n), RLS_KEY], group_name=QUICKSIGHT_GROUP,
-                            kinds={"quicksight"}, skippable=True,
+                            kinds={"quicksight"}, skippable=True, automation_condition=DATA_SET_AUTOMATION,
                             description=f"QuickSight data set over the view {ANALYTICS_PREFIX}.{n} "
                                         "(create or update, then a SPICE refresh when the environment imports).")
                for n in names],

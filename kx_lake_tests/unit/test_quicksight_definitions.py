@@ -20,7 +20,7 @@ from kx_lake.defs.quicksight import QUICKSIGHT_JOB, quicksight
 from kx_lake_tests.fixtures.quicksight_samples import write_samples
 
 
-def test_assets_are_downstream_of_views_grouped_and_never_automatic(tmp_path: Path) -> None:
+def test_assets_are_downstream_of_views_grouped_and_only_data_sets_automatic(tmp_path: Path) -> None:
     sql_dir, _ = write_samples(tmp_path)
     defs = dg.Definitions(assets=build_quicksight_assets(sql_dir), resources={"quicksight": QuickSightResource(kx_project=ProjectResource())})
     graph = defs.resolve_asset_graph()
@@ -30,7 +30,7 @@ def test_assets_are_downstream_of_views_grouped_and_never_automatic(tmp_path: Pa
     for key in keys:
         node = graph.get(key)
         assert node.group_name == QUICKSIGHT_GROUP
-        assert node.automation_condition is None
+        assert (node.automation_condition is None) == (key in (RLS_KEY, DASHBOARDS_KEY))
     for n in names:
         assert graph.get(data_set_key(n)).parent_keys == {view_key(n), RLS_KEY}
     assert graph.get(DASHBOARDS_KEY).parent_keys == {RLS_KEY, *(data_set_key(n) for n in names)}
