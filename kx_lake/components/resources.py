@@ -15,6 +15,8 @@ from pathlib import Path
 
 import dagster as dg
 from pydantic import PrivateAttr
+from botocore.exceptions import ClientError
+from dagster_aws.secretsmanager import SecretsManagerResource
 from pymongo import MongoClient
 
 from kx_lake.lib.config import ProjectConfig, Settings
@@ -47,15 +49,34 @@ class ProjectResource(dg.ConfigurableResource):
 
 
 class MongoSourceResource(dg.ConfigurableResource):
-    """MongoDB clients per environment; URIs come from each environment's secret or the local source."""
+    """MongoDB clients per environment; URIs come from each environment's secret or the local source.
+
+    Opt-in: with `secrets_manager` (dagster-aws) set, the URI is first read from AWS Secrets Manager,
+    secret `<secrets_prefix><the environment's mongodb_uri_secret>` (e.g. kx-lake/KX_LAKE_ENV1_MONGODB_URI)."""
 
     kx_project: ProjectResource
+    secrets_manager: SecretsManagerResource | None = None
+    secrets_prefix: str = ""
     server_selection_timeout_ms: int = 20_000
     _clients: dict[str, MongoClient] = PrivateAttr(default_factory=dict)
 
+    def _from_secrets_manager(self, name: str) -> str | None:
+        try:
+            return self.secrets_manager.get_client().get_secret_value(SecretId=self.secrets_prefix + name)["SecretString"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return None
+            raise
+
+    def uri(self, env: str) -> str:
+        if self.secrets_manager is None:
+            return resolve_mongo_uri(self.kx_project.project, env)
+        return resolve_mongo_uri(self.kx_project.project, env, secret_store=self._from_secrets_manager,
+                                 store_name=f"AWS Secrets Manager ({self.secrets_prefix or 'no prefix'})")
+
     def client(self, env: str) -> MongoClient:
         if env not in self._clients:
-            uri = resolve_mongo_uri(self.kx_project.project, env)
+            uri = self.uri(env)
             self._clients[env] = MongoClient(
                 uri, serverSelectionTimeoutMS=self.server_selection_timeout_ms, appname="kx-lake", tz_aware=True
             )
