@@ -10,6 +10,9 @@ when the run ends.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,9 +31,24 @@ def _load(settings: Settings) -> ProjectConfig:
     return ProjectConfig.load(settings)
 
 
+# The configuration directory definitions are being built for (kx_lake.definitions.build_definitions):
+# the CLI passes its --config-dir this way instead of setting KX_LAKE_CONFIG_DIR in os.environ.
+_DEFINITIONS_CONFIG_DIR: ContextVar[str | None] = ContextVar("kx_lake_definitions_config_dir", default=None)
+
+
+@contextmanager
+def definitions_for(config_dir: str | None) -> Iterator[None]:
+    token = _DEFINITIONS_CONFIG_DIR.set(config_dir)
+    try:
+        yield
+    finally:
+        _DEFINITIONS_CONFIG_DIR.reset(token)
+
+
 def load_project(config_dir: str | None = None) -> ProjectConfig:
-    """The project configuration, loaded once per distinct Settings in this process."""
-    return _load(Settings.resolve(config_dir))
+    """The project configuration, loaded once per distinct Settings in this process: `config_dir`,
+    else the one definitions are being built for, else KX_LAKE_CONFIG_DIR / ./assets_config."""
+    return _load(Settings.resolve(config_dir or _DEFINITIONS_CONFIG_DIR.get()))
 
 
 class ProjectResource(dg.ConfigurableResource):
@@ -46,6 +64,17 @@ class ProjectResource(dg.ConfigurableResource):
         path = self.project.settings.state_dir("staging", run_id)
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+@lru_cache(maxsize=8)
+def _shared_project_resource(config_dir: str | None) -> ProjectResource:
+    return ProjectResource(config_dir=config_dir)
+
+
+def project_resource() -> ProjectResource:
+    """The one ProjectResource of the definitions being built (the same instance for every defs
+    module, which nests it in their resources), pointing at their configuration directory."""
+    return _shared_project_resource(_DEFINITIONS_CONFIG_DIR.get())
 
 
 class MongoSourceResource(dg.ConfigurableResource):
