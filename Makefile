@@ -3,7 +3,7 @@ SHELL := /bin/bash
 KX := .venv/bin/kx-lake
 SCALE ?= 0.01
 
-.PHONY: setup demo test test-fast dev clean-state bench bench-quick
+.PHONY: setup demo test test-fast dev check-defs clean-state bench bench-quick
 
 setup:
 	bash scripts/setup.sh
@@ -42,10 +42,16 @@ bench: setup
 bench-quick: setup
 	.venv/bin/python -m benchmarks.run --scale 0.005 --collections bills,vitals --output benchmarks/data/results/quick.json
 
+## The Dagster UI and daemon on the project's definitions (`dg dev`; [tool.dg] in pyproject.toml).
 dev: setup
 	$(KX) source up
 	DAGSTER_HOME=$$($(KX) dagster-home) DAGSTER_EVENT_BATCH_SIZE=1000 DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true \
-		.venv/bin/dagster dev -w workspace.yaml
+		VIRTUAL_ENV=$(CURDIR)/.venv PATH=$(CURDIR)/.venv/bin:$$PATH .venv/bin/dg dev $(DEV_ARGS)
+
+## `dg check defs` and `dg list defs`: the definitions load cleanly (no services needed).
+check-defs: setup
+	VIRTUAL_ENV=$(CURDIR)/.venv PATH=$(CURDIR)/.venv/bin:$$PATH .venv/bin/dg check defs
+	VIRTUAL_ENV=$(CURDIR)/.venv PATH=$(CURDIR)/.venv/bin:$$PATH .venv/bin/dg list defs --json > /dev/null
 
 clean-state:
 	-$(KX) dashboards stop --env env1

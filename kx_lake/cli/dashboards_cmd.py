@@ -1,8 +1,8 @@
 """`kx-lake dashboards ...`: the dashboards built from `dashboards/*.yaml`.
 
 `serve` runs the local site over the embedded DuckDB catalog; `validate` checks every spec against the
-dataset SQL. (QuickSight `deploy` and `refresh` join this same `dashboards_app`.) Commands only call
-kx_lake.lib.dashboards; heavy imports happen inside them so `kx-lake --help` stays fast.
+dataset SQL; QuickSight `deploy` and `refresh` run the `deploy_quicksight` job (the UI's path, like
+`sync` and `catalog refresh`). Heavy imports happen inside the commands so `kx-lake --help` stays fast.
 """
 
 from __future__ import annotations
@@ -87,19 +87,37 @@ def serve(
 # QuickSight (docs/quicksight.md) ------------------------------------------------------------------
 
 
-def _quicksight(ctx: typer.Context, env: str, endpoint_url: str | None, with_dashboards: bool):
-    """(plan, client) for one environment; configuration problems exit 2 before any AWS call."""
+def _run_quicksight_job(ctx: typer.Context, env: str, endpoint_url: str | None, *, refresh_only: bool):
+    """The `deploy_quicksight` job for one environment (the UI's path); configuration problems exit 2
+    before any AWS call (the plan is built and validated first, as the job's steps will build it)."""
+    from kx_lake.cli.sync_cmd import dagster_instance, load_definitions
+    from kx_lake.components.quicksight_runner import run_quicksight
+    from kx_lake.defs.quicksight import QUICKSIGHT_JOB
     from kx_lake.lib.dashboards import quicksight_deploy as qsd
+    from kx_lake.lib.dashboards.quicksight_definition import DefinitionError
 
     cfg = project(ctx)
     with user_errors():
         cfg.environment(env)
-        plan = qsd.plan(cfg, env, with_dashboards=with_dashboards)
-    return plan, qsd.make_client(plan.target, endpoint_url=endpoint_url)
+        try:
+            plan = qsd.plan(cfg, env, with_dashboards=not refresh_only)
+        except DefinitionError as exc:
+            fail(exc, 2)
+    done = run_quicksight(load_definitions(cfg), QUICKSIGHT_JOB, env, instance=dagster_instance(cfg),
+                          refresh_only=refresh_only, endpoint_url=endpoint_url)
+    return plan, done
 
 
 _ENDPOINT = typer.Option("--endpoint-url", help="QuickSight endpoint (testing, e.g. a moto server); "
                          "default: AWS. Credentials come from the standard AWS chain.")
+
+
+def _print_ingestions(done) -> list[str]:
+    for name, r in sorted(done.ingestions.items()):
+        rows = "" if r.get("rows") is None else f" {r['rows']} rows"
+        console.print(f"{name:<32} {r['status']}{rows} {r.get('seconds') or 0:.0f} s"
+                      f"{': ' + r['error'] if r.get('error') else ''}", highlight=False, markup=False)
+    return [name for name, r in sorted(done.ingestions.items()) if r["status"] != "COMPLETED"]
 
 
 @dashboards_app.command("deploy")
@@ -108,23 +126,18 @@ def deploy(
     env: Annotated[str, typer.Option("--env", help="Environment to deploy (assets_config/quicksight.yaml).")],
     endpoint_url: Annotated[str | None, _ENDPOINT] = None,
 ) -> None:
-    """Create or update the Athena data source, data sets (with row-level security) and dashboards."""
-    from kx_lake.lib.dashboards import quicksight_deploy as qsd
-    from kx_lake.lib.dashboards.quicksight_client import QuickSightError
-    from kx_lake.lib.dashboards.quicksight_definition import DefinitionError
-
-    plan, qs = _quicksight(ctx, env, endpoint_url, with_dashboards=True)
-    try:
-        report = qsd.deploy(qs, plan)
-    except DefinitionError as exc:
-        fail(exc, 2)
-    except QuickSightError as exc:
-        fail(exc, 1)
-    for kind, counts in report.counts().items():
+    """Run the `deploy_quicksight` job: the Athena data source, data sets (with row-level security and
+    their SPICE refresh) and dashboards, created or updated."""
+    plan, done = _run_quicksight_job(ctx, env, endpoint_url, refresh_only=False)
+    for kind, counts in done.counts().items():
         console.print(f"{kind:<13} " + ", ".join(f"{n} {action}" for action, n in sorted(counts.items())),
                       highlight=False)
+    failed = _print_ingestions(done)
+    if not done.success:
+        fail(f"{env}: QuickSight deploy failed (run {done.run_id[:8]}): " + "; ".join(
+            e.splitlines()[0] for e in done.errors) + (f" — failed ingestions: {', '.join(failed)}" if failed else ""), 1)
     console.print(f"{env}: QuickSight deployed to account {plan.target.account_id} ({plan.target.region}, "
-                  f"{plan.target.import_mode.value})", highlight=False)
+                  f"{plan.target.import_mode.value}); run {done.run_id[:8]}", highlight=False)
 
 
 @dashboards_app.command("refresh")
@@ -133,25 +146,16 @@ def refresh(
     env: Annotated[str, typer.Option("--env", help="Environment whose SPICE data sets to refresh.")],
     endpoint_url: Annotated[str | None, _ENDPOINT] = None,
 ) -> None:
-    """Start a SPICE ingestion per data set and wait for all of them; exit 1 naming any that failed."""
-    from kx_lake.lib.dashboards import quicksight_deploy as qsd
-    from kx_lake.lib.dashboards.quicksight_client import QuickSightError
-
-    plan, qs = _quicksight(ctx, env, endpoint_url, with_dashboards=False)
-    try:
-        results = qsd.refresh(qs, plan, raise_on_failure=False)
-    except QuickSightError as exc:
-        fail(exc, 1)
-    if not results:
+    """Run the `deploy_quicksight` job's data-set step: each data set updated, its SPICE ingestion
+    waited for; exit 1 naming any that failed."""
+    plan, done = _run_quicksight_job(ctx, env, endpoint_url, refresh_only=True)
+    failed = _print_ingestions(done)
+    if not done.ingestions and done.success:
         console.print(f"{env}: {plan.target.import_mode.value}: nothing to refresh", highlight=False)
         return
-    for r in results:
-        rows = "" if r.rows_ingested is None else f" {r.rows_ingested} rows"
-        console.print(f"{r.name:<32} {r.status}{rows} {r.seconds:.0f} s{': ' + r.error if r.error else ''}",
-                      highlight=False, markup=False)
-    failed = [r.name for r in results if not r.ok]
-    if failed:
-        fail(f"{env}: {len(failed)} of {len(results)} ingestion(s) failed: {', '.join(failed)}", 1)
+    if failed or not done.success:
+        fail(f"{env}: {len(failed)} of {len(done.ingestions)} ingestion(s) failed: {', '.join(failed)}"
+             if failed else f"{env}: refresh failed: " + "; ".join(e.splitlines()[0] for e in done.errors), 1)
 
 
 @dashboards_app.command("stop")

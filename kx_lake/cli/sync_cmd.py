@@ -30,16 +30,15 @@ def dagster_instance(cfg: ProjectConfig):
     from kx_lake.components.dagster_home import ensure_dagster_home
 
     home = ensure_dagster_home(Path(os.environ.get("DAGSTER_HOME") or cfg.settings.state_dir("dagster")))
-    os.environ["DAGSTER_HOME"] = str(home)
-    return dg.DagsterInstance.get()
+    return dg.DagsterInstance.from_config(str(home))
 
 
 def load_definitions(cfg: ProjectConfig):
-    """The code location's definitions, pointed at this invocation's configuration."""
-    os.environ["KX_LAKE_CONFIG_DIR"] = str(cfg.settings.config_dir)
-    from kx_lake.definitions import defs
+    """The code location's definitions, pointed at this invocation's configuration (passed, not set
+    in os.environ)."""
+    from kx_lake.definitions import build_definitions
 
-    return defs()
+    return build_definitions(str(cfg.settings.config_dir))
 
 
 def select_collections(cfg: ProjectConfig, names: str | None):

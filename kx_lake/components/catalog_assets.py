@@ -2,17 +2,18 @@
 view, and one asset per SQL file in sql/views/ and sql/datasets/ (dim_facility, dashboard datasets).
 
 They are not partitioned: a view spans every partition, so materializing a collection partition
-makes its view stale in the UI (and, with the daemon on, eager automation refreshes it). Each run
+makes its view stale in the UI and, with the daemon on, the automation condition (VIEW_AUTOMATION:
+eager, not held back by never-materialized partitions) refreshes it. Each run
 refreshes the environments named in its config (default: every active one) in the backend each
 environment is configured with (CatalogResource: embedded DuckDB, Glue + Athena, or Glue crawlers +
-Athena). Dependencies of SQL views are read from their `{{ database }}.table` references, so the
-lineage in the UI goes from a dashboard dataset down to the collections it reads.
+Athena). Dependencies of SQL views are the `{{ database }}.table` relations sqlglot finds in them
+(views.referenced_tables), so the lineage in the UI goes from a dashboard dataset down to the
+collections it reads.
 
 Each materialization carries what it did per environment as `objects` metadata (kind, name, status,
 reason) — the CLI's `catalog refresh` prints its table from exactly that.
 """
 
-import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,13 +21,19 @@ import dagster as dg
 
 from kx_lake.components.catalog_resource import CatalogResource
 from kx_lake.components.collection_assets import collection_key
+from kx_lake.lib.catalog.names import ANALYTICS
 from kx_lake.lib.catalog.objects import CatalogObject
-from kx_lake.lib.catalog.views import SQL_DIR, load_all_sql
+from kx_lake.lib.catalog.sql_template import render_sql
+from kx_lake.lib.catalog.views import SQL_DIR, load_all_sql, parse_view, referenced_tables, view_target
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 
 CATALOG_GROUP = "catalog"
 SQL_SUBDIRS = ("views", "datasets")  # views first: datasets read them
-_REF = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}\.([A-Za-z0-9_]+)")
+
+# Eager, except that a missing upstream partition does not hold a view back: a collection's
+# date × env partitions are never all materialized (today's, from end_offset=1, exists before the
+# day is over; a window may never be synced), and stock eager() waits for every one of them.
+VIEW_AUTOMATION = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
 
 
 class CatalogConfig(dg.Config):
@@ -98,7 +105,7 @@ def _latest_views(database: str, specs: list[CollectionSpec]) -> dg.AssetsDefini
             dg.AssetSpec(
                 latest_key(s), deps=[collection_key(s)], group_name=CATALOG_GROUP, kinds={"duckdb", "glue", "athena", "trino"},
                 description=f"Latest version of each _id of {s.collection} (by {s.timestamp_column}), and its table.",
-                automation_condition=dg.AutomationCondition.eager(), skippable=True,
+                automation_condition=VIEW_AUTOMATION, skippable=True,
             )
             for s in specs
         ],
@@ -124,17 +131,21 @@ def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
     return [p for sub in SQL_SUBDIRS for p in sorted((sql_dir / sub).glob("*.sql"))]
 
 
+def sql_lineage(path: Path, databases: list[str]) -> tuple[tuple[str, str], set[tuple[str, str]]]:
+    """(target, references) of a SQL file by placeholder name — `("hims_masters", "dim_facility")` —
+    read by sqlglot from the file rendered with each placeholder as its own name."""
+    sql = render_sql(path.read_text(), {db: db for db in [*databases, ANALYTICS]}, str(path))
+    target = view_target(parse_view(sql, str(path)), str(path))
+    return target, {(db, t) for db, t in referenced_tables(sql) if db in databases or db == ANALYTICS} - {target}
+
+
 def build_sql_view_assets(cfg: ProjectConfig, sql_dir: Path = SQL_DIR) -> list[dg.AssetsDefinition]:
     assets = []
     collections = {s.collection: s for s in cfg.enabled_collections}
     for path in sql_files(sql_dir):
-        text = path.read_text()
-        refs = set(_REF.findall(text))
-        target = next(((db, t) for db, t in refs if re.search(rf"VIEW\s+\{{\{{\s*{db}\s*\}}\}}\.{t}\b", text)), None)
-        if target is None:
-            raise ValueError(f"{path}: expected `CREATE OR REPLACE VIEW {{{{ database }}}}.name AS ...`")
+        target, refs = sql_lineage(path, list(cfg.databases))
         deps = []
-        for db, table in sorted(refs - {target}):
+        for db, table in sorted(refs):
             base = table.removesuffix("_latest")
             is_latest = base in collections and table.endswith("_latest")
             deps.append(latest_key(collections[base]) if is_latest else dg.AssetKey([db, table]))
@@ -146,7 +157,7 @@ def _sql_view(path: Path, key: dg.AssetKey, deps: list[dg.AssetKey]) -> dg.Asset
     @dg.asset(
         key=key, deps=deps, group_name=CATALOG_GROUP, kinds={"duckdb", "athena", "trino"},
         description=f"SQL view from sql/{path.parent.name}/{path.name}",
-        automation_condition=dg.AutomationCondition.eager(),
+        automation_condition=VIEW_AUTOMATION,
     )
     def _view(config: CatalogConfig, kx_catalog: CatalogResource):
         per_env = {env: refresh_sql_view(kx_catalog, env, path, config.engine) for env in _envs(kx_catalog.project, config)}

@@ -11,22 +11,23 @@ Athena at moto while the lake is on SeaweedFS. Nothing connects until a run asks
 
 DuckDB allows one writer per file. Catalog steps of one run execute in one process one after the
 other, but two runs (say, eager automation after two syncs) can overlap: a writer waits for the lock
-for up to `duckdb_lock_timeout_s`, then fails naming the file.
+for up to `duckdb_lock_timeout_s` (lib/backoff), then fails naming the file.
 """
 
 from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import boto3
 import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
-from kx_lake.components.resources import load_project
+from kx_lake.components.resources import ProjectResource
+from kx_lake.lib.backoff import Backoff
 from kx_lake.lib.catalog import duckdb_catalog
 from kx_lake.lib.catalog.athena import AthenaRunner
 from kx_lake.lib.catalog.backend import AwsBackend, CatalogBackend, DuckDbBackend
@@ -34,17 +35,29 @@ from kx_lake.lib.catalog.glue import GlueCatalog
 from kx_lake.lib.config import ProjectConfig
 
 
+T = TypeVar("T")
+
+
+def wait_for_writer(connect: Callable[[], T], timeout_s: float, *, sleep: Callable[[float], None] = time.sleep,
+                    clock: Callable[[], float] = time.monotonic) -> T:
+    """`connect()`, retried with back-off while DuckDB reports the file locked by another process."""
+    def locked(exc: BaseException) -> bool:
+        return isinstance(exc, duckdb_catalog.CatalogError) and "lock" in str(exc).lower()
+
+    return Backoff(0.2, 5.0, 1.5, timeout_s, sleep=sleep, clock=clock).retry(connect, locked)
+
+
 class CatalogResource(dg.ConfigurableResource):
     """Per-environment access to the catalog backend named by the environment's `catalog` setting."""
 
-    config_dir: str | None = None
+    kx_project: ProjectResource
     duckdb_lock_timeout_s: float = 120.0
     athena_timeout_s: float = 900.0
     _clients: dict[tuple[str, str], Any] = PrivateAttr(default_factory=dict)
 
     @property
     def project(self) -> ProjectConfig:
-        return load_project(self.config_dir)
+        return self.kx_project.project
 
     def mode(self, env: str) -> str:
         return self.project.environment(env).catalog
@@ -88,17 +101,8 @@ class CatalogResource(dg.ConfigurableResource):
     @contextmanager
     def duckdb_writer(self, env: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection to the env's DuckDB catalog, waiting while another run holds it."""
-        deadline = time.monotonic() + self.duckdb_lock_timeout_s
-        delay = 0.2
-        while True:
-            try:
-                con = duckdb_catalog.connect(self.project, env, read_only=False)
-                break
-            except duckdb_catalog.CatalogError as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 1.5, 5.0)
+        con = wait_for_writer(lambda: duckdb_catalog.connect(self.project, env, read_only=False),
+                              self.duckdb_lock_timeout_s)
         try:
             yield con
             con.execute("CHECKPOINT")

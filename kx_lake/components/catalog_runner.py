@@ -2,7 +2,7 @@
 
 `kx-lake catalog refresh` selects the `_latest` assets of the chosen collections plus every SQL view
 and dataset asset, configures each selected step with the environment, executes in process (recorded
-in the Dagster instance, so the run shows in `dagster dev`) and reads back what each step did from
+in the Dagster instance, so the run shows in `dg dev`) and reads back what each step did from
 its materializations' `objects` metadata.
 """
 

@@ -6,8 +6,8 @@ collection's size and the same object serves one day or a single-run backfill of
 Publishing replaces each date partition (one file per leaf directory, stale leaves removed), then
 persists the lake schema and advances the watermark: the watermark only moves once data is safe.
 
-Downstream assets (catalog, views) receive a LakeTableRef — where the table lives and its schema —
-never the rows.
+Nothing loads a collection asset as an input: the catalog assets downstream name them in `deps`
+and read the lake's own state and files, so `load_input` only refuses (Dagster requires the method).
 """
 
 from __future__ import annotations
@@ -15,26 +15,24 @@ from __future__ import annotations
 import dagster as dg
 
 from kx_lake.components.lake_metadata import published_metadata
-from kx_lake.components.resources import load_project
-from kx_lake.lib.lake.pipeline import LakeTableRef, StagedCollection, publish_staged, table_ref
+from kx_lake.components.resources import ProjectResource
+from kx_lake.lib.lake.pipeline import StagedCollection, publish_staged
 
 
 class LakeParquetIOManager(dg.ConfigurableIOManager):
     """Writes collection assets as Hive-partitioned Parquet under each environment's lake root."""
 
-    config_dir: str | None = None
+    kx_project: ProjectResource
 
     def handle_output(self, context: dg.OutputContext, obj: list[StagedCollection]) -> None:
         if obj is None:
             return
-        project = load_project(self.config_dir)
+        project = self.kx_project.project
         published = [publish_staged(project, staged, log=context.log) for staged in obj]
         context.add_output_metadata(published_metadata(published))
 
-    def load_input(self, context: dg.InputContext) -> list[LakeTableRef]:
-        project = load_project(self.config_dir)
-        database, collection = context.asset_key.path[-2:]
-        envs = [e.name for e in project.active_environments]
-        if context.has_asset_partitions:
-            envs = sorted({str(k).split("|")[1] for k in context.asset_partition_keys})
-        return [table_ref(project, env, project.collection(collection)) for env in envs]
+    def load_input(self, context: dg.InputContext) -> None:
+        raise dg.DagsterInvariantViolationError(
+            f"{context.asset_key.to_user_string()}: collection assets are not loaded as inputs; "
+            "depend on them with `deps` and read the lake or the catalog"
+        )

@@ -12,7 +12,7 @@ import os
 
 import dagster as dg
 
-from kx_lake.components.resources import load_project
+from kx_lake.components.resources import ProjectResource, load_project
 from kx_lake.lib.notify import RunReport, Scrubber, SesSender, SmtpSender, build_message
 from kx_lake.lib.ops.config import OperationsConfig
 
@@ -29,15 +29,15 @@ def project_scrubber(config_dir: str | None = None) -> Scrubber:
 class NotifierResource(dg.ConfigurableResource):
     """Sends the run-summary e-mail. `transport` overrides operations.yaml (e.g. tests, a staging deploy)."""
 
-    config_dir: str | None = None
+    kx_project: ProjectResource
     transport: str | None = None
 
     @property
     def operations(self) -> OperationsConfig:
-        return load_operations(self.config_dir)
+        return load_operations(self.kx_project.config_dir)
 
     def scrubber(self) -> Scrubber:
-        return project_scrubber(self.config_dir)
+        return project_scrubber(self.kx_project.config_dir)
 
     def _sender(self) -> SmtpSender | SesSender:
         email = self.operations.email

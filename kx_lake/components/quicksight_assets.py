@@ -10,9 +10,11 @@ Shape and why:
   sets whose views were re-materialized (one step, not 24).
 * `["quicksight", "dashboards"]`: every dashboard compiled from dashboards/*.yaml, after the data sets.
 
-They live in their own group (`quicksight`) with **no automation condition**: they need AWS, which a
-laptop does not have, so nothing materializes them unless asked (the `deploy_quicksight` job, the UI,
-or a production schedule someone adds deliberately). `QuickSightResource` resolves config and
+They live in their own group (`quicksight`). They need AWS, which a laptop does not have, so nothing
+materializes them unless asked (the `deploy_quicksight` job, the UI) — or, once someone starts the
+`quicksight_automation` sensor (STOPPED by default), when new data arrives: each data set carries
+DATA_SET_AUTOMATION (eager: after its dataset view is rebuilt, once the RLS foundation exists), so a
+sync → view refresh → SPICE refresh of just the affected data sets. Dashboards stay manual. `QuickSightResource` resolves config and
 builds the boto3 client lazily, at first use in a run; `endpoint_url` points it at moto in tests.
 Run config `envs` chooses environments (default: every active one with QuickSight settings).
 """
@@ -23,9 +25,11 @@ from typing import Any
 import dagster as dg
 from pydantic import PrivateAttr
 
-from kx_lake.components.resources import load_project
+from kx_lake.components.resources import ProjectResource
 
 QUICKSIGHT_GROUP = "quicksight"
+# Refresh a data set when its view (or the RLS data set) was updated; held back while one is missing.
+DATA_SET_AUTOMATION = dg.AutomationCondition.eager()
 RLS_KEY = dg.AssetKey(["quicksight", "rls_rules"])
 DASHBOARDS_KEY = dg.AssetKey(["quicksight", "dashboards"])
 ANALYTICS_PREFIX = "analytics"
@@ -46,7 +50,7 @@ class QuickSightConfig(dg.Config):
 class QuickSightResource(dg.ConfigurableResource):
     """Plans and clients per environment, created on first use in a run (never at load)."""
 
-    config_dir: str | None = None
+    kx_project: ProjectResource
     endpoint_url: str | None = None  # None: AWS; a moto server in tests
     sql_dir: str | None = None
     dashboards_dir: str | None = None
@@ -55,7 +59,7 @@ class QuickSightResource(dg.ConfigurableResource):
     def envs(self, requested: list[str]) -> list[str]:
         from kx_lake.lib.dashboards.quicksight_config import QUICKSIGHT_FILE, load_quicksight_file
 
-        project = load_project(self.config_dir)
+        project = self.kx_project.project
         if requested:
             return [project.environment(e).name for e in requested]
         configured = load_quicksight_file(project.settings.config_dir / QUICKSIGHT_FILE).environments
@@ -64,7 +68,7 @@ class QuickSightResource(dg.ConfigurableResource):
     def plan(self, env: str, *, with_dashboards: bool) -> Any:
         from kx_lake.lib.dashboards import quicksight_deploy as qsd
 
-        return qsd.plan(load_project(self.config_dir), env, with_dashboards=with_dashboards,
+        return qsd.plan(self.kx_project.project, env, with_dashboards=with_dashboards,
                         sql_dir=Path(self.sql_dir) if self.sql_dir else None,
                         dashboards_dir=Path(self.dashboards_dir) if self.dashboards_dir else None)
 
@@ -114,7 +118,7 @@ def _data_set_assets(names: list[str]) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name="quicksight_data_sets",
         specs=[dg.AssetSpec(data_set_key(n), deps=[view_key(n), RLS_KEY], group_name=QUICKSIGHT_GROUP,
-                            kinds={"quicksight"}, skippable=True,
+                            kinds={"quicksight"}, skippable=True, automation_condition=DATA_SET_AUTOMATION,
                             description=f"QuickSight data set over the view {ANALYTICS_PREFIX}.{n} "
                                         "(create or update, then a SPICE refresh when the environment imports).")
                for n in names],
@@ -122,21 +126,28 @@ def _data_set_assets(names: list[str]) -> dg.AssetsDefinition:
     )
     def _data_sets(context: dg.AssetExecutionContext, config: QuickSightConfig, quicksight: QuickSightResource):
         from kx_lake.lib.dashboards import quicksight_deploy as qsd
+        from kx_lake.lib.dashboards import quicksight_resources as res
 
         selected = [by_key[k] for k in sorted(context.selected_asset_keys, key=str)]
-        status: dict[str, dict[str, str]] = {n: {} for n in selected}
+        status: dict[str, dict[str, dict]] = {n: {} for n in selected}
+        actions: dict[str, dict[str, dict[str, dict[str, str]]]] = {n: {} for n in selected}
         failures = []
         for env in quicksight.envs(config.envs):
             plan = quicksight.plan(env, with_dashboards=False)
             qs = quicksight.client(plan)
             wanted = [n for n in selected if n in plan.datasets]
-            qsd.deploy_data_sets(qs, plan, wanted)
+            report = qsd.deploy_data_sets(qs, plan, wanted)
+            for name in wanted:
+                rid = res.data_set_id(plan.target, name)
+                actions[name][env] = {"data_set": {rid: report.actions["data_set"][rid]}}
             for r in qsd.refresh(qs, plan, only=wanted, raise_on_failure=False):
-                status[r.name][env] = r.status if r.ok else f"{r.status}: {r.error}"
+                status[r.name][env] = {"status": r.status, "rows": r.rows_ingested, "seconds": round(r.seconds, 1),
+                                       "error": r.error}
                 if not r.ok:
                     failures.append(f"{env}/{r.name}: {r.status}: {r.error}")
         for name in selected:
-            yield dg.MaterializeResult(asset_key=data_set_key(name), metadata={"ingestion": status[name] or "none"})
+            yield dg.MaterializeResult(asset_key=data_set_key(name),
+                                       metadata={"actions": actions[name], "ingestion": status[name] or "none"})
         if failures:
             raise dg.Failure(description="SPICE ingestion failed: " + "; ".join(failures))
 
@@ -152,7 +163,7 @@ def _dashboards_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
         out = {}
         for env in quicksight.envs(config.envs):
             plan = quicksight.plan(env, with_dashboards=True)
-            out[env] = qsd.deploy_dashboards(quicksight.client(plan), plan).counts()
-        return dg.MaterializeResult(metadata={"dashboards": out})
+            out[env] = qsd.deploy_dashboards(quicksight.client(plan), plan).actions
+        return dg.MaterializeResult(metadata={"actions": out})
 
     return _dashboards

@@ -1,6 +1,6 @@
 """A finished run → RunReport, read from the instance's event log (the facts the run recorded).
 
-Shared by the success and failure e-mail sensors and `kx-lake notify`. The environment comes from the
+Shared by the success and failure e-mail sensors. The environment comes from the
 run's partition tags (a range run or a single partition); collection results from the same events the
 CLI summary uses (results_from_events); check outcomes from ASSET_CHECK_EVALUATION events.
 """

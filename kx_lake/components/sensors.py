@@ -12,8 +12,9 @@ a small skew, so one document stamped in 2099 cannot blind the sensor to everyth
 a run fails, the watermark stays behind and the cursor ahead, so the collection is re-requested only
 when newer data arrives; the hourly schedule covers the gap.
 
-E-mail sensors. One run-status sensor mails the summary after each successful sync run; one
-run-failure sensor mails any failed run of the code location. Both start STOPPED.
+E-mail sensors. One run-status sensor mails the summary after each successful sync run (Dagster
+filters the runs: `monitored_jobs`); one run-failure sensor mails any failed run of the code
+location. Both start STOPPED.
 """
 
 from __future__ import annotations
@@ -121,17 +122,15 @@ def build_new_data_sensor(ops: OperationsConfig, job_name: str,
     return _sensor
 
 
-def build_email_sensors(sync_job: str) -> list[dg.SensorDefinition]:
+def build_email_sensors(sync_job) -> list[dg.SensorDefinition]:  # noqa: ANN001 - a define_asset_job result
     @dg.run_status_sensor(
-        name=SUCCESS_EMAIL_SENSOR, run_status=dg.DagsterRunStatus.SUCCESS,
+        name=SUCCESS_EMAIL_SENSOR, run_status=dg.DagsterRunStatus.SUCCESS, monitored_jobs=[sync_job],
         default_status=dg.DefaultSensorStatus.STOPPED,
-        description=f"E-mail the run summary (collections, rows, failing checks) after each {sync_job} run.",
+        description=f"E-mail the run summary (collections, rows, failing checks) after each {sync_job.name} run.",
     )
     def _on_success(context: dg.RunStatusSensorContext, notifier: NotifierResource):
         run = context.dagster_run
-        if run.job_name != sync_job:
-            return dg.SkipReason(f"{run.job_name} is not {sync_job}")
-        report = report_for_run(context.instance, run, load_operations(notifier.config_dir))
+        report = report_for_run(context.instance, run, load_operations(notifier.kx_project.config_dir))
         message_id = notifier.send(report)
         context.log.info(f"run {run.run_id}: summary e-mail {'sent ' + message_id if message_id else 'disabled'}")
 
@@ -142,7 +141,7 @@ def build_email_sensors(sync_job: str) -> list[dg.SensorDefinition]:
     def _on_failure(context: dg.RunFailureSensorContext, notifier: NotifierResource):
         run = context.dagster_run
         error = context.failure_event.message if context.failure_event else None
-        report = report_for_run(context.instance, run, load_operations(notifier.config_dir), run_error=error)
+        report = report_for_run(context.instance, run, load_operations(notifier.kx_project.config_dir), run_error=error)
         message_id = notifier.send(report)
         context.log.info(f"run {run.run_id}: failure e-mail {'sent ' + message_id if message_id else 'disabled'}")
 

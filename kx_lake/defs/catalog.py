@@ -6,6 +6,7 @@ from kx_lake.components.catalog_assets import build_latest_view_assets, build_sq
 from kx_lake.components.resources import load_project
 
 CATALOG_JOB = "refresh_catalog"
+CATALOG_AUTOMATION_SENSOR = "catalog_automation"
 
 
 @dg.definitions
@@ -18,4 +19,10 @@ def catalog() -> dg.Definitions:
         jobs=[dg.define_asset_job(CATALOG_JOB, selection=dg.AssetSelection.assets(*assets),
                                   executor_def=dg.in_process_executor,
                                   description="Refresh catalog tables, dedup views and SQL views.")],
+        # RUNNING: with the daemon on (`make dev`), a sync's new partitions refresh the views they feed
+        sensors=[dg.AutomationConditionSensorDefinition(
+            CATALOG_AUTOMATION_SENSOR, target=dg.AssetSelection.assets(*assets),
+            default_status=dg.DefaultSensorStatus.RUNNING,
+            description="Refresh the tables and views downstream of newly synced partitions (VIEW_AUTOMATION).",
+        )],
     )

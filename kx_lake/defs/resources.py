@@ -5,16 +5,19 @@ import dagster as dg
 from kx_lake.components.catalog_resource import CatalogResource
 from kx_lake.components.collection_assets import LAKE_IO_MANAGER
 from kx_lake.components.lake_io_manager import LakeParquetIOManager
-from kx_lake.components.resources import MongoSourceResource, ProjectResource
+from kx_lake.components.resources import MongoSourceResource, project_resource
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
+    # The one place that says where the configuration lives; every other resource nests this very
+    # instance (defs/operations.py and defs/quicksight.py too), so one value moves them all.
+    project = project_resource()
     return dg.Definitions(
         resources={
-            "kx_project": ProjectResource(),
-            "mongo": MongoSourceResource(),
-            "kx_catalog": CatalogResource(),
-            LAKE_IO_MANAGER: LakeParquetIOManager(),
+            "kx_project": project,
+            "mongo": MongoSourceResource(kx_project=project),
+            "kx_catalog": CatalogResource(kx_project=project),
+            LAKE_IO_MANAGER: LakeParquetIOManager(kx_project=project),
         }
     )

@@ -216,3 +216,30 @@ def test_cli_query_and_catalog_refresh(lake) -> None:
     status = {o["name"]: (o["status"], o["reason"]) for o in out["objects"]}
     assert status[f"{ENC}_latest"] == ("created", "")
     assert status[DIM][0] == "skipped" and "kx_env1_hims_masters.facilities_latest" in status[DIM][1]
+
+
+def _row(output: str, name: str) -> list[str]:
+    """The cells of the table row that starts with `name` (rich's box drawing stripped)."""
+    [line] = [ln for ln in output.splitlines() if name in ln]
+    return [c.strip() for c in line.replace("│", "|").replace("┃", "|").split("|") if c.strip()]
+
+
+def test_cli_lake_ls_counts_files_and_rows_per_table_and_partition(lake) -> None:
+    """`kx-lake lake ls`: E1's two versions are two rows in two files; the ObjectId's null facility is a leaf."""
+    runner = CliRunner()
+    result = runner.invoke(app, ["lake", "ls", "--env", "env1"])
+    assert result.exit_code == 0, result.output
+    assert _row(result.output, "hims_masters.t_fac")[1:3] == ["2", "3"]
+    encounters = _row(result.output, "hims_patient.t_enc")
+    assert encounters[1:3] == ["6", "8"] and encounters[4].startswith("2026-01-03T06:00:00") and encounters[5] == "1"
+    assert _row(result.output, "hims_billing.t_bil")[1:3] == ["3", "3"]
+
+    result = runner.invoke(app, ["lake", "ls", "--env", "env1", "--collection", "t_encounters"])
+    assert result.exit_code == 0, result.output
+    leaves = [_row(result.output, f"{d} │ facility_id={f} ")[:3] for d, f in
+              [("2026-01-01", "F1"), ("2026-01-02", "F2"), ("2026-01-02", "F3"), ("2026-01-02", "None"),
+               ("2026-01-03", "F1"), ("2026-01-03", "F3")]]
+    assert [int(r[2]) for r in leaves] == [2, 1, 1, 1, 1, 2]
+
+    result = runner.invoke(app, ["lake", "ls", "--env", "env9"])
+    assert result.exit_code == 2 and "env9" in result.output and "env1, env2" in result.output

@@ -34,7 +34,7 @@ from bson.int64 import Int64
 
 from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, on_both_engines, two_facility_names, utc
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a scratch lake, a sync and a catalog each
 
 A = "kx_env1_analytics"
 F1, F1_NAME = "F1", "Apollo Care, Pune"

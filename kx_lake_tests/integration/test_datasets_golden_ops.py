@@ -22,7 +22,7 @@ import pytest
 
 from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, on_both_engines, utc
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a scratch lake, a sync and a catalog each
 
 ENV = "env1"
 DATASETS = ("ops_opd_waiting", "ops_bed_occupancy", "ops_adt", "ops_length_of_stay", "ops_emergency",

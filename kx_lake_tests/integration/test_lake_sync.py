@@ -231,6 +231,7 @@ def test_runs_are_recorded_per_partition_in_the_batching_instance(lake, tmp_path
         assert materialized == {f"2026-01-{d:02d}|env1" for d in range(1, 11)}
         event = instance.get_latest_materialization_event(key)
         assert event.asset_materialization.metadata["rows"].value == 3
+        assert instance.event_log_storage.batched_events >= 10  # through the batched branch, not the stock loop
 
 
 @pytest.mark.parametrize("lake", ["local"], indirect=True)

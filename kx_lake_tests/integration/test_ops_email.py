@@ -17,9 +17,10 @@ import dagster as dg
 import pytest
 
 from kx_lake.components.notify_resources import NotifierResource
-from kx_lake.components.resources import load_project
+from kx_lake.components.resources import ProjectResource, load_project
 from kx_lake.components.sensors import build_email_sensors
 from kx_lake.components.sync_runner import run_sync
+from kx_lake.defs.lake import sync_job
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.summary import CollectionResult
 from kx_lake.lib.notify import NotifyError, RunReport, Scrubber, SesSender, build_message
@@ -124,11 +125,12 @@ def sync_and_mail(project, definitions, instance, names: tuple[str, ...], status
     assert run.status == status
     event_type = dg.DagsterEventType.RUN_SUCCESS if status == dg.DagsterRunStatus.SUCCESS else dg.DagsterEventType.RUN_FAILURE
     event = instance.all_logs(run.run_id, of_type=event_type)[0].dagster_event
-    on_success, on_failure = build_email_sensors("sync_collections")
+    on_success, on_failure = build_email_sensors(sync_job(project))
     sensor = on_success if status == dg.DagsterRunStatus.SUCCESS else on_failure
-    ctx = dg.build_run_status_sensor_context(sensor_name=sensor.name, dagster_event=event, dagster_instance=instance,
-                                             dagster_run=run, resources={"notifier": NotifierResource()})
-    sensor(ctx.for_run_failure() if status == dg.DagsterRunStatus.FAILURE else ctx)
+    with dg.build_run_status_sensor_context(  # a context manager: the notifier nests the project resource
+            sensor_name=sensor.name, dagster_event=event, dagster_instance=instance, dagster_run=run,
+            resources={"notifier": NotifierResource(kx_project=ProjectResource())}) as ctx:
+        sensor(ctx.for_run_failure() if status == dg.DagsterRunStatus.FAILURE else ctx)
     return run
 
 
@@ -169,3 +171,38 @@ def test_failure_sensor_mails_errors_and_no_secret_leaks_anywhere(lake, smtp_ser
     everything = "\n".join([msg.as_string(), text, html, event_log_text(instance, run.run_id)])
     for secret in (SECRET_PW, SECRET_URI, AWS_SECRET):
         assert secret not in everything
+
+
+def test_the_success_sensor_mails_only_runs_of_the_monitored_sync_job(tmp_path: Path, smtp_server) -> None:  # noqa: F811
+    """Dagster's run-status sensor machinery (not the sensor's body) picks the sync job's runs."""
+    import shutil
+
+    from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+
+    cfg = tmp_path / "cfg"
+    shutil.copytree(DEFAULT_CONFIG_DIR, cfg)
+    operations_yaml(cfg, smtp_server.port)
+
+    @dg.asset(key=["hims_billing", "tiny"])
+    def tiny() -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata={"rows": 3})
+
+    sync = dg.define_asset_job("sync_collections", selection=[tiny])
+    other = dg.define_asset_job("refresh_catalog", selection=[tiny])
+    on_success, _ = build_email_sensors(sync)
+    resources = {"notifier": NotifierResource(kx_project=ProjectResource(config_dir=str(cfg)))}
+    defs = dg.Definitions(assets=[tiny], jobs=[sync, other], sensors=[on_success], resources=resources)
+    smtp_server.clear()
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        with dg.build_sensor_context(instance=instance, resources=resources) as ctx:  # nested resources: a scope
+            first = on_success.evaluate_tick(ctx)  # sets the cursor
+        assert defs.resolve_job_def("refresh_catalog").execute_in_process(instance=instance).success
+        synced = defs.resolve_job_def("sync_collections").execute_in_process(instance=instance)
+        assert synced.success
+        with dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor) as ctx:
+            second = on_success.evaluate_tick(ctx)
+    # the refresh_catalog run never reaches the sensor's body (no hand-written job filter there)
+    assert [(r.dagster_run.job_name, r.error) for r in second.dagster_run_reactions] == [("sync_collections", None)]
+    subjects = [str(m["Subject"]) for m in smtp_server.messages]
+    assert subjects == ["[kx-lake] all environments sync_collections succeeded: 1 ok, 0 failed"]
+    assert synced.run_id in smtp_server.messages[0].get_body(("plain",)).get_content()

@@ -68,7 +68,8 @@ NOW = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)  # the sensor's clock: 17:30 IST o
 
 def evaluate(cursor: str | None, now: datetime = NOW):
     sensor = build_new_data_sensor(OperationsConfig(), "sync_collections", clock=lambda: now)
-    resources = {"kx_project": ProjectResource(), "mongo": MongoSourceResource()}
+    project = ProjectResource()
+    resources = {"kx_project": project, "mongo": MongoSourceResource(kx_project=project)}
     with dg.build_sensor_context(cursor=cursor, resources=resources) as context:  # mongo clients close on exit
         return sensor(context), context.cursor
 

@@ -141,8 +141,8 @@ class MotoGaps:
 
 
 @pytest.fixture
-def env(moto_server: MotoServer, tmp_path: Path) -> tuple[deploy.DeployPlan, QuickSightClient, MotoGaps]:
-    project = ProjectConfig.load()
+def env(moto_server: MotoServer, tmp_path: Path, repo_project: ProjectConfig) -> tuple[deploy.DeployPlan, QuickSightClient, MotoGaps]:
+    project = repo_project
     sql_dir, dash_dir = write_samples(tmp_path)
     plan = deploy.plan(project, "env1", sql_dir=sql_dir, dashboards_dir=dash_dir, use_duckdb=False)
     # moto's account, a unique env name so tests sharing the session server never collide

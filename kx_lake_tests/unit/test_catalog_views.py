@@ -11,8 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from kx_lake.lib.catalog import duckdb_catalog, views
-from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig, Settings
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
 from kx_lake.lib.harmonize.types import (
     DecimalType, DoubleType, IntType, JsonType, ListType, StringType, StructType, TimestampType,
 )
@@ -70,8 +69,8 @@ def test_render_template_replaces_database_placeholders_and_names_unknown_ones()
         views.render_template("SELECT 1\nFROM {{ env }}.x", ENV, ["hims_masters"], source="v.sql")
 
 
-def test_every_sql_view_renders_parses_and_transpiles() -> None:
-    project = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={}))
+def test_every_sql_view_renders_parses_and_transpiles(repo_project: ProjectConfig) -> None:
+    project = repo_project
     loaded = views.load_sql_views(project, "env2")
     assert [v.name for v in loaded] == ["kx_env2_hims_masters.dim_facility"]
     for view in loaded:
@@ -125,3 +124,28 @@ def test_table_view_reads_hive_files_with_catalog_columns(tmp_path: Path) -> Non
 def test_crawler_mode_latest_view_reads_the_folder_value_only() -> None:
     sql = views.latest_view_sql(ENV, SPEC, SCHEMA, original_values=False)
     assert "_kx_orig_" not in sql and '"date", "facility_id"\nFROM' in sql
+
+
+def test_every_unknown_placeholder_is_reported_with_its_line_and_nothing_else_is_templated() -> None:
+    text = "CREATE OR REPLACE VIEW {{ hims_masters }}.v AS\nSELECT * FROM {{ envv }}.a\nJOIN {{ nope }}.b USING (id)"
+    with pytest.raises(views.ViewSqlError) as err:
+        views.render_template(text, ENV, ["hims_masters"], source="v.sql")
+    assert "v.sql:2: unknown placeholder '{{ envv }}'; v.sql:3: unknown placeholder '{{ nope }}'" in str(err.value)
+    with pytest.raises(views.ViewSqlError, match=r"v\.sql: 'str object' has no attribute 'x'"):  # StrictUndefined: no blank
+        views.render_template("SELECT * FROM {{ hims_masters.x }}.a", ENV, ["hims_masters"], source="v.sql")
+    with pytest.raises(views.ViewSqlError, match=r"v\.sql:1: "):
+        views.render_template("SELECT '{{ unclosed' FROM t", ENV, ["hims_masters"], source="v.sql")
+
+
+def _view(name: str, reads: str = "") -> views.SqlView:
+    body = f"SELECT * FROM db.{reads}" if reads else "SELECT 1 AS x"
+    return views.SqlView(Path(f"{name}.sql"), f"CREATE OR REPLACE VIEW db.{name} AS {body}", ("db", name))
+
+
+def test_views_are_ordered_after_what_they_read_ties_in_the_given_order() -> None:
+    given = [_view("a"), _view("b", reads="c"), _view("c"), _view("d", reads="a"), _view("e")]
+    assert [v.target[1] for v in views.order_by_dependencies(given)] == ["a", "c", "b", "d", "e"]
+    with pytest.raises(views.ViewSqlError, match=r"reference cycle between (x|y)\.sql, (x|y)\.sql"):
+        views.order_by_dependencies([_view("ok"), _view("x", reads="y"), _view("y", reads="x")])
+    with pytest.raises(views.ViewSqlError, match="a.sql: view db.a is also created by a.sql"):
+        views.order_by_dependencies([_view("a"), _view("a")])

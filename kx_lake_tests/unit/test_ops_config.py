@@ -99,3 +99,21 @@ def test_scrubber_covers_uris_it_never_saw_and_known_values_anywhere() -> None:
     assert "Pa55w0rd-Very-Secret" not in out and "otherpw" not in out and "zz" not in out and AWS_SECRET not in out
     assert "mongodb+srv://u:***@h/x" in out
     assert Scrubber()("plain text, no secrets") == "plain text, no secrets"
+
+
+@pytest.mark.parametrize("cron", ["0 * * * *", "*/15 6-22 * * 1-5", "@daily", "every hour", "0 * * * * 30",
+                                  "0 0 30 2 *", "61 * * * *", ""])
+def test_cron_validation_agrees_with_what_a_dagster_schedule_accepts(cron: str) -> None:
+    import dagster as dg
+
+    from kx_lake.lib.ops.config import is_valid_cron
+
+    try:
+        dg.ScheduleDefinition(name="probe", cron_schedule=cron, job_name="probe_job")
+        dagster_accepts = True
+    except dg.DagsterInvalidDefinitionError:
+        dagster_accepts = False
+    assert is_valid_cron(cron) is dagster_accepts
+    if not dagster_accepts:
+        with pytest.raises(ValueError, match="cron"):
+            OperationsConfig.model_validate({"schedule": {"cron": cron}})

@@ -70,7 +70,8 @@ def test_schedule_evaluates_through_dagster(defs: dg.Definitions) -> None:
     assert len(result.run_requests) == 2
 
 
-def test_ui_backfill_of_a_range_is_one_run_per_environment_for_all_collections(defs: dg.Definitions) -> None:
+def test_ui_backfill_of_a_range_is_one_run_per_environment_for_all_collections(defs: dg.Definitions,
+                                                                              repo_project: ProjectConfig) -> None:
     """The backfill daemon's single-run path: every collection asset shares BackfillPolicy.single_run and
     the env × date partitions, so a range over two environments becomes one run (range) per environment."""
     graph = defs.resolve_asset_graph()
@@ -78,8 +79,7 @@ def test_ui_backfill_of_a_range_is_one_run_per_environment_for_all_collections(d
     collection_keys = {k for k in job.asset_layer.selected_asset_keys}
     assert len(collection_keys) == 102
     assert {graph.get(k).backfill_policy for k in collection_keys} == {dg.BackfillPolicy.single_run()}
-    cfg = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={}))
-    pdef = env_date_partitions(cfg)
+    pdef = env_date_partitions(repo_project)
     keys = [partition_key(env, date(2026, 1, d)) for env in ("env1", "env2") for d in range(1, 32)]
     ranges = pdef.subset_with_partition_keys(keys).get_partition_key_ranges(pdef)
     assert len(ranges) == 2  # one run per environment, not 62 (one per day)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from kx_lake.components.resources import ProjectResource
 from kx_lake.components.quicksight_assets import (
     DASHBOARDS_KEY,
     QUICKSIGHT_GROUP,
@@ -19,9 +20,9 @@ from kx_lake.defs.quicksight import QUICKSIGHT_JOB, quicksight
 from kx_lake_tests.fixtures.quicksight_samples import write_samples
 
 
-def test_assets_are_downstream_of_views_grouped_and_never_automatic(tmp_path: Path) -> None:
+def test_assets_are_downstream_of_views_grouped_and_only_data_sets_automatic(tmp_path: Path) -> None:
     sql_dir, _ = write_samples(tmp_path)
-    defs = dg.Definitions(assets=build_quicksight_assets(sql_dir), resources={"quicksight": QuickSightResource()})
+    defs = dg.Definitions(assets=build_quicksight_assets(sql_dir), resources={"quicksight": QuickSightResource(kx_project=ProjectResource())})
     graph = defs.resolve_asset_graph()
     names = ["fin_revenue_daily", "ops_bed_occupancy"]
     keys = {RLS_KEY, DASHBOARDS_KEY, *(data_set_key(n) for n in names)}
@@ -29,7 +30,7 @@ def test_assets_are_downstream_of_views_grouped_and_never_automatic(tmp_path: Pa
     for key in keys:
         node = graph.get(key)
         assert node.group_name == QUICKSIGHT_GROUP
-        assert node.automation_condition is None
+        assert (node.automation_condition is None) == (key in (RLS_KEY, DASHBOARDS_KEY))
     for n in names:
         assert graph.get(data_set_key(n)).parent_keys == {view_key(n), RLS_KEY}
     assert graph.get(DASHBOARDS_KEY).parent_keys == {RLS_KEY, *(data_set_key(n) for n in names)}
@@ -37,5 +38,6 @@ def test_assets_are_downstream_of_views_grouped_and_never_automatic(tmp_path: Pa
 
 def test_defs_module_declares_job_and_lazy_resource() -> None:
     defs = quicksight()
-    assert defs.resolve_job_def(QUICKSIGHT_JOB) is not None
+    selected = set(defs.resolve_job_def(QUICKSIGHT_JOB).asset_layer.selected_asset_keys)
+    assert selected == {k for a in defs.assets for k in a.keys} and all(k.path[0] == "quicksight" for k in selected)
     assert "quicksight" in (defs.resources or {})

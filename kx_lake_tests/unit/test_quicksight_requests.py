@@ -22,8 +22,8 @@ from kx_lake_tests.fixtures.quicksight_samples import write_samples
 
 
 @pytest.fixture(scope="module")
-def project() -> ProjectConfig:
-    return ProjectConfig.load()
+def project(repo_project: ProjectConfig) -> ProjectConfig:
+    return repo_project
 
 
 @pytest.fixture

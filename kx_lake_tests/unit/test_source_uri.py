@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from kx_lake.lib.config import ProjectConfig, Settings, UnknownEnvironmentError
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+from kx_lake.lib.config import ProjectConfig, UnknownEnvironmentError
 from kx_lake.lib.scrub import redact_uri
 from kx_lake.lib.source.uri import MongoUriUnavailable, resolve_mongo_uri
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> ProjectConfig:
-    return ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={"KX_LAKE_HOME": str(tmp_path)}))
+def project(repo_project_in: ProjectConfig) -> ProjectConfig:
+    return repo_project_in
 
 
 def test_env_var_wins(project: ProjectConfig) -> None:
@@ -28,6 +25,7 @@ def test_other_envs_variable_is_ignored(project: ProjectConfig) -> None:
     message = str(exc.value)
     assert "'env2'" in message and "KX_LAKE_ENV2_MONGODB_URI" in message
     assert "kx-lake source up --env env2" in message
+    assert f"under KX_LAKE_HOME {project.settings.home};" in message  # where it looked for the local source
 
 
 def test_blank_variable_counts_as_unset(project: ProjectConfig) -> None:

@@ -12,6 +12,7 @@ from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.synth import generate_environment
 from kx_lake.lib.synth.world import build_world
 
+pytestmark = pytest.mark.slow  # three generated years (~10 s)
 AS_OF = date(2026, 2, 1)
 SCALE = 0.001
 
@@ -27,8 +28,8 @@ def fingerprint(project: ProjectConfig, env: str, seed: int) -> tuple[str, int]:
 
 
 @pytest.fixture(scope="module")
-def project() -> ProjectConfig:
-    return ProjectConfig.load()
+def project(repo_project: ProjectConfig) -> ProjectConfig:
+    return repo_project
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from kx_lake.lib.config import ProjectConfig, TimestampEncoding
 from kx_lake.lib.synth import MESSES, PRODUCERS, generate_environment
 from kx_lake.lib.synth.sink import created_column
 
+pytestmark = pytest.mark.slow  # a generated year of env1 (~20 s)
 SCALE = 0.002
 # (collection, field) -> collection whose _id it references (None values are allowed: optional refs)
 REFERENCES = {
@@ -33,8 +34,8 @@ ORDER_REFS = {"lab_samples": "lab_orders", "lab_results": "lab_orders", "lab_rep
 
 
 @pytest.fixture(scope="module")
-def project() -> ProjectConfig:
-    return ProjectConfig.load()
+def project(repo_project: ProjectConfig) -> ProjectConfig:
+    return repo_project
 
 
 def full_year_as_of(project: ProjectConfig) -> date:

@@ -8,8 +8,9 @@ Why it is shaped this way:
   the state and Athena's reason — the message an operator needs, not a bare ClientError.
 * `start` and `wait` are separate so callers can launch independent statements (one view per
   collection) before waiting on them; `run` is both.
-* Polling backs off geometrically up to a cap and gives up after a timeout, stopping the query so
-  a stuck statement does not keep scanning (and billing) after we have stopped caring.
+* Polling backs off geometrically up to a cap and gives up after a timeout (lib/backoff, tenacity),
+  stopping the query so a stuck statement does not keep scanning (and billing) after we have
+  stopped caring.
 * The client, the clock and `sleep` are injected: the runner is tested against moto's server and,
   where moto cannot produce a state (a FAILED query), against botocore's Stubber. No environment or
   network access at import; no Dagster. `CREATE OR REPLACE VIEW ...` is just another SQL string.
@@ -21,9 +22,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
+
+from kx_lake.lib.backoff import Backoff
 
 _LOG = logging.getLogger(__name__)
 
@@ -105,9 +108,9 @@ class AthenaRunner:
 
     def wait(self, name: str, execution_id: str) -> dict[str, Any]:
         """Poll until the statement ends; its QueryExecution on success, AthenaQueryError otherwise."""
-        deadline = self._clock() + self.timeout_s
-        delay = self.poll_initial_s
-        while True:
+        last_state: list[str | None] = [None]
+
+        def check() -> dict[str, Any] | None:
             try:
                 execution = self.client.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]
             except ClientError as exc:
@@ -115,7 +118,7 @@ class AthenaRunner:
                     f"athena {name} ({execution_id}): get_query_execution failed: {exc}",
                     name=name, execution_id=execution_id,
                 ) from exc
-            state = execution.get("Status", {}).get("State")
+            state = last_state[0] = execution.get("Status", {}).get("State")
             if state == SUCCEEDED:
                 _LOG.info("athena: %s (%s) succeeded", name, execution_id)
                 return execution
@@ -125,14 +128,18 @@ class AthenaRunner:
                     f"athena {name} ({execution_id}) {state}: {reason}",
                     name=name, execution_id=execution_id, state=state, reason=reason,
                 )
-            if self._clock() + delay > deadline:
-                self._stop(name, execution_id)
-                raise AthenaQueryError(
-                    f"athena {name} ({execution_id}): still {state} after {self.timeout_s:g} s; stopped",
-                    name=name, execution_id=execution_id, state=state,
-                )
-            self._sleep(delay)
-            delay = min(self.poll_max_s, delay * self.poll_factor)
+            return None
+
+        def timed_out() -> NoReturn:
+            self._stop(name, execution_id)
+            raise AthenaQueryError(
+                f"athena {name} ({execution_id}): still {last_state[0]} after {self.timeout_s:g} s; stopped",
+                name=name, execution_id=execution_id, state=last_state[0],
+            )
+
+        backoff = Backoff(self.poll_initial_s, self.poll_max_s, self.poll_factor, self.timeout_s,
+                          sleep=self._sleep, clock=self._clock)
+        return backoff.poll(check, timed_out)
 
     def run(self, name: str, sql: str, database: str | None = None) -> str:
         """Start and wait; the execution id of the succeeded statement."""

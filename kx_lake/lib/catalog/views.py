@@ -14,12 +14,13 @@ Two kinds, both plain `CREATE OR REPLACE VIEW <db>.<name> AS ...` statements in 
     (`{{ analytics }}.<name>`), reading the `_latest` views, the shared views and other datasets.
   Databases are written as `{{ <mongodb database> }}` placeholders (`{{ hims_masters }}`), rendered
   per environment to its catalog database (`kx_env1_hims_masters`), plus `{{ analytics }}` →
-  `<prefix>analytics` (names.analytics_database); nothing else is templated, so a file stays
-  valid-looking SQL and renders identically for Athena and DuckDB. An unknown placeholder is an
-  error naming the file and line.
+  `<prefix>analytics` (names.analytics_database), by jinja2 with StrictUndefined (sql_template);
+  nothing else is templated, so a file stays valid-looking SQL and renders identically for Athena
+  and DuckDB. An unknown placeholder is an error naming the file and line.
   `load_sql_views` returns the views only (one catalog asset per file); `load_datasets` the
   datasets; `load_all_sql` both. Files are ordered by what they read (a view or dataset comes after
-  every other file's view it references; ties by kind, then file name), so names need not encode order.
+  every other file's view it references — graphlib, ties in the given order: by kind, then file
+  name), so names need not encode order.
 
 On DuckDB (`execute_athena_sql_on_duckdb`) each statement goes through
 `sqlglot.transpile(sql, read="athena", write="duckdb")`; on Athena the same text runs as is.
@@ -27,7 +28,8 @@ On DuckDB (`execute_athena_sql_on_duckdb`) each statement goes through
 
 from __future__ import annotations
 
-import re
+import graphlib
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ import sqlglot
 from sqlglot import exp
 
 from kx_lake.lib.catalog import names
+from kx_lake.lib.catalog.sql_template import SqlTemplateError, render_sql
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
 from kx_lake.lib.config.settings import PACKAGE_DIR
 from kx_lake.lib.harmonize.types import StructType
@@ -49,8 +52,6 @@ DATASETS_SUBDIR = "datasets"
 VIEW_KIND = "view"
 DATASET_KIND = "dataset"
 ROW_NUMBER_COLUMN = "kx_rn"
-_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
-_PLACEHOLDER_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
 
 class ViewSqlError(ValueError):
@@ -100,19 +101,12 @@ def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructTy
 
 def render_template(text: str, env: EnvironmentSpec, databases: Iterable[str], source: str = "<sql>") -> str:
     """Replace each `{{ <mongodb database> }}` with the env's catalog database name, and
-    `{{ analytics }}` with the env's analytics database."""
-    known = set(databases) | {names.ANALYTICS}
-    problems = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        for match in _PLACEHOLDER.finditer(line):
-            name = _PLACEHOLDER_NAME.match(match.group(1))
-            if name is None or name.group(1) not in known:
-                problems.append(f"{source}:{lineno}: unknown placeholder {match.group(0)!r}")
-    if problems:
-        raise ViewSqlError(
-            "; ".join(problems) + f" (placeholders name a MongoDB database: {', '.join(sorted(known))})"
-        )
-    return _PLACEHOLDER.sub(lambda m: names.glue_database(env, m.group(1).strip()), text)  # analytics too
+    `{{ analytics }}` with the env's analytics database (sql_template, jinja2)."""
+    known = {db: names.glue_database(env, db) for db in {*databases, names.ANALYTICS}}  # analytics too
+    try:
+        return render_sql(text, known, source)
+    except SqlTemplateError as exc:
+        raise ViewSqlError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -176,18 +170,21 @@ def order_by_dependencies(views: Sequence[SqlView]) -> list[SqlView]:
         if view.target in by_target:
             raise ViewSqlError(f"{view.path}: view {view.name} is also created by {by_target[view.target].path}")
         by_target[view.target] = view
-    needs = {v.target: {t for t in referenced_tables(v.sql) if t in by_target and t != v.target} for v in views}
+    graph = graphlib.TopologicalSorter(
+        {v.target: {t for t in referenced_tables(v.sql) if t in by_target and t != v.target} for v in views})
+    try:
+        graph.prepare()
+    except graphlib.CycleError as exc:
+        raise ViewSqlError("reference cycle between " + ", ".join(str(by_target[t].path) for t in exc.args[1])) from None
+    position = {v.target: i for i, v in enumerate(views)}
+    ready: list[tuple[int, tuple[str, str]]] = []
     ordered: list[SqlView] = []
-    done: set[tuple[str, str]] = set()
-    pending = list(views)
-    while pending:
-        ready = [v for v in pending if needs[v.target] <= done]
-        if not ready:
-            raise ViewSqlError("reference cycle between " + ", ".join(str(v.path) for v in pending))
-        first = ready[0]
-        ordered.append(first)
-        done.add(first.target)
-        pending.remove(first)
+    while graph.is_active():  # of the views ready now, the first in the given order
+        for target in graph.get_ready():
+            heapq.heappush(ready, (position[target], target))
+        _, target = heapq.heappop(ready)
+        ordered.append(by_target[target])
+        graph.done(target)
     return ordered
 
 

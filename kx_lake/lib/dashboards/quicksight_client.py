@@ -12,7 +12,7 @@ Why it is shaped this way:
   (DescribeDashboard of that version until CREATION_SUCCESSFUL/FAILED, failures with QuickSight's
   own error list) and then published with UpdateDashboardPublishedVersion.
 * Ingestions: CreateIngestion for every SPICE data set first, then DescribeIngestion polls (with a
-  geometric back-off and a timeout) until each is COMPLETED, FAILED or CANCELLED. Failures are
+  geometric back-off and a timeout: lib/backoff, tenacity) until each is COMPLETED, FAILED or CANCELLED. Failures are
   collected, and one `IngestionFailedError` names every failed data set with QuickSight's error
   type and message — never a bare ClientError, never request parameters or credentials.
 * The client, `sleep` and `clock` are injected: tested against moto's server (the operations it
@@ -27,10 +27,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from kx_lake.lib.backoff import Backoff
 from kx_lake.lib.dashboards.quicksight_resources import update_request
 
 _LOG = logging.getLogger(__name__)
@@ -237,22 +238,28 @@ class QuickSightClient:
             self._reconcile_permissions(what, "dashboard", key, request.get("Permissions", []))
         return action
 
+    def _backoff(self, initial_s: float) -> Backoff:
+        return Backoff(initial_s, self.poll_max_s, self.poll_factor, self.timeout_s, sleep=self._sleep,
+                       clock=self._clock)
+
     def _await_version(self, what: str, rid: str, number: int) -> None:
-        deadline = self._clock() + self.timeout_s
-        delay = min(self.poll_initial_s, 1.0)
-        while True:
+        last_status = [""]
+
+        def check() -> bool | None:
             version = self._call(what, "describe_dashboard", AwsAccountId=self.account_id, DashboardId=rid,
                                  VersionNumber=number)["Dashboard"].get("Version", {})
-            status = version.get("Status", "")
+            status = last_status[0] = version.get("Status", "")
             if status in VERSION_OK:
-                return
+                return True
             if status in VERSION_FAILED:
                 errors = "; ".join(f"{e.get('Type')}: {e.get('Message')}" for e in version.get("Errors") or [])
                 raise QuickSightError(f"quicksight {what}: version {number} {status}: {errors or 'no reason given'}")
-            if self._clock() + delay > deadline:
-                raise QuickSightError(f"quicksight {what}: version {number} still {status} after {self.timeout_s:g} s")
-            self._sleep(delay)
-            delay = min(self.poll_max_s, delay * self.poll_factor)
+            return None
+
+        def timed_out() -> NoReturn:
+            raise QuickSightError(f"quicksight {what}: version {number} still {last_status[0]} after {self.timeout_s:g} s")
+
+        self._backoff(min(self.poll_initial_s, 1.0)).poll(check, timed_out)
 
     # SPICE ingestions --------------------------------------------------------------------------
 
@@ -272,9 +279,8 @@ class QuickSightClient:
                 continue
             started[name] = (rid, ingestion_id, self._clock())
             _LOG.info("quicksight: ingestion %s of %s (%s) started", ingestion_id, name, rid)
-        deadline = self._clock() + self.timeout_s
-        delay = self.poll_initial_s
-        while started:
+
+        def poll_all() -> bool | None:
             for name, (rid, ingestion_id, t0) in list(started.items()):
                 try:
                     ingestion = self.client.describe_ingestion(AwsAccountId=self.account_id, DataSetId=rid,
@@ -294,17 +300,18 @@ class QuickSightClient:
                     log = _LOG.info if status == INGESTION_DONE else _LOG.error
                     log("quicksight: ingestion of %s (%s) %s%s", name, rid, status, f": {error}" if error else "")
                     del started[name]
-            if not started:
-                break
-            if self._clock() + delay > deadline:
-                for name, (rid, ingestion_id, t0) in started.items():
-                    self._cancel(name, rid, ingestion_id)
-                    results[name] = IngestionResult(name, rid, ingestion_id, "TIMED_OUT",
-                                                    error=f"not finished after {self.timeout_s:g} s; cancelled",
-                                                    seconds=self._clock() - t0)
-                break
-            self._sleep(delay)
-            delay = min(self.poll_max_s, delay * self.poll_factor)
+            return None if started else True
+
+        def cancel_the_rest() -> bool:
+            for name, (rid, ingestion_id, t0) in started.items():
+                self._cancel(name, rid, ingestion_id)
+                results[name] = IngestionResult(name, rid, ingestion_id, "TIMED_OUT",
+                                                error=f"not finished after {self.timeout_s:g} s; cancelled",
+                                                seconds=self._clock() - t0)
+            return True
+
+        if started:
+            self._backoff(self.poll_initial_s).poll(poll_all, cancel_the_rest)
         ordered = [results[n] for n in data_sets if n in results]
         if raise_on_failure and any(not r.ok for r in ordered):
             raise IngestionFailedError(ordered)

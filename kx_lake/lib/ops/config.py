@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kx_lake.lib.config.errors import ConfigError, ConfigErrors
@@ -19,6 +20,18 @@ from kx_lake.lib.config.errors import ConfigError, ConfigErrors
 OPERATIONS_FILE = "operations.yaml"
 _ENV_VAR = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _EMAIL = r"^[^@\s]+@[^@\s]+$"
+
+
+def is_valid_cron(expression: str) -> bool:
+    """What a Dagster schedule accepts: a cron croniter parses, with five fields (no seconds), and
+    not a day that never comes (30 or 31 February)."""
+    if not croniter.is_valid(expression):
+        return False
+    fields = croniter.expand(expression)[0]
+    if len(fields) != 5:
+        return False
+    _, _, days, months, _ = fields
+    return not (months == [2] and len(days) == 1 and days[0] in (30, 31))
 
 
 class _Model(BaseModel):
@@ -32,10 +45,8 @@ class ScheduleConfig(_Model):
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
-        from dagster._utils.schedules import is_valid_cron_string  # local: keep the module light
-
-        if not is_valid_cron_string(value):
-            raise ValueError(f"not a valid cron expression: {value!r}")
+        if not is_valid_cron(value):
+            raise ValueError(f"not a valid five-field cron expression: {value!r}")
         return value
 
 
