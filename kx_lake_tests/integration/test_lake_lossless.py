@@ -134,7 +134,7 @@ def test_an_outage_gap_is_published_but_never_marked_as_synced(lake) -> None:
 def test_ids_that_render_alike_stay_distinct_documents(lake) -> None:
     """1 and '1', 1.5 and '1.5': four documents, four rows in _latest. (ObjectId('65a1…') next to the text
     '65a1…' is the same case, but FerretDB 1.24 refuses to store both — E11000 — so that pair is covered
-    by test_pipeline_id_type.py on the converter path; real MongoDB stores both.)"""
+    by test_lake_identity.py on the converter path; real MongoDB stores both.)"""
     project, definitions, coll, storage = lake
     coll.insert_many([{"_id": 1, "updated_at": utc(2026, 1, 2, 8), "v": "int"},
                       {"_id": "1", "updated_at": utc(2026, 1, 2, 9), "v": "text one"},

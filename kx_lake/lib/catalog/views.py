@@ -85,7 +85,7 @@ def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructTy
     # an id value whose folder is disambiguated (kx_lake.lib.storage.segments) is read from its file column
     columns += [f"coalesce({_col(original_column(k.name))}, {_col(k.name)}) AS {_col(k.name)}"
                 if original_values else _col(k.name) for k in keys[1:]]
-    # a document is its _id's text *and* BSON type (pipeline.ID_TYPE_COLUMN): 1 and '1' are two documents
+    # a document is its _id's text *and* BSON type (lake.identity.ID_TYPE_COLUMN): 1 and '1' are two documents
     identity = '"_id", "_kx_id_type"' if "_kx_id_type" in schema.names else '"_id"'
     return (
         f"CREATE OR REPLACE VIEW {names.qualified(database, names.latest_view_name(spec))} AS\n"

@@ -16,7 +16,6 @@ publish_staged (in the IO manager; deterministic): per date, spool → dicts →
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -30,19 +29,19 @@ from pymongo import MongoClient
 
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
 from kx_lake.lib.extract.reader import DICT_OPTIONS, ReadStats, iter_window
-from kx_lake.lib.extract.timestamps import MISSING, to_utc_ms, why_not
 from kx_lake.lib.extract.windows import Bounds, Window, window_filter
 from kx_lake.lib.harmonize import Converter, SchemaAccumulator, StructType, columns_to_rewrite
-from kx_lake.lib.harmonize.names import mapped_path, reserved_names
-from kx_lake.lib.harmonize.rewiden import NotWidenableFromLake, widen_batch, widening_risks
-from kx_lake.lib.harmonize.types import STRING
+from kx_lake.lib.harmonize.rewiden import widening_risks
 from kx_lake.lib.lake.coverage import advance
 from kx_lake.lib.lake.guard import check_watermark
 from kx_lake.lib.lake.partition_values import LeafKey, split_leaf
 from kx_lake.lib.lake.spool import DateSpool
-from kx_lake.lib.lake.rejects import RejectsOutcome, RejectSpool, existing_keys, id_key, id_type, publish_rejects
-from kx_lake.lib.lake.state import CollectionState, iso_ms
-from kx_lake.lib.pii import PiiTokenizer, environ_with_key, tokenizer_for
+from kx_lake.lib.lake.rejects import RejectsOutcome, RejectSpool, existing_keys, id_key, publish_rejects
+from kx_lake.lib.lake.identity import ID_TYPE_COLUMN, fill_id_type, reserved_columns, with_id_type
+from kx_lake.lib.lake.merge import keep_existing
+from kx_lake.lib.lake.placement import pii_tokenizer, placement
+from kx_lake.lib.lake.state import CollectionState
+from kx_lake.lib.pii import PiiTokenizer
 from kx_lake.lib.storage import LakeStorage, WrittenFile
 
 _LOG = logging.getLogger(__name__)
@@ -114,28 +113,6 @@ class LakeTableRef:
     schema: StructType | None
 
 
-ID_TYPE_COLUMN = "_kx_id_type"
-
-
-def reserved_columns(spec: CollectionSpec) -> tuple[str, ...]:
-    """Top-level columns no document key may take (a key named like one is stored as `<name>_`)."""
-    return ("date", ID_TYPE_COLUMN, *spec.partition_columns)
-
-
-def with_id_type(schema: StructType) -> StructType:
-    """The lake schema plus `_kx_id_type`: the BSON type of `_id` beside its text, so two documents whose
-    `_id`s render alike (ObjectId('65a1…') and '65a1…', 1 and '1') stay two rows in `_latest`."""
-    if ID_TYPE_COLUMN in schema.names:
-        return schema
-    return StructType.of({**dict(schema.fields), ID_TYPE_COLUMN: STRING})
-
-
-def fill_id_type(batch: pa.RecordBatch, docs: list[dict]) -> pa.RecordBatch:
-    index = batch.schema.get_field_index(ID_TYPE_COLUMN)
-    values = pa.array([id_type(d.get("_id")) for d in docs], pa.string())
-    return batch.set_column(index, batch.schema.field(index), values)
-
-
 def needs_rewrite(old: StructType, new: StructType) -> bool:
     """Whether files written under `old` no longer have exactly the catalog's column types under `new`.
 
@@ -152,32 +129,6 @@ def needs_rewrite(old: StructType, new: StructType) -> bool:
 
 def storage_for(project: ProjectConfig, env: EnvironmentSpec) -> LakeStorage:
     return LakeStorage.from_root(project.lake_root(env))
-
-
-def _placement(doc: dict, spec: CollectionSpec, tz, bounds: Bounds | None) -> tuple[int | None, str]:
-    """(UTC ms, '') for a document a partition can hold, else (None, why not)."""
-    value = doc.get(spec.timestamp_column, MISSING)
-    ts_ms = to_utc_ms(value, tz)
-    if ts_ms is None:
-        return None, f"{spec.timestamp_column!r} is not a usable timestamp: {why_not(value, tz)}"
-    if bounds is None:
-        return ts_ms, ""
-    if ts_ms < bounds.start_ms:
-        return None, (f"{spec.timestamp_column!r} {iso_ms(ts_ms)} is before the first partition date "
-                      f"{bounds.start.first} (partitions_start)")
-    if ts_ms >= bounds.end_ms:
-        return None, f"{spec.timestamp_column!r} {iso_ms(ts_ms)} is in the future (after {bounds.end.last})"
-    return ts_ms, ""
-
-
-def pii_tokenizer(project: ProjectConfig, env: str, spec: CollectionSpec) -> PiiTokenizer | None:
-    """The collection's `pii_columns` tokenizer in this environment (None without pii_columns)."""
-    if not spec.pii_columns:
-        return None
-    env_spec = project.environment(env)
-    local = not os.environ.get(env_spec.mongodb_uri_secret)
-    environ = environ_with_key(env_spec.pii_key_variable, env, project.settings.home, local)
-    return tokenizer_for(spec.pii_columns, env_spec.pii_key_variable, env, environ)
 
 
 def _scan(
@@ -198,7 +149,7 @@ def _scan(
             if tokenize is not None:  # before anything is written, spool and rejects included
                 doc = tokenize(doc)
                 raw_bytes = bson.encode(doc, codec_options=DICT_OPTIONS)
-            ts_ms, why = _placement(doc, spec, tz, bounds)
+            ts_ms, why = placement(doc, spec, tz, bounds)
             if ts_ms is None:
                 if staged.rejects is not None:
                     staged.rejects.append(why, raw_bytes, doc)
@@ -317,43 +268,6 @@ def _leaves(staged: StagedCollection, conv: Converter, day: date) -> dict[LeafKe
     return leaves
 
 
-def _version_keys(table: pa.Table | pa.RecordBatch, ts_column: str) -> list[tuple]:
-    """(`_id`, `_kx_id_type`, timestamp ms) per row: one version of one document."""
-    ts = table.column(ts_column).cast(pa.int64()).to_pylist()
-    return list(zip(table.column("_id").to_pylist(), table.column(ID_TYPE_COLUMN).to_pylist(), ts, strict=True))
-
-
-def _keep_existing(staged: StagedCollection, tz, leaves: dict[LeafKey, list[pa.RecordBatch]]):
-    """The rows of a date's existing files that stay when the date is re-materialized: every version
-    not extracted again (history, documents purged or moved at the source), in the new schema."""
-    spec, old, new = staged.spec, staged.state_before.schema, staged.schema
-    ts_column = mapped_path(spec.timestamp_column, reserved_names(reserved_columns(spec)))[0]
-    replaced: set[tuple] | None = None
-
-    def keep(table: pa.Table) -> pa.Table:
-        nonlocal replaced
-        if replaced is None:  # only dates that already have files pay for this
-            replaced = {k for batches in leaves.values() for b in batches for k in _version_keys(b, ts_column)}
-        if ID_TYPE_COLUMN not in table.column_names:
-            raise CollectionSyncError(f"{staged.name}: a lake file has no {ID_TYPE_COLUMN} column (written by an "
-                                      "older kx-lake); rebuild the table once (delete it and its state, then sync)")
-        mask = pa.array([k not in replaced for k in _version_keys(table, ts_column)], pa.bool_())
-        kept = table.filter(mask)
-        if old is None or old == new or not kept.num_rows:
-            return kept
-        try:
-            return widen_batch(kept, old, new, tz=tz, timestamp_column=spec.timestamp_column,
-                               timestamp_encoding=spec.timestamp_encoding,
-                               reserved_columns=("date", *spec.partition_columns))
-        except NotWidenableFromLake as exc:
-            raise CollectionSyncError(
-                f"{staged.name}: {kept.num_rows} version(s) already in the lake can't be rewritten to the widened "
-                f"schema from the files ({exc}) and were not extracted again; refusing to drop them"
-            ) from exc
-
-    return keep
-
-
 def publish_staged(project: ProjectConfig, staged: StagedCollection, log: logging.Logger | None = None) -> PublishedCollection:
     log = log or _LOG
     started = time.monotonic()
@@ -371,7 +285,7 @@ def publish_staged(project: ProjectConfig, staged: StagedCollection, log: loggin
             files += storage.write_partition(
                 env, spec.database, spec.collection, day, leaves,
                 conv.arrow_schema, id_columns=spec.partition_columns,
-                keep_existing=_keep_existing(staged, env_spec.tz, leaves),
+                keep_existing=keep_existing(staged, env_spec.tz, leaves),
             )
         rejects = publish_rejects(storage, env, spec.database, spec.collection, staged.rejects, staged.landed_rejects) \
             if staged.rejects is not None else RejectsOutcome(0, 0, 0)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bson import Decimal128, Int64, ObjectId
 
 from kx_lake.lib.harmonize import Converter, SchemaAccumulator
-from kx_lake.lib.lake.pipeline import ID_TYPE_COLUMN, fill_id_type, with_id_type
+from kx_lake.lib.lake.identity import ID_TYPE_COLUMN, fill_id_type, with_id_type
 from kx_lake.lib.lake.rejects import id_type
 
 
