@@ -48,6 +48,7 @@ DATASETS_SUBDIR = "datasets"
 VIEW_KIND = "view"
 DATASET_KIND = "dataset"
 ROW_NUMBER_COLUMN = "kx_rn"
+_DELETED = "_kx_deleted"  # lake.tombstones.DELETED_COLUMN (catalog does not import the lake pipeline)
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
 _PLACEHOLDER_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
@@ -74,7 +75,9 @@ def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructTy
             "is not in the stored lake schema"
         )
     database = names.glue_database(env, spec.database)
-    columns = [*schema.names, *(k.name for k in names.partition_keys(spec.partition_columns))]
+    columns = [*(c for c in schema.names if c != _DELETED), *(k.name for k in names.partition_keys(spec.partition_columns))]
+    # a document is gone when its newest row is a tombstone (lake.tombstones): filtered after choosing it
+    gone = f' AND coalesce("{_DELETED}", false) = false' if _DELETED in schema.names else ""
     # a document is its _id's text *and* BSON type (pipeline.ID_TYPE_COLUMN): 1 and '1' are two documents
     identity = '"_id", "_kx_id_type"' if "_kx_id_type" in schema.names else '"_id"'
     return (
@@ -85,7 +88,7 @@ def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructTy
         f"\"date\" DESC) AS {ROW_NUMBER_COLUMN}\n"
         f"  FROM {names.qualified(database, names.table_name(spec))}\n"
         ") AS kx_versions\n"
-        f"WHERE {ROW_NUMBER_COLUMN} = 1"
+        f"WHERE {ROW_NUMBER_COLUMN} = 1{gone}"
     )
 
 

@@ -40,6 +40,7 @@ from kx_lake.lib.lake.partition_values import LeafKey, split_leaf
 from kx_lake.lib.lake.spool import DateSpool
 from kx_lake.lib.lake.rejects import RejectsOutcome, RejectSpool, existing_keys, id_key, id_type, publish_rejects
 from kx_lake.lib.lake.state import CollectionState, iso_ms
+from kx_lake.lib.lake.tombstones import DELETED_COLUMN, conform_to
 from kx_lake.lib.storage import LakeStorage, WrittenFile
 
 _LOG = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ ID_TYPE_COLUMN = "_kx_id_type"
 
 def reserved_columns(spec: CollectionSpec) -> tuple[str, ...]:
     """Top-level columns no document key may take (a key named like one is stored as `<name>_`)."""
-    return ("date", ID_TYPE_COLUMN, *spec.partition_columns)
+    return ("date", ID_TYPE_COLUMN, DELETED_COLUMN, *spec.partition_columns)
 
 
 def with_id_type(schema: StructType) -> StructType:
@@ -309,9 +310,11 @@ def _keep_existing(staged: StagedCollection, tz, leaves: dict[LeafKey, list[pa.R
     spec, old, new = staged.spec, staged.state_before.schema, staged.schema
     ts_column = mapped_path(spec.timestamp_column, reserved_names(reserved_columns(spec)))[0]
     replaced: set[tuple] | None = None
+    tombstone_flag = pa.schema([f for f in new.to_arrow_schema() if f.name == DELETED_COLUMN])
 
     def keep(table: pa.Table) -> pa.Table:
         nonlocal replaced
+        table = conform_to(table, tombstone_flag)  # files from before the first tombstone lack the column
         if replaced is None:  # only dates that already have files pay for this
             replaced = {k for batches in leaves.values() for b in batches for k in _version_keys(b, ts_column)}
         if ID_TYPE_COLUMN not in table.column_names:
