@@ -7,8 +7,6 @@ same assets, IO manager and merge semantics. The op's output is the per-collecti
 `kx-lake reconcile` prints. The schedule (weekly, every active environment) starts STOPPED.
 """
 
-from __future__ import annotations
-
 import shutil
 from collections.abc import Callable
 

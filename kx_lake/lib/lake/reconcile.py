@@ -36,6 +36,7 @@ from kx_lake.lib.config import CollectionSpec, ProjectConfig
 from kx_lake.lib.extract.reader import DICT_OPTIONS
 from kx_lake.lib.extract.timestamps import MISSING, to_utc_ms
 from kx_lake.lib.extract.windows import Bounds, Window
+from kx_lake.lib.harmonize.clock import EPOCH, MS, LocalClock
 from kx_lake.lib.harmonize.values import id_text
 from kx_lake.lib.lake.coverage import contiguous_prefix
 from kx_lake.lib.lake.pipeline import ID_TYPE_COLUMN, CollectionSyncError, reserved_columns, storage_for
@@ -75,9 +76,11 @@ class ReconcileResult:
         return asdict(self)
 
 
-def source_keys(client: MongoClient, spec: CollectionSpec, tz, chunk: int = CHUNK) -> Iterator[pa.Table]:
-    """(id, type, timestamp ms or null) of every source document, in Arrow chunks; only `_id` and the
-    timestamp travel (a projection), read as raw batches."""
+def source_keys(client: MongoClient, spec: CollectionSpec, tz, bounds: Bounds, chunk: int = CHUNK) -> Iterator[pa.Table]:
+    """(id, type, timestamp) of every source document, in Arrow chunks; only `_id` and the timestamp
+    travel (a projection), read as raw batches. The timestamp is the lake's (wall-clock ms in `tz`),
+    null when no partition can hold it (outside `bounds`, or not a usable timestamp)."""
+    clock = LocalClock(tz)
     coll = client[spec.database][spec.collection]
     ids: list[str | None] = []
     types: list[str] = []
@@ -88,7 +91,8 @@ def source_keys(client: MongoClient, spec: CollectionSpec, tz, chunk: int = CHUN
             value = doc.get("_id")
             ids.append(id_text(value))
             types.append(id_type(value))
-            stamps.append(to_utc_ms(doc.get(spec.timestamp_column, MISSING), tz))
+            ms = to_utc_ms(doc.get(spec.timestamp_column, MISSING), tz)
+            stamps.append(clock.local_ms(ms) if ms is not None and bounds.start_ms <= ms < bounds.end_ms else None)
         if len(ids) >= chunk:
             yield pa.table([ids, types, stamps], schema=SOURCE_SCHEMA)
             ids, types, stamps = [], [], []
@@ -153,6 +157,10 @@ def repair_groups(env: str, wanted: dict[CollectionSpec, set[date]]) -> list[Syn
                                                                                                key=lambda kv: kv[0])]
 
 
+def _wall_date(local_ms: int) -> date:
+    return (EPOCH + local_ms * MS).date()
+
+
 def _diff_one(
     client: MongoClient, project: ProjectConfig, env: str, spec: CollectionSpec, workdir: Path, now_ms: int,
     result: ReconcileResult, log: logging.Logger,
@@ -165,16 +173,15 @@ def _diff_one(
         raise CollectionSyncError(f"{env}/{spec.database}.{spec.collection}: never synced: run `kx-lake sync` first")
     diff = KeyDiff(workdir)
     try:
-        for chunk in source_keys(client, spec, env_spec.tz):
+        for chunk in source_keys(client, spec, env_spec.tz, bounds_for(project, env, now_ms)):
             diff.add_source(chunk)
         for chunk in lake_keys(storage, env, spec):
             diff.add_lake(chunk)
-        bounds = bounds_for(project, env, now_ms)
-        counts = diff.compare(bounds.start_ms, bounds.end_ms)
+        counts = diff.compare()
         for name, value in asdict(counts).items():
             setattr(result, name, value)
-        day_of = Window(project.partitions_start, project.partitions_start, env_spec.tz).date_of_ms
-        stones, stone_ms = [], now_ms
+        local_now = LocalClock(env_spec.tz).local_ms(now_ms)
+        stones, stone_ms = [], local_now
         if spec.on_source_delete == "tombstone":
             for i, t, ts, leaf in diff.gone():
                 stones.append(Tombstone(i, t, tuple(leaf)))
@@ -182,10 +189,10 @@ def _diff_one(
         withdrawals = [Withdrawal(i, t, ts, d) for i, t, ts, d in diff.withdrawals()]
         if stones or withdrawals:
             result.tombstoned = write_tombstones(storage, env, spec, reserved_columns(spec), stones,
-                                                 day_of(now_ms), stone_ms, withdrawals)
+                                                 _wall_date(local_now), stone_ms, withdrawals)
             log.info(f"{result.env}/{spec.database}.{spec.collection}: {len(stones)} tombstone(s) written, "
                      f"{len(withdrawals)} withdrawn")
-        return {day_of(b * 900_000) for b in diff.repair_buckets()}
+        return {_wall_date(b * 900_000) for b in diff.repair_buckets()}
     finally:
         diff.close(remove=False)
 

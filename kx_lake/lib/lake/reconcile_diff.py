@@ -5,9 +5,13 @@ directory) in chunks, and compared with SQL; DuckDB spills its sorts, joins and 
 a memory limit, so a 10-million-document collection costs disk, not memory. Only the small results
 (documents to repair, to tombstone) come back to Python.
 
+Timestamps on both sides are the lake's: naive wall-clock milliseconds in the environment's timezone
+(harmonize.clock); the source side arrives converted, null when no partition can hold it.
+
 Per identity (`_id` text, `_kx_id_type`):
   rejected  source documents whose timestamp no partition can hold (missing, unusable, before
-            partitions_start, after tomorrow): they are (or at the next sync will be) in kx_rejects;
+            partitions_start, after tomorrow; null here): they are (or at the next sync will be) in
+            kx_rejects;
   missing   placeable source documents with no version in the lake;
   stale     placeable source documents whose timestamp is newer than the lake's newest version of
             them (a tombstone included: the document came back);
@@ -73,16 +77,15 @@ class KeyDiff:
         self.con.execute("INSERT INTO lake SELECT id, t, ts, coalesce(deleted, false), day, leaf FROM chunk")
         self.con.unregister("chunk")
 
-    def compare(self, start_ms: int, end_ms: int) -> DiffCounts:
-        """Classify; `start_ms`/`end_ms`: where a placeable timestamp falls (extract.windows.Bounds)."""
+    def compare(self) -> DiffCounts:
         con = self.con
         con.execute("""CREATE OR REPLACE TABLE newest AS
             SELECT id, t, ts, deleted, day, leaf FROM (
               SELECT *, row_number() OVER (PARTITION BY id, t ORDER BY ts DESC, day DESC) AS rn FROM lake
             ) WHERE rn = 1""")
-        con.execute(f"""CREATE OR REPLACE TABLE cls AS
+        con.execute("""CREATE OR REPLACE TABLE cls AS
             SELECT s.id, s.t, s.ts, n.ts AS lake_ts, n.deleted, n.day AS lake_day,
-              CASE WHEN s.ts IS NULL OR s.ts < {int(start_ms)} OR s.ts >= {int(end_ms)} THEN 'rejected'
+              CASE WHEN s.ts IS NULL THEN 'rejected'
                    WHEN n.id IS NULL THEN 'missing'
                    WHEN s.ts > n.ts THEN 'stale'
                    WHEN n.deleted THEN 'withdraw'
@@ -106,8 +109,8 @@ class KeyDiff:
         yield from self._rows("SELECT id, t, ts FROM cls WHERE kind IN ('missing', 'stale') ORDER BY ts")
 
     def repair_buckets(self) -> list[int]:
-        """The quarter-hours (ms // 900 000) of the documents to repair: every timezone's offset is a
-        multiple of 15 minutes, so each bucket lies in one partition date; few values to convert."""
+        """The quarter-hours (wall-clock ms // 900 000) of the documents to repair: few values, each
+        within one partition date."""
         return [r[0] for r in self._rows(
             "SELECT DISTINCT ts // 900000 FROM cls WHERE kind IN ('missing', 'stale') ORDER BY 1")]
 
