@@ -35,12 +35,12 @@ def test_with_deleted_adds_one_boolean_column_once() -> None:
 def test_tombstone_rows_carry_identity_flag_and_time_only() -> None:
     nested = StructType.of({"_id": StringType(), "meta": StructType.of({"by": StringType(), "at": TimestampType()}),
                             "_kx_id_type": StringType(), DELETED_COLUMN: BOOL})
-    batch = tombstone_batch(nested.to_arrow_schema(), ("meta", "at"), [Tombstone("a", "string", ()),
-                                                                       Tombstone("1", "int", ())], MS_2026_01_10)
+    batch = tombstone_batch(nested.to_arrow_schema(), ("meta", "at"), [Tombstone("a", "string", (), MS_2026_01_10),
+                                                                       Tombstone("1", "int", (), MS_2026_01_10 + 1)])
     assert batch.to_pylist() == [
         {"_id": "a", "meta": {"by": None, "at": datetime(2026, 1, 10, 11, 30)}, "_kx_id_type": "string",
          DELETED_COLUMN: True},
-        {"_id": "1", "meta": {"by": None, "at": datetime(2026, 1, 10, 11, 30)}, "_kx_id_type": "int",
+        {"_id": "1", "meta": {"by": None, "at": datetime(2026, 1, 10, 11, 30, 0, 1000)}, "_kx_id_type": "int",
          DELETED_COLUMN: True},
     ]
 

@@ -49,6 +49,7 @@ from kx_lake.lib.storage import LakeStorage
 
 _LOG = logging.getLogger(__name__)
 CHUNK = 50_000
+TOMBSTONES_PER_WRITE = 200_000
 RepairFn = Callable[[list[SyncGroup]], None]
 
 
@@ -181,16 +182,19 @@ def _diff_one(
         for name, value in asdict(counts).items():
             setattr(result, name, value)
         local_now = LocalClock(env_spec.tz).local_ms(now_ms)
-        stones, stone_ms = [], local_now
+        day, reserved = _wall_date(local_now), reserved_columns(spec)
         if spec.on_source_delete == "tombstone":
-            for i, t, ts, leaf in diff.gone():
-                stones.append(Tombstone(i, t, tuple(leaf)))
-                stone_ms = max(stone_ms, ts + 1)  # a tombstone must be its document's newest row
+            batch: list[Tombstone] = []
+            for i, t, ts, leaf in diff.gone():  # in bounded batches: a purge may remove millions
+                batch.append(Tombstone(i, t, tuple(leaf), max(local_now, ts + 1)))  # newer than its last version
+                if len(batch) >= TOMBSTONES_PER_WRITE:
+                    result.tombstoned += write_tombstones(storage, env, spec, reserved, batch, day)
+                    batch = []
+            result.tombstoned += write_tombstones(storage, env, spec, reserved, batch, day)
         withdrawals = [Withdrawal(i, t, ts, d) for i, t, ts, d in diff.withdrawals()]
-        if stones or withdrawals:
-            result.tombstoned = write_tombstones(storage, env, spec, reserved_columns(spec), stones,
-                                                 _wall_date(local_now), stone_ms, withdrawals)
-            log.info(f"{result.env}/{spec.database}.{spec.collection}: {len(stones)} tombstone(s) written, "
+        write_tombstones(storage, env, spec, reserved, [], day, withdrawals)
+        if result.tombstoned or withdrawals:
+            log.info(f"{result.env}/{spec.database}.{spec.collection}: {result.tombstoned} tombstone(s) written, "
                      f"{len(withdrawals)} withdrawn")
         return {_wall_date(b * 900_000) for b in diff.repair_buckets()}
     finally:

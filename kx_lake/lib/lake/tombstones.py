@@ -35,6 +35,7 @@ class Tombstone:
     id: str
     id_type: str
     leaf: tuple[str | None, ...]  # the id partition values of the document's last version
+    ts_ms: int  # the lake's (wall-clock) ms: the detection time, or just after the last version if later
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,9 @@ def _column(typ: pa.DataType, path: tuple[str, ...], values: pa.Array, n: int) -
     return pa.StructArray.from_arrays(children, fields=list(typ))
 
 
-def tombstone_batch(schema: pa.Schema, ts_path: tuple[str, ...], stones: list[Tombstone], now_ms: int) -> pa.RecordBatch:
+def tombstone_batch(schema: pa.Schema, ts_path: tuple[str, ...], stones: list[Tombstone]) -> pa.RecordBatch:
     n = len(stones)
-    ts = pa.array([now_ms] * n, pa.int64())
+    ts = pa.array([s.ts_ms for s in stones], pa.int64())
     arrays = []
     for f in schema:
         if f.name == "_id":
@@ -97,7 +98,7 @@ def tombstone_batch(schema: pa.Schema, ts_path: tuple[str, ...], stones: list[To
 
 def write_tombstones(
     storage: LakeStorage, env: str, spec: CollectionSpec, reserved: Iterable[str], stones: list[Tombstone],
-    day: date, now_ms: int, withdrawals: list[Withdrawal] = (),
+    day: date, withdrawals: list[Withdrawal] = (),
 ) -> int:
     """Write `stones` into `day`'s partition and drop the `withdrawals` from theirs; return the rows
     written. The stored schema gains `_kx_deleted` first (an added column: readers see null in older
@@ -124,7 +125,7 @@ def write_tombstones(
             for s in stones:
                 by_leaf[s.leaf].append(s)
             for leaf, group in by_leaf.items():
-                leaves[leaf].append(tombstone_batch(arrow, ts_path, group, now_ms))
+                leaves[leaf].append(tombstone_batch(arrow, ts_path, group))
         storage.write_partition(env, spec.database, spec.collection, d, dict(leaves), arrow,
                                 id_columns=spec.partition_columns,
                                 keep_existing=_keeper(arrow, ts_path, dropped.get(d, set())))
