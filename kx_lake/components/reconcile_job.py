@@ -41,11 +41,10 @@ def build_reconcile_job(sync_job: str, definitions: Callable[[], dg.Definitions]
         specs = [project.collection(c) for c in config.collections] or list(project.enabled_collections)
         workdir = kx_project.staging_dir(context.run.run_id) / "reconcile"
 
-        def repair(groups: list[SyncGroup]) -> None:
+        def repair(groups: list[SyncGroup]) -> dict[tuple[str, str], str]:
             context.log.info(f"{config.env}: repairing {len(groups)} date range(s) through {sync_job}")
             summary = run_sync(definitions(), sync_job, groups, instance=context.instance)
-            for failed in summary.failed:
-                context.log.error(f"repair of {failed.database}.{failed.collection} failed: {failed.error}")
+            return {(r.database, r.collection): r.error or r.status for r in summary.failed}
 
         try:
             results = reconcile_env(client=mongo.client(config.env), project=project, env=config.env, specs=specs,

@@ -35,7 +35,7 @@ def utc(*args: int) -> datetime:
 
 @pytest.fixture
 def lake(request: pytest.FixtureRequest, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    root = scratch_lake(request, local_source, tmp_path, monkeypatch, ROWS)
+    root = scratch_lake(request, local_source, tmp_path, monkeypatch, ROWS, getattr(request, "param", "local"))
     db = local_source.client("env1").hims_billing
     for name in ("l_bills", "l_payments"):
         db[name].drop()
@@ -82,6 +82,7 @@ def counts(result) -> tuple:
     return tuple(getattr(result, k) for k in COUNTS)
 
 
+@pytest.mark.parametrize("lake", ["local", "s3"], indirect=True)
 def test_deletions_become_tombstones_hidden_from_latest_and_kept_in_history(lake, tmp_path: Path) -> None:
     project, definitions, db, storage, client = lake
     db.l_bills.insert_many([

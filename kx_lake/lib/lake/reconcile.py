@@ -50,7 +50,7 @@ from kx_lake.lib.storage import LakeStorage
 _LOG = logging.getLogger(__name__)
 CHUNK = 50_000
 TOMBSTONES_PER_WRITE = 200_000
-RepairFn = Callable[[list[SyncGroup]], None]
+RepairFn = Callable[[list[SyncGroup]], dict[tuple[str, str], str] | None]  # -> errors by (database, collection)
 
 
 @dataclass
@@ -237,7 +237,10 @@ def reconcile_env(
             wanted[spec] = days
     if wanted:
         try:
-            repair(repair_groups(env, wanted))
+            for (database, collection), error in (repair(repair_groups(env, wanted)) or {}).items():
+                for spec in wanted:
+                    if spec.key == (database, collection):
+                        results[spec].error = f"repair sync failed: {error}"[:500]
         except Exception as exc:  # noqa: BLE001 - the repair's collections report it; `repaired` stays honest
             log.error(f"{env}: repair sync failed: {type(exc).__name__}: {exc}")
             for spec in wanted:
