@@ -82,7 +82,8 @@ def test_repaired_counts_versions_at_least_as_new_as_the_source(tmp_path: Path) 
 
 def test_an_agreeing_lake_has_nothing_to_do(tmp_path: Path) -> None:
     diff = diff_of(tmp_path, [("a", "string", 2_000), ("b", "objectId", 3_000)],
-                   lake_rows(("a", "string", 2_000, None, date(2026, 1, 1)), ("b", "objectId", 3_000, False, date(2026, 1, 1))))
+                   lake_rows(("a", "string", 2_000, None, date(2026, 1, 1)),
+                             ("b", "objectId", 3_000, False, date(2026, 1, 1))))
     try:
         counts = diff.compare()
         assert (counts.missing, counts.stale, counts.deleted, counts.rejected, counts.withdrawn) == (0, 0, 0, 0, 0)

@@ -77,7 +77,9 @@ class ReconcileResult:
         return asdict(self)
 
 
-def source_keys(client: MongoClient, spec: CollectionSpec, tz, bounds: Bounds, chunk: int = CHUNK) -> Iterator[pa.Table]:
+def source_keys(
+    client: MongoClient, spec: CollectionSpec, tz, bounds: Bounds, chunk: int = CHUNK,
+) -> Iterator[pa.Table]:
     """(id, type, timestamp) of every source document, in Arrow chunks; only `_id` and the timestamp
     travel (a projection), read as raw batches. The timestamp is the lake's (wall-clock ms in `tz`),
     null when no partition can hold it (outside `bounds`, or not a usable timestamp)."""
@@ -101,7 +103,9 @@ def source_keys(client: MongoClient, spec: CollectionSpec, tz, bounds: Bounds, c
         yield pa.table([ids, types, stamps], schema=SOURCE_SCHEMA)
 
 
-def lake_keys(storage: LakeStorage, env: str, spec: CollectionSpec, days: list[date] | None = None) -> Iterator[pa.Table]:
+def lake_keys(
+    storage: LakeStorage, env: str, spec: CollectionSpec, days: list[date] | None = None,
+) -> Iterator[pa.Table]:
     """(id, type, timestamp ms, deleted, day, leaf) of every row of the table (or of `days`), one file at
     a time, reading only those columns."""
     ts_path = timestamp_path(spec, reserved_columns(spec))
@@ -126,7 +130,8 @@ def lake_keys(storage: LakeStorage, env: str, spec: CollectionSpec, days: list[d
         yield pa.table({
             "id": table.column("_id").cast(pa.string()), "t": table.column(ID_TYPE_COLUMN),
             "ts": ts.cast(pa.int64()), "deleted": deleted,
-            "day": pa.array([day] * n, pa.date32()), "leaf": pa.array([leaf] * n, pa.list_(pa.string())),
+            "day": pa.repeat(pa.scalar(day, pa.date32()), n),
+            "leaf": pa.repeat(pa.scalar(leaf, pa.list_(pa.string())), n),
         })
 
 
@@ -227,7 +232,8 @@ def reconcile_env(
         started[spec] = time.monotonic()
         result = results[spec] = ReconcileResult(env, spec.database, spec.collection, spec.on_source_delete)
         try:
-            days = _diff_one(client, project, env, spec, workdir / spec.database / spec.collection, clock(), result, log)
+            days = _diff_one(client, project, env, spec, workdir / spec.database / spec.collection, clock(), result,
+                             log)
         except Exception as exc:  # isolation: one collection never stops the others
             result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
             log.error(f"{env}/{spec.database}.{spec.collection}: reconcile failed: {result.error}")
