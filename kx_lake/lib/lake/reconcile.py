@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -49,6 +50,7 @@ from kx_lake.lib.storage import LakeStorage
 
 _LOG = logging.getLogger(__name__)
 CHUNK = 50_000
+_READERS, _READ_WINDOW = 4, 64  # lake files read at once, and submitted per window
 TOMBSTONES_PER_WRITE = 200_000
 RepairFn = Callable[[list[SyncGroup]], dict[tuple[str, str], str] | None]  # -> errors by (database, collection)
 
@@ -104,35 +106,51 @@ def source_keys(
 
 
 def lake_keys(
-    storage: LakeStorage, env: str, spec: CollectionSpec, days: list[date] | None = None,
+    storage: LakeStorage, env: str, spec: CollectionSpec, days: list[date] | None = None, chunk: int = CHUNK,
 ) -> Iterator[pa.Table]:
-    """(id, type, timestamp ms, deleted, day, leaf) of every row of the table (or of `days`), one file at
-    a time, reading only those columns."""
+    """(id, type, timestamp ms, deleted, day, leaf) of every row of the table (or of `days`), reading only
+    those columns. Most files hold a few rows, so they are read a few at a time on threads (Parquet
+    reads release the GIL) and handed on in chunks of about `chunk` rows."""
     ts_path = timestamp_path(spec, reserved_columns(spec))
     where = f"{env}/{spec.database}.{spec.collection}"
     files = [f for d in days for f in storage._data_files(env, spec.database, spec.collection, d)] if days is not None \
         else storage._data_files(env, spec.database, spec.collection, None)
-    for path, _size, day, ids in files:
-        with storage.fs.open(path, "rb") as f:
-            pf = pq.ParquetFile(f)
-            names = pf.schema_arrow.names
-            if ID_TYPE_COLUMN not in names:
-                raise CollectionSyncError(f"{where}: a lake file has no {ID_TYPE_COLUMN} column (written by an older "
-                                          "kx-lake); rebuild the table once (delete it and its state, then sync)")
-            wanted = ["_id", ID_TYPE_COLUMN, ts_path[0], *([DELETED_COLUMN] if DELETED_COLUMN in names else [])]
-            table = pf.read(columns=wanted)
-        n = table.num_rows
-        ts = table.column(ts_path[0])
-        for step in ts_path[1:]:
-            ts = pc.struct_field(ts, step)
-        deleted = table.column(DELETED_COLUMN) if DELETED_COLUMN in table.column_names else pa.nulls(n, pa.bool_())
-        leaf = [v for _, v in ids]
-        yield pa.table({
-            "id": table.column("_id").cast(pa.string()), "t": table.column(ID_TYPE_COLUMN),
-            "ts": ts.cast(pa.int64()), "deleted": deleted,
-            "day": pa.repeat(pa.scalar(day, pa.date32()), n),
-            "leaf": pa.repeat(pa.scalar(leaf, pa.list_(pa.string())), n),
-        })
+    pending: list[pa.Table] = []
+    rows = 0
+    with ThreadPoolExecutor(max_workers=_READERS, thread_name_prefix="kx-reconcile") as pool:
+        for start in range(0, len(files), _READ_WINDOW):  # a bounded window: memory stays one window deep
+            window = files[start:start + _READ_WINDOW]
+            for table in pool.map(lambda f: _file_keys(storage, f, ts_path, where), window):
+                pending.append(table)
+                rows += table.num_rows
+                if rows >= chunk:
+                    yield pa.concat_tables(pending)
+                    pending, rows = [], 0
+    if pending:
+        yield pa.concat_tables(pending)
+
+
+def _file_keys(storage: LakeStorage, file: tuple, ts_path: tuple[str, ...], where: str) -> pa.Table:
+    path, _size, day, ids = file
+    with storage.fs.open(path, "rb") as f:
+        pf = pq.ParquetFile(f)
+        names = pf.schema_arrow.names
+        if ID_TYPE_COLUMN not in names:
+            raise CollectionSyncError(f"{where}: a lake file has no {ID_TYPE_COLUMN} column (written by an older "
+                                      "kx-lake); rebuild the table once (delete it and its state, then sync)")
+        wanted = ["_id", ID_TYPE_COLUMN, ts_path[0], *([DELETED_COLUMN] if DELETED_COLUMN in names else [])]
+        table = pf.read(columns=wanted)
+    n = table.num_rows
+    ts = table.column(ts_path[0])
+    for step in ts_path[1:]:
+        ts = pc.struct_field(ts, step)
+    deleted = table.column(DELETED_COLUMN) if DELETED_COLUMN in table.column_names else pa.nulls(n, pa.bool_())
+    return pa.table({
+        "id": table.column("_id").cast(pa.string()), "t": table.column(ID_TYPE_COLUMN).cast(pa.string()),
+        "ts": ts.cast(pa.int64()), "deleted": deleted.cast(pa.bool_()),
+        "day": pa.repeat(pa.scalar(day, pa.date32()), n),
+        "leaf": pa.repeat(pa.scalar([v for _, v in ids], pa.list_(pa.string())), n),
+    })
 
 
 def bounds_for(project: ProjectConfig, env: str, now_ms: int) -> Bounds:
