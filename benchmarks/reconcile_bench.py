@@ -14,7 +14,6 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from benchmarks.workspace import DEFAULT_DATA, REPO, Workspace
 
