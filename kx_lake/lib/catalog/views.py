@@ -75,7 +75,8 @@ def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructTy
             "is not in the stored lake schema"
         )
     database = names.glue_database(env, spec.database)
-    columns = [*(c for c in schema.names if c != _DELETED), *(k.name for k in names.partition_keys(spec.partition_columns))]
+    columns = [*(c for c in schema.names if c != _DELETED),
+               *(k.name for k in names.partition_keys(spec.partition_columns))]
     # a document is gone when its newest row is a tombstone (lake.tombstones): filtered after choosing it
     gone = f' AND coalesce("{_DELETED}", false) = false' if _DELETED in schema.names else ""
     # a document is its _id's text *and* BSON type (pipeline.ID_TYPE_COLUMN): 1 and '1' are two documents
