@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kx_lake.cli import config_cmd, dashboards_cmd, query_cmd, seed_cmd, source_cmd, sync_cmd, trino_cmd
+from kx_lake.cli import config_cmd, dashboards_cmd, query_cmd, reconcile_cmd, seed_cmd, source_cmd, sync_cmd, trino_cmd
 
 app = typer.Typer(
     name="kx-lake",
@@ -35,6 +35,7 @@ app.add_typer(trino_cmd.app, name="trino")
 app.add_typer(config_cmd.app, name="config")
 app.command("seed")(seed_cmd.seed)
 app.command("sync")(sync_cmd.sync)
+app.command("reconcile")(reconcile_cmd.reconcile)
 app.add_typer(sync_cmd.lake_app, name="lake")
 app.command("dagster-home", hidden=True)(sync_cmd.dagster_home)
 app.command("query")(query_cmd.query)

@@ -52,6 +52,7 @@ DATASETS_SUBDIR = "datasets"
 VIEW_KIND = "view"
 DATASET_KIND = "dataset"
 ROW_NUMBER_COLUMN = "kx_rn"
+_DELETED = "_kx_deleted"  # lake.tombstones.DELETED_COLUMN (catalog does not import the lake pipeline)
 
 
 class ViewSqlError(ValueError):
@@ -81,10 +82,12 @@ def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructTy
         )
     database = names.glue_database(env, spec.database)
     keys = names.partition_keys(spec.partition_columns)
-    columns = [*(_col(c) for c in schema.names), _col(keys[0].name)]
+    columns = [*(_col(c) for c in schema.names if c != _DELETED), _col(keys[0].name)]
     # an id value whose folder is disambiguated (kx_lake.lib.storage.segments) is read from its file column
     columns += [f"coalesce({_col(original_column(k.name))}, {_col(k.name)}) AS {_col(k.name)}"
                 if original_values else _col(k.name) for k in keys[1:]]
+    # a document is gone when its newest row is a tombstone (lake.tombstones): filtered after choosing it
+    gone = f' AND coalesce("{_DELETED}", false) = false' if _DELETED in schema.names else ""
     # a document is its _id's text *and* BSON type (lake.identity.ID_TYPE_COLUMN): 1 and '1' are two documents
     identity = '"_id", "_kx_id_type"' if "_kx_id_type" in schema.names else '"_id"'
     return (
@@ -95,7 +98,7 @@ def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructTy
         f"\"date\" DESC) AS {ROW_NUMBER_COLUMN}\n"
         f"  FROM {names.qualified(database, names.table_name(spec))}\n"
         ") AS kx_versions\n"
-        f"WHERE {ROW_NUMBER_COLUMN} = 1"
+        f"WHERE {ROW_NUMBER_COLUMN} = 1{gone}"
     )
 
 

@@ -11,6 +11,7 @@ import difflib
 import re
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
@@ -18,7 +19,7 @@ from kx_lake.lib.config.errors import ConfigError, ConfigErrors
 from kx_lake.lib.config.files import read_config_text
 
 REQUIRED_COLUMNS = ("collection", "database", "timestamp_column", "partition_columns", "enabled")
-OPTIONAL_COLUMNS = ("timestamp_encoding", "subject_area", "pii_columns", "description")
+OPTIONAL_COLUMNS = ("timestamp_encoding", "subject_area", "pii_columns", "description", "on_source_delete")
 MAX_PARTITION_COLUMNS = 2
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # collection and database names become Dagster asset keys, lake path segments and Glue/Athena names:
@@ -54,6 +55,9 @@ class CollectionSpec(BaseModel):
     subject_area: str = ""
     pii_columns: tuple[str, ...] = ()
     description: str = ""
+    # what the reconcile pass does with a document gone from the source: a tombstone hides it from
+    # `_latest` (history keeps it); `keep` for collections the application purges by design
+    on_source_delete: Literal["tombstone", "keep"] = "tombstone"
 
     @field_validator("collection", "database")
     @classmethod
@@ -204,6 +208,8 @@ def load_collections(path: Path, known_databases: set[str] | None = None) -> lis
         values["pii_columns"] = _split(cells.get("pii_columns", ""))
         if not values.get("timestamp_encoding"):
             values.pop("timestamp_encoding", None)
+        if not values.get("on_source_delete"):
+            values.pop("on_source_delete", None)
         if not cells["timestamp_column"]:
             errors.append(ConfigError(path, "must not be empty", row=row_no, field="timestamp_column"))
             continue

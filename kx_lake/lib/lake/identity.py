@@ -14,13 +14,14 @@ from kx_lake.lib.config import CollectionSpec
 from kx_lake.lib.harmonize import StructType
 from kx_lake.lib.harmonize.types import STRING
 from kx_lake.lib.lake.rejects import id_type
+from kx_lake.lib.lake.tombstones import DELETED_COLUMN
 
 ID_TYPE_COLUMN = "_kx_id_type"
 
 
 def reserved_columns(spec: CollectionSpec) -> tuple[str, ...]:
     """Top-level columns no document key may take (a key named like one is stored as `<name>_`)."""
-    return ("date", ID_TYPE_COLUMN, *spec.partition_columns)
+    return ("date", ID_TYPE_COLUMN, DELETED_COLUMN, *spec.partition_columns)
 
 
 def with_id_type(schema: StructType) -> StructType:

@@ -16,6 +16,7 @@ import pyarrow as pa
 from kx_lake.lib.harmonize.names import mapped_path, reserved_names
 from kx_lake.lib.harmonize.rewiden import NotWidenableFromLake, widen_batch
 from kx_lake.lib.lake.identity import ID_TYPE_COLUMN, reserved_columns, version_keys
+from kx_lake.lib.lake.tombstones import DELETED_COLUMN, conform_to
 
 
 class MergeError(ValueError):
@@ -28,9 +29,11 @@ def keep_existing(staged, tz, leaves: dict) -> Callable[[pa.Table], pa.Table]:
     spec, old, new = staged.spec, staged.state_before.schema, staged.schema
     ts_column = mapped_path(spec.timestamp_column, reserved_names(reserved_columns(spec)))[0]
     replaced: set[tuple] | None = None
+    tombstone_flag = pa.schema([f for f in new.to_arrow_schema() if f.name == DELETED_COLUMN])
 
     def keep(table: pa.Table) -> pa.Table:
         nonlocal replaced
+        table = conform_to(table, tombstone_flag)  # files from before the first tombstone lack the column
         if replaced is None:  # only dates that already have files pay for this
             replaced = {k for batches in leaves.values() for b in batches for k in version_keys(b, ts_column)}
         if ID_TYPE_COLUMN not in table.column_names:

@@ -1,0 +1,112 @@
+"""The reconcile job and its weekly schedule (lib/lake/reconcile.py does the work).
+
+One op per run, configured with an environment and optionally a subset of collections. Its repairs
+(missing or stale documents' dates) go through the sync job itself — `run_sync` on the same
+instance, one run per contiguous run of dates — so they are ordinary, recorded sync runs with the
+same assets, IO manager and merge semantics. The op's output is the per-collection summary, which
+`kx-lake reconcile` prints. The schedule (weekly, every active environment) starts STOPPED.
+"""
+
+import shutil
+from collections.abc import Callable
+
+import dagster as dg
+
+from kx_lake.components.resources import MongoSourceResource, ProjectResource
+from kx_lake.components.sync_runner import run_sync
+from kx_lake.lib.config import ProjectConfig
+from kx_lake.lib.lake.plan import SyncGroup
+from kx_lake.lib.lake.reconcile import ReconcileResult, reconcile_env
+from kx_lake.lib.source.uri import redact_uri
+
+RECONCILE_JOB = "reconcile_lake"
+RECONCILE_OP = "reconcile_collections"
+RECONCILE_SCHEDULE = "reconcile_weekly"
+WEEKLY_CRON = "0 3 * * 0"  # Sundays 03:00 in the environments' timezone
+
+
+class ReconcileConfig(dg.Config):
+    env: str
+    collections: list[str] = []  # empty: every enabled collection
+
+
+def build_reconcile_job(sync_job: str, definitions: Callable[[], dg.Definitions]) -> dg.JobDefinition:
+    """`definitions`: the code location, loaded when a repair is needed (not at definitions load)."""
+
+    @dg.op(name=RECONCILE_OP, description="Compare source and lake; tombstone deletions; repair missing/stale dates.")
+    def _reconcile(context: dg.OpExecutionContext, config: ReconcileConfig, kx_project: ProjectResource,
+                   mongo: MongoSourceResource) -> list[dict]:
+        project = kx_project.project
+        project.environment(config.env)
+        specs = [project.collection(c) for c in config.collections] or list(project.enabled_collections)
+        workdir = kx_project.staging_dir(context.run.run_id) / "reconcile"
+
+        def repair(groups: list[SyncGroup]) -> dict[tuple[str, str], str]:
+            context.log.info(f"{config.env}: repairing {len(groups)} date range(s) through {sync_job}")
+            summary = run_sync(definitions(), sync_job, groups, instance=context.instance)
+            return {(r.database, r.collection): r.error or r.status for r in summary.failed}
+
+        try:
+            results = reconcile_env(client=mongo.client(config.env), project=project, env=config.env, specs=specs,
+                                    workdir=workdir, repair=repair, log=context.log)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        for r in results:
+            if r.error:
+                r.error = redact_uri(r.error)
+        context.add_output_metadata(summary_metadata(results))
+        failed = [r for r in results if r.status != "ok"]
+        if failed:
+            context.log.error("; ".join(f"{r.database}.{r.collection}: {r.error}" for r in failed))
+        return [r.to_dict() for r in results]
+
+    @dg.job(name=RECONCILE_JOB, description="Reconcile the lake with the source: deletions become tombstones, "
+                                             "missing or stale documents are re-synced.")
+    def _job() -> None:
+        _reconcile()
+
+    return _job
+
+
+def summary_metadata(results: list[ReconcileResult]) -> dict:
+    keys = ("source_documents", "latest_ids", "missing", "stale", "deleted", "tombstoned", "repaired", "rejected")
+    return {
+        **{k: sum(getattr(r, k) for r in results) for k in keys},
+        "failed": sum(r.status != "ok" for r in results),
+        "collections": dg.MetadataValue.md("\n".join(
+            f"- {r.database}.{r.collection} ({r.policy}): " + ", ".join(f"{k} {getattr(r, k)}" for k in keys)
+            + (f" — {r.status}: {r.error}" if r.error else "") for r in results)),
+    }
+
+
+def run_config(env: str, collections: list[str] | None = None) -> dict:
+    return {"ops": {RECONCILE_OP: {"config": {"env": env, "collections": list(collections or [])}}}}
+
+
+def build_reconcile_schedule(cfg: ProjectConfig, cron: str = WEEKLY_CRON) -> dg.ScheduleDefinition:
+    tz = cfg.active_environments[0].timezone
+
+    @dg.schedule(name=RECONCILE_SCHEDULE, cron_schedule=cron, job_name=RECONCILE_JOB, execution_timezone=tz,
+                 default_status=dg.DefaultScheduleStatus.STOPPED,
+                 description=f"Reconcile every active environment with its source ({cron}, {tz}).")
+    def _schedule(context: dg.ScheduleEvaluationContext):
+        key = (context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else None)
+        return [dg.RunRequest(run_key=f"{env.name}:{key}" if key else None, run_config=run_config(env.name),
+                              tags={"kx_lake/env": env.name, "kx_lake/source": "schedule"})
+                for env in cfg.active_environments]
+
+    return _schedule
+
+
+def run_reconcile(defs: dg.Definitions, env: str, collections: list[str] | None, *,
+                  instance: dg.DagsterInstance) -> tuple[list[dict], str]:
+    """Execute the reconcile job in process (the CLI's path); (per-collection summaries, run id)."""
+    result = defs.resolve_job_def(RECONCILE_JOB).execute_in_process(
+        run_config=run_config(env, collections), instance=instance,
+        tags={"kx_lake/env": env, "kx_lake/source": "cli"}, raise_on_error=False,
+    )
+    if not result.success:
+        errors = [e.event_specific_data.error.message.strip() for e in result.all_events
+                  if e.event_type_value == "STEP_FAILURE" and e.event_specific_data.error]
+        raise RuntimeError(f"{env}: reconcile failed: {redact_uri(errors[0] if errors else 'no output')}"[:1000])
+    return result.output_for_node(RECONCILE_OP), result.run_id

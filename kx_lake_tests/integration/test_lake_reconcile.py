@@ -1,0 +1,176 @@
+"""The reconcile pass on the real local FerretDB: deletions become tombstones (hidden from `_latest`, kept
+in the history), the `keep` policy leaves them, a backdated write and a stale version are repaired
+through the sync job, unplaceable documents count as rejected, and a second pass has nothing to do.
+The clock is injected (fixed dates, never today)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from typer.testing import CliRunner
+
+from kx_lake.components.resources import load_project
+from kx_lake.components.sync_runner import run_sync
+from kx_lake.lib.catalog import duckdb_catalog
+from kx_lake.lib.lake.plan import SyncGroup
+from kx_lake.lib.lake.reconcile import reconcile_env
+from kx_lake.lib.storage import LakeStorage
+from kx_lake_tests.fixtures.scratch_lake import scratch_lake
+
+pytestmark = pytest.mark.integration
+
+ROWS = """collection,database,timestamp_column,timestamp_encoding,partition_columns,enabled,on_source_delete
+l_bills,hims_billing,updated_at,date,facility_id,true,
+l_payments,hims_billing,updated_at,date,,true,keep
+"""
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture
+def lake(request: pytest.FixtureRequest, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    root = scratch_lake(request, local_source, tmp_path, monkeypatch, ROWS, getattr(request, "param", "local"))
+    db = local_source.client("env1").hims_billing
+    for name in ("l_bills", "l_payments"):
+        db[name].drop()
+    from kx_lake.definitions import defs
+
+    yield load_project(), defs(), db, LakeStorage.from_root(root), local_source.client("env1")
+    for name in ("l_bills", "l_payments"):
+        db[name].drop()
+
+
+def sync(project, definitions, groups: list[SyncGroup]) -> None:
+    summary = run_sync(definitions, "sync_collections", groups, instance=dg.DagsterInstance.ephemeral())
+    assert all(r.ok for r in summary.results), [r.error for r in summary.results]
+
+
+def full_sync(project, definitions, *names: str, last: date = date(2026, 1, 12)) -> None:
+    sync(project, definitions, [SyncGroup("env1", date(2026, 1, 1), last, tuple(project.collection(n) for n in names),
+                                          False)])
+
+
+def reconcile(project, definitions, client, tmp_path: Path, names: list[str], at: datetime) -> dict:
+    results = reconcile_env(
+        client=client, project=project, env="env1", specs=[project.collection(n) for n in names],
+        workdir=tmp_path / "work", repair=lambda groups: sync(project, definitions, groups),
+        now_ms=lambda: int(at.timestamp() * 1000),
+    )
+    assert all(r.status == "ok" and r.error is None for r in results), [r.error for r in results]
+    return {r.collection: r for r in results}
+
+
+def catalog(project, names: list[str], sql: str) -> list[tuple]:
+    duckdb_catalog.refresh(project, "env1", [project.collection(n) for n in names], views=[])
+    con = duckdb_catalog.connect(project, "env1")
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+COUNTS = ("source_documents", "latest_ids", "missing", "stale", "deleted", "tombstoned", "repaired", "rejected")
+
+
+def counts(result) -> tuple:
+    return tuple(getattr(result, k) for k in COUNTS)
+
+
+@pytest.mark.parametrize("lake", ["local", "s3"], indirect=True)
+def test_deletions_become_tombstones_hidden_from_latest_and_kept_in_history(lake, tmp_path: Path) -> None:
+    project, definitions, db, storage, client = lake
+    db.l_bills.insert_many([
+        {"_id": "a", "updated_at": utc(2026, 1, 2, 6), "facility_id": "F1", "amount": 10},
+        {"_id": "b", "updated_at": utc(2026, 1, 3, 6), "facility_id": "F2", "amount": 20},
+        {"_id": "c", "updated_at": utc(2026, 1, 3, 7), "facility_id": "F1", "amount": 30},
+    ])
+    db.l_payments.insert_many([{"_id": "p1", "updated_at": utc(2026, 1, 2, 6)},
+                               {"_id": "p2", "updated_at": utc(2026, 1, 2, 7)}])
+    full_sync(project, definitions, "l_bills", "l_payments")
+    db.l_bills.delete_one({"_id": "b"})
+    db.l_payments.delete_one({"_id": "p2"})
+
+    first = reconcile(project, definitions, client, tmp_path, ["l_bills", "l_payments"], utc(2026, 1, 10, 6))
+    assert counts(first["l_bills"]) == (2, 3, 0, 0, 1, 1, 0, 0)
+    assert counts(first["l_payments"]) == (1, 2, 0, 0, 1, 0, 0, 0)  # policy keep: counted, not tombstoned
+    assert first["l_payments"].policy == "keep"
+
+    latest = "select _id from kx_env1_hims_billing.{}_latest order by 1"
+    assert catalog(project, ["l_bills", "l_payments"], latest.format("l_bills")) == [("a",), ("c",)]
+    assert catalog(project, ["l_bills", "l_payments"], latest.format("l_payments")) == [("p1",), ("p2",)]
+    history = catalog(project, ["l_bills"], "select _id, amount, coalesce(_kx_deleted, false), date, facility_id, "
+                      "updated_at from kx_env1_hims_billing.l_bills where _id = 'b' order by updated_at")
+    # timestamps are the lake's wall clock in Asia/Kolkata; the tombstone's is the detection time
+    assert history == [("b", 20, False, "2026-01-03", "F2", datetime(2026, 1, 3, 11, 30)),
+                       ("b", None, True, "2026-01-10", "F2", datetime(2026, 1, 10, 11, 30))]
+
+    # nothing left to do; re-materializing every date (the tombstone's too) keeps the tombstone
+    again = reconcile(project, definitions, client, tmp_path, ["l_bills", "l_payments"], utc(2026, 1, 10, 7))
+    assert counts(again["l_bills"]) == (2, 2, 0, 0, 0, 0, 0, 0)
+    assert counts(again["l_payments"]) == (1, 2, 0, 0, 1, 0, 0, 0)
+    full_sync(project, definitions, "l_bills")
+    assert catalog(project, ["l_bills"], latest.format("l_bills")) == [("a",), ("c",)]
+    assert catalog(project, ["l_bills"], "select count(*) from kx_env1_hims_billing.l_bills where _id = 'b'") == [(2,)]
+
+    # the document comes back, newer than its tombstone: stale, repaired, visible again
+    db.l_bills.insert_one({"_id": "b", "updated_at": utc(2026, 1, 11, 6), "facility_id": "F2", "amount": 21})
+    back = reconcile(project, definitions, client, tmp_path, ["l_bills"], utc(2026, 1, 12, 6))
+    assert counts(back["l_bills"]) == (3, 2, 0, 1, 0, 0, 1, 0)
+    assert back["l_bills"].repair_dates == ["2026-01-11"]
+    assert catalog(project, ["l_bills"], "select _id, amount from kx_env1_hims_billing.l_bills_latest order by 1") == [
+        ("a", 10), ("b", 21), ("c", 30)]
+
+
+def test_backdated_and_stale_documents_are_repaired_and_rejects_counted(lake, tmp_path: Path) -> None:
+    project, definitions, db, storage, client = lake
+    db.l_bills.insert_many([
+        {"_id": "a", "updated_at": utc(2026, 1, 2, 6), "facility_id": "F1", "amount": 10},
+        {"_id": "b", "updated_at": utc(2026, 1, 4, 6), "facility_id": "F1", "amount": 20},
+        {"_id": 1, "updated_at": utc(2026, 1, 4, 7), "facility_id": "F1", "amount": 1},
+    ])
+    full_sync(project, definitions, "l_bills", last=date(2026, 1, 8))
+    # written after synced_until minus the look-back, with older timestamps: an incremental sync can't see them
+    db.l_bills.insert_one({"_id": "late", "updated_at": utc(2026, 1, 2, 9), "facility_id": "F2", "amount": 5})
+    db.l_bills.update_one({"_id": "a"}, {"$set": {"updated_at": utc(2026, 1, 5, 20), "amount": 11}})  # 01-06 IST
+    db.l_bills.insert_one({"_id": "1", "updated_at": utc(2026, 1, 4, 8), "facility_id": "F1"})  # not the int 1
+    db.l_bills.insert_one({"_id": "bad", "updated_at": "not a time", "facility_id": "F1"})
+
+    first = reconcile(project, definitions, client, tmp_path, ["l_bills"], utc(2026, 1, 9, 6))
+    assert counts(first["l_bills"]) == (6, 3, 2, 1, 0, 0, 3, 1)
+    assert first["l_bills"].repair_dates == ["2026-01-02", "2026-01-04", "2026-01-06"]
+    rows = catalog(project, ["l_bills"], "select _id, _kx_id_type, amount from kx_env1_hims_billing.l_bills_latest "
+                                         "order by 1, 2")
+    assert rows == [("1", "int", 1), ("1", "string", None), ("a", "string", 11), ("b", "string", 20),
+                    ("late", "string", 5)]
+    # the repair's sync swept the unplaceable document into kx_rejects; a second pass has nothing to do
+    assert catalog(project, ["l_bills"], "select _id from kx_env1_lake.kx_rejects") == [("bad",)]
+    second = reconcile(project, definitions, client, tmp_path, ["l_bills"], utc(2026, 1, 9, 7))
+    assert counts(second["l_bills"]) == (6, 5, 0, 0, 0, 0, 0, 1)
+    assert second["l_bills"].repair_dates == []
+
+
+def test_cli_runs_the_reconcile_job(lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project, definitions, db, storage, client = lake
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    db.l_bills.insert_many([{"_id": "a", "updated_at": utc(2026, 1, 2, 6), "facility_id": "F1"},
+                            {"_id": "b", "updated_at": utc(2026, 1, 2, 7), "facility_id": "F1"}])
+    full_sync(project, definitions, "l_bills")
+    db.l_bills.delete_one({"_id": "a"})
+    db.l_bills.insert_one({"_id": "late", "updated_at": utc(2026, 1, 3, 6), "facility_id": "F2"})
+    from kx_lake.cli import app
+
+    result = CliRunner().invoke(app, ["reconcile", "--env", "env1", "--collections", "l_bills", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    [row] = out["collections"]
+    assert {k: row[k] for k in (*COUNTS, "status", "repair_dates")} == {
+        "source_documents": 2, "latest_ids": 2, "missing": 1, "stale": 0, "deleted": 1, "tombstoned": 1,
+        "repaired": 1, "rejected": 0, "status": "ok", "repair_dates": ["2026-01-03"]}
+    runs = dg.DagsterInstance.get().get_run_records()
+    assert {r.dagster_run.job_name for r in runs} == {"reconcile_lake", "sync_collections"}
