@@ -17,7 +17,7 @@ from kx_lake.components.sync_runner import run_sync
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.reconcile import ReconcileResult, reconcile_env
-from kx_lake.lib.source.uri import redact_uri
+from kx_lake.lib.scrub import Scrubber, scrub
 
 RECONCILE_JOB = "reconcile_lake"
 RECONCILE_OP = "reconcile_collections"
@@ -51,9 +51,10 @@ def build_reconcile_job(sync_job: str, definitions: Callable[[], dg.Definitions]
                                     workdir=workdir, repair=repair, log=context.log)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        scrubber = Scrubber.for_project(project)
         for r in results:
             if r.error:
-                r.error = redact_uri(r.error)
+                r.error = scrubber(r.error)
         context.add_output_metadata(summary_metadata(results))
         failed = [r for r in results if r.status != "ok"]
         if failed:
@@ -108,5 +109,5 @@ def run_reconcile(defs: dg.Definitions, env: str, collections: list[str] | None,
     if not result.success:
         errors = [e.event_specific_data.error.message.strip() for e in result.all_events
                   if e.event_type_value == "STEP_FAILURE" and e.event_specific_data.error]
-        raise RuntimeError(f"{env}: reconcile failed: {redact_uri(errors[0] if errors else 'no output')}"[:1000])
+        raise RuntimeError(f"{env}: reconcile failed: {scrub(errors[0] if errors else 'no output')}"[:1000])
     return result.output_for_node(RECONCILE_OP), result.run_id
