@@ -25,6 +25,8 @@ import httpx
 from benchmarks.workspace import DEFAULT_DATA, KX, REPO, Workspace
 
 _DUR = re.compile(r"app;dur=([0-9.]+)")
+# issue 12, per page at scale 1: warm ≤ 1 s (server time), first request after start ≤ 3 s, filter ≤ 0.5 s
+TARGETS = {"warm_server_s": 1.0, "first_wall_s": 3.0, "filter_server_s": 0.5}
 
 
 def _free_port() -> int:
@@ -101,7 +103,11 @@ def summarize(pages: dict) -> dict:
     def figures(kind: str, key: str) -> list[float]:
         return [p[kind][key] for p in pages.values() if kind in p and p[kind][key] is not None]
 
-    out = {}
+    out: dict = {}
+    for name, limit in TARGETS.items():
+        kind, key = name.split("_", 1)
+        worst = max(figures(kind, key), default=None)
+        out[f"target {kind} {key} ≤ {limit:g} s"] = {"worst": worst, "met": worst is not None and worst <= limit}
     for kind in ("first", "warm", "filter"):
         for key in ("wall_s", "server_s"):
             xs = figures(kind, key)
@@ -122,7 +128,10 @@ def print_pages(console, site: dict) -> None:  # noqa: ANN001 - rich Console
                       f"{p['warm']['wall_s']:.3f}", f"{p['filter']['wall_s']:.3f}" if "filter" in p else "-")
     console.print(table)
     for k, v in site["summary"].items():
-        console.print(f"  {k}: total {v['total']} s, max {v['max']} s, median {v['median']} s")
+        if k.startswith("target"):
+            console.print(f"  {k}: worst page {v['worst']} s {'[green]met[/]' if v['met'] else '[red]not met[/]'}")
+        else:
+            console.print(f"  {k}: total {v['total']} s, max {v['max']} s, median {v['median']} s")
 
 
 def main(argv: list[str] | None = None) -> None:
