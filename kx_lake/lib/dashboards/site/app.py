@@ -36,6 +36,7 @@ from starlette.templating import Jinja2Templates
 
 from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.duckdb_catalog import CatalogError
+from kx_lake.lib.catalog.snapshots import snapshot_path
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.dashboards import query as Q
 from kx_lake.lib.dashboards.formats import format_date
@@ -80,10 +81,12 @@ class Site:
     sessions: SessionStore = field(default_factory=SessionStore)
 
     def __post_init__(self) -> None:
-        self.datasets = DatasetCache(self.connect, lambda: catalog_stamp(self.catalog_file))
-        self.freshness = FreshnessProbe(self.project, self.env)
         self.tz = ZoneInfo(self.project.environment(self.env).timezone)
         self.analytics = names.glue_database(self.project.environment(self.env), ANALYTICS_DATABASE)
+        snapshots = {self.relation(s): snapshot_path(self.project, self.env, s.dataset) for s in self.specs.values()}
+        self.datasets = DatasetCache(self.connect, lambda: catalog_stamp(self.catalog_file),
+                                     snapshot=snapshots.get)
+        self.freshness = FreshnessProbe(self.project, self.env)
 
     def relation(self, spec: DashboardSpec) -> str:
         return names.qualified(self.analytics, spec.dataset)

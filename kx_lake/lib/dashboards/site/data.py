@@ -1,8 +1,10 @@
 """Data access for the site: datasets cached in memory, per-request in-memory DuckDB, data freshness.
 
-The catalog file is opened read-only and only for as long as it takes to read a dataset (not held for
-the server's life), so `kx-lake catalog refresh` can take its write lock between reads; a refresh
-(the file's mtime) or the TTL invalidates the cached datasets.
+A dataset is read from its snapshot (the Parquet file `catalog refresh` writes, catalog/snapshots.py)
+when there is one — milliseconds — and otherwise computed from the catalog's view. The catalog file is
+opened read-only and only for as long as it takes to read a dataset (not held for the server's life),
+so `kx-lake catalog refresh` can take its write lock between reads; a refresh (the catalog's or the
+snapshot's mtime) or the TTL invalidates the cached datasets.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from kx_lake.lib.config import ProjectConfig
 
@@ -34,14 +37,15 @@ class DatasetCache:
     """
 
     def __init__(self, connect: Callable[[], duckdb.DuckDBPyConnection], stamp: Callable[[], object],
-                 ttl: float = DATASET_TTL_S):
-        self._connect, self._stamp, self.ttl = connect, stamp, ttl
+                 ttl: float = DATASET_TTL_S, snapshot: Callable[[str], Path | None] = lambda relation: None):
+        self._connect, self._stamp, self.ttl, self._snapshot = connect, stamp, ttl, snapshot
         self._data: dict[str, tuple[float, object, pa.Table]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
     def get(self, relation: str) -> pa.Table:
-        stamp = self._stamp()
+        snapshot = self._snapshot(relation)
+        stamp = (self._stamp(), catalog_stamp(snapshot) if snapshot else None)
         hit = self._data.get(relation)
         if hit and hit[1] == stamp and time.monotonic() - hit[0] < self.ttl:
             return hit[2]
@@ -51,13 +55,22 @@ class DatasetCache:
             hit = self._data.get(relation)
             if hit and hit[1] == stamp and time.monotonic() - hit[0] < self.ttl:
                 return hit[2]
-            con = self._connect()
-            try:
-                table = con.sql(f"SELECT * FROM {relation}").to_arrow_table()
-            finally:
-                con.close()
+            table = self._read_snapshot(snapshot) if stamp[1] is not None else None
+            if table is None:
+                con = self._connect()
+                try:
+                    table = con.sql(f"SELECT * FROM {relation}").to_arrow_table()
+                finally:
+                    con.close()
             self._data[relation] = (time.monotonic(), stamp, table)
             return table
+
+    @staticmethod
+    def _read_snapshot(path: Path | None) -> pa.Table | None:
+        try:
+            return pq.read_table(path) if path else None
+        except FileNotFoundError:  # removed since it was stat'ed: the view still answers
+            return None
 
 
 class Session:
