@@ -36,12 +36,19 @@ def test_refresh_writes_a_snapshot_per_dataset_not_per_view(project: ProjectConf
                       "sum(amount) AS amount FROM kx_env1_hims_billing.big GROUP BY 1",
                       ("kx_env1_analytics", "fin_x"), DATASET_KIND)
     assert helper.kind == VIEW_KIND
-    done = duckdb_catalog.sync_sql_views(project, "env1", con, [helper, dataset])
+    counted = SqlView(tmp_path / "c.sql", "CREATE OR REPLACE VIEW kx_env1_analytics.fin_n AS SELECT facility_id, "
+                      "sum(CAST(amount AS BIGINT)) AS n FROM kx_env1_hims_billing.bills GROUP BY 1",
+                      ("kx_env1_analytics", "fin_n"), DATASET_KIND)
+    done = duckdb_catalog.sync_sql_views(project, "env1", con, [helper, dataset, counted])
+    live = con.sql("SELECT * FROM kx_env1_analytics.fin_n").to_arrow_table()
     con.close()
-    assert [(o.kind, o.status) for o in done] == [("sql", "created"), ("dataset", "created")]
+    assert [(o.kind, o.status) for o in done] == [("sql", "created"), ("dataset", "created"), ("dataset", "created")]
     snap = snapshot_path(project, "env1", "fin_x")
     assert pq.read_table(snap).to_pylist() == [{"facility_id": "F1", "amount": 15.0}]
-    assert sorted(p.name for p in snap.parent.iterdir()) == ["fin_x.parquet"]  # no view snapshot, no temp file
+    counts = pq.read_table(snapshot_path(project, "env1", "fin_n"))
+    assert counts.schema.types == live.schema.types  # a sum of BIGINT (HUGEINT) stays an exact decimal
+    assert counts.sort_by("facility_id").to_pylist() == live.sort_by("facility_id").to_pylist()
+    assert sorted(p.name for p in snap.parent.iterdir()) == ["fin_n.parquet", "fin_x.parquet"]  # no view's, no temp
 
 
 def test_a_failed_snapshot_names_env_and_dataset_and_leaves_no_file(project: ProjectConfig) -> None:

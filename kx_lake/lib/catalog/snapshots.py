@@ -42,11 +42,21 @@ def write_snapshot(con: duckdb.DuckDBPyConnection, project: ProjectConfig, env: 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     quoted = str(tmp).replace("'", "''")
+    relation = names.qualified(*target)
     try:
-        con.execute(f"COPY (SELECT * FROM {names.qualified(*target)}) TO '{quoted}' "
-                    "(FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY ({_select(con, relation)}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)")
         os.replace(tmp, path)
     except (duckdb.Error, OSError) as exc:
         tmp.unlink(missing_ok=True)
         raise SnapshotError(f"{env}: writing the snapshot of {'.'.join(target)} to {path}: {exc}") from exc
     return path
+
+
+def _select(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """SELECT every column; 128-bit integers (sums of BIGINT) as DECIMAL(38,0), which Parquet keeps —
+    it would write them as DOUBLE — so the site reads the same Arrow types as from the view."""
+    columns = []
+    for name, kind, *_ in con.execute(f"DESCRIBE {relation}").fetchall():
+        ident = '"' + name.replace('"', '""') + '"'
+        columns.append(f"CAST({ident} AS DECIMAL(38,0)) AS {ident}" if kind in ("HUGEINT", "UHUGEINT") else ident)
+    return f"SELECT {', '.join(columns)} FROM {relation}"
