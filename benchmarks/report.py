@@ -113,3 +113,7 @@ def print_run(console: Console, run: dict) -> None:
     for t in run["targets"]:
         mark = {True: "[green]met[/]", False: "[red]not met[/]", None: "-"}[t["met"]]
         console.print(f"  target {t['target']}: {t['value']} (threshold {t['threshold']}) {mark}")
+    if run.get("site"):
+        from benchmarks.site_pages import print_pages
+
+        print_pages(console, run["site"])

@@ -4,7 +4,9 @@ Per scale, on one environment of a private workspace (benchmarks/data/, its own 
   1. fresh source: seed (or restore the seeded copy) — identical documents every run;
   2. full load: read ceiling (raw, arrow) over kx-lake's full windows, kx-lake, dlt;
   3. `seed --mutate --days 1`;
-  4. incremental cycle: the ceiling over the windows kx-lake now plans, kx-lake, dlt (its own cursor).
+  4. incremental cycle: the ceiling over the windows kx-lake now plans, kx-lake, dlt (its own cursor);
+  5. dashboard site (kx-lake's lake, all collections): catalog refresh, then every page over HTTP,
+     first request after start, warm, and a filter change (site_pages.py).
 Each contender is a child process measured from outside (measure.py). Results: a rich table and
 benchmarks/results/latest.json (and one JSON per run beside it, gitignored under data/).
 """
@@ -21,6 +23,7 @@ from rich.console import Console
 from benchmarks import report
 from benchmarks.contenders.plan import build_plan
 from benchmarks.measure import measure
+from benchmarks.site_pages import measure_pages
 from benchmarks.workspace import BENCH_DIR, DEFAULT_DATA, Workspace
 
 ALL = ("ceiling-raw", "ceiling-arrow", "kx-lake", "dlt")
@@ -76,6 +79,10 @@ def run_scale(ws: Workspace, scale: float, args: argparse.Namespace, console: Co
     mutate_s = time.monotonic() - started
     phase("incremental")
     report.fill_bytes(measurements)
+    site = None
+    if "kx-lake" in contenders and not args.collections and not args.no_site:
+        log("dashboard site: catalog refresh, then every page over HTTP…")
+        site = measure_pages(ws, log)
     return {
         "scale": scale, "env": ws.env, "collections": len(specs), "seed": args.seed,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"), "load_before": load_before,
@@ -83,6 +90,7 @@ def run_scale(ws: Workspace, scale: float, args: argparse.Namespace, console: Co
         "dlt_format": args.dlt_format,
         "measurements": [m.to_dict() for m in measurements],
         "ratios": report.ratios(measurements), "targets": report.targets(measurements, scale),
+        "site": site,
     }
 
 
@@ -96,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA, help="workspace (default benchmarks/data)")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results" / "latest.json")
     parser.add_argument("--profile", action="store_true", help="pyinstrument profiles of kx-lake into <data>/logs")
+    parser.add_argument("--no-site", action="store_true", help="skip the dashboard site's page times")
     parser.add_argument("--keep-source", action="store_true", help="leave the benchmark's FerretDB running")
     args = parser.parse_args(argv)
     console = Console(width=150) if not Console().is_terminal else Console()

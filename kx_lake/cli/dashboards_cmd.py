@@ -7,6 +7,7 @@ dataset SQL; QuickSight `deploy` and `refresh` run the `deploy_quicksight` job (
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -35,6 +36,10 @@ def serve(
     env: Annotated[str, typer.Option("--env", help="Environment whose catalog the site reads.")],
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8050,
     host: Annotated[str, typer.Option("--host", help="Interface to bind (loopback by default).")] = "127.0.0.1",
+    ssl_certfile: Annotated[Path | None, typer.Option("--ssl-certfile", help="Serve over TLS: PEM certificate.")] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option("--ssl-keyfile", help="Serve over TLS: PEM private key.")] = None,
+    insecure: Annotated[bool, typer.Option(
+        "--insecure", help="Allow a non-loopback --host over plain HTTP (tokens and cookies in clear text).")] = False,
     background: Annotated[bool, typer.Option(
         "--background", help="Run detached (log under .kx-lake/run/); stop with `kx-lake dashboards stop`.")] = False,
 ) -> None:
@@ -45,10 +50,21 @@ def serve(
 
     from kx_lake.lib.catalog.duckdb_catalog import catalog_path
     from kx_lake.lib.dashboards.site import build_app, create_site
+    from kx_lake.lib.dashboards.site.binding import BindRefused, check_bind, local_url
     from kx_lake.lib.dashboards.spec import load_dashboards
     from kx_lake.lib.dashboards.tenants import ADMIN, TENANTS_FILE, Tenants, TokenStore, tokens_path
 
     cfg = project(ctx)
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        fail("--ssl-certfile and --ssl-keyfile go together", 2)
+    for tls_file in (ssl_certfile, ssl_keyfile):
+        if tls_file is not None and not tls_file.is_file():
+            fail(f"{tls_file}: no such file", 2)
+    tls = ssl_certfile is not None
+    try:
+        check_bind(host, tls=tls, insecure=insecure)
+    except BindRefused as exc:
+        fail(exc, 2)
     with user_errors():
         cfg.environment(env)
         specs = load_dashboards()
@@ -59,7 +75,7 @@ def serve(
     if not tenants.of(env):
         console.print(f"[yellow]warning:[/] {TENANTS_FILE} lists no tenants for {env}: only the admin can sign in")
     store, created = TokenStore.ensure(tokens_path(cfg.settings.home), env, tenants)
-    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    base = local_url(host, port, tls=tls)
     if created:
         console.print(f"New sign-in tokens for {env} (kept in {store.path}; shown only now):", highlight=False,
                       soft_wrap=True)
@@ -72,7 +88,8 @@ def serve(
         from kx_lake.lib.dashboards import site_process
 
         try:
-            proc = site_process.start(cfg, env, host=host, port=port)
+            proc = site_process.start(cfg, env, host=host, port=port, ssl_certfile=ssl_certfile,
+                                      ssl_keyfile=ssl_keyfile, insecure=insecure)
         except site_process.SiteProcessError as exc:
             fail(exc, 1)
         console.print(f"Serving {len(specs)} dashboards for {env} on {proc.url}/  (pid {proc.pid}, log {proc.log}; "
@@ -81,7 +98,8 @@ def serve(
     site = create_site(cfg, env, specs, tenants, store)
     threading.Thread(target=site.warm, name="kx-dashboards-warm", daemon=True).start()
     console.print(f"Serving {len(specs)} dashboards for {env} on {base}/  (Ctrl+C to stop)", highlight=False)
-    uvicorn.run(build_app(site), host=host, port=port, log_level="warning")
+    uvicorn.run(build_app(site), host=host, port=port, log_level="warning",
+                ssl_certfile=str(ssl_certfile) if tls else None, ssl_keyfile=str(ssl_keyfile) if tls else None)
 
 
 # QuickSight (docs/quicksight.md) ------------------------------------------------------------------

@@ -20,7 +20,9 @@ connection with `register_filesystem`; DuckDB's httpfs extension is neither need
 configured by the standard AWS chain (AWS_ENDPOINT_URL_S3, credentials, region) at connect time.
 The dedup views, the SQL views in sql/views/ and the dashboard datasets in sql/datasets/ are Athena
 SQL, transpiled (views.py); `refresh` creates all of them in dependency order. A view's schema is
-created when missing: the datasets' `<prefix>analytics` holds no table, only views.
+created when missing: the datasets' `<prefix>analytics` holds no table, only views. Each dataset is
+also computed once into a Parquet snapshot beside the catalog file (snapshots.py), which the
+dashboard site reads instead of evaluating the view.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import duckdb
 
 from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.objects import CatalogError, CatalogObject
+from kx_lake.lib.catalog.snapshots import SnapshotError, write_snapshot
 from kx_lake.lib.catalog.views import (
     SqlView,
     execute_athena_sql_on_duckdb,
@@ -259,6 +262,11 @@ def sync_sql_views(
             execute_athena_sql_on_duckdb(con, view.sql)
         except Exception as exc:
             raise CatalogError(f"{env}: creating {view.name} from {view.path}: {exc}") from exc
+        if kind == "dataset":
+            try:
+                write_snapshot(con, project, env, view.target)
+            except SnapshotError as exc:
+                raise CatalogError(str(exc)) from exc
         out.append(CatalogObject(kind, view.name, "created"))
     return out
 

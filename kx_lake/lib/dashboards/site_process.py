@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from kx_lake.lib.config import ProjectConfig
+from kx_lake.lib.dashboards.site.binding import local_url
 
 
 class SiteProcessError(RuntimeError):
@@ -53,8 +55,13 @@ def _alive(pid: int) -> bool:
 
 
 def _healthy(url: str, timeout: float = 2.0) -> bool:
+    # only "is our child up": a self-signed or other-named certificate is expected here, so not verified
+    context = None
+    if url.startswith("https:"):
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=timeout) as resp:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=timeout, context=context) as resp:
             return resp.status == 200
     except OSError:
         return False
@@ -72,16 +79,21 @@ def running(project: ProjectConfig, env: str) -> SiteProcess | None:
     return None
 
 
-def start(project: ProjectConfig, env: str, *, host: str, port: int, timeout: float = 60.0) -> SiteProcess:
+def start(project: ProjectConfig, env: str, *, host: str, port: int, timeout: float = 60.0,
+          ssl_certfile: Path | None = None, ssl_keyfile: Path | None = None, insecure: bool = False) -> SiteProcess:
     current = running(project, env)
     if current is not None:
         return current
-    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    base = local_url(host, port, tls=ssl_certfile is not None)
     log = run_dir(project) / f"dashboards-{env}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-c", "from kx_lake.cli import main; main()",
             "--config-dir", str(project.settings.config_dir),
             "dashboards", "serve", "--env", env, "--host", host, "--port", str(port)]
+    if ssl_certfile is not None and ssl_keyfile is not None:
+        argv += ["--ssl-certfile", str(ssl_certfile.resolve()), "--ssl-keyfile", str(ssl_keyfile.resolve())]
+    if insecure:
+        argv.append("--insecure")
     settings = project.settings  # the child must see the same home and lake as this process
     child_env = {**os.environ, "KX_LAKE_CONFIG_DIR": str(settings.config_dir), "KX_LAKE_HOME": str(settings.home)}
     if settings.lake_root_override:

@@ -5,17 +5,18 @@ bundled plotly.min.js (served from the installed plotly package: no CDN, works o
 a plain GET form, so every filtered view is a URL; the same parameters drive `/api/d/<id>`, the JSON
 of every visual.
 
-Isolation: every route but /login and /static needs a principal from the sign-in token (cookie set by
-/login, or `Authorization: Bearer`). Each query is restricted to the principal's facilities in
+Isolation: every route but /login and /static needs a principal: a session (sessions.py: /login
+exchanges the sign-in token for a session id in a per-site cookie) or `Authorization: Bearer <token>`. Each query is restricted to the principal's facilities in
 query.py; a request naming another tenant's facility gets 403 before any query runs.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,18 +36,20 @@ from starlette.templating import Jinja2Templates
 
 from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.duckdb_catalog import CatalogError
+from kx_lake.lib.catalog.snapshots import snapshot_path
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.dashboards import query as Q
 from kx_lake.lib.dashboards.formats import format_date
 from kx_lake.lib.dashboards.render import render
 from kx_lake.lib.dashboards.site.data import LOCAL_NAME, DatasetCache, FreshnessProbe, Session
+from kx_lake.lib.dashboards.site.sessions import SessionStore, cookie_name
 from kx_lake.lib.dashboards.site.sources import DatasetSource, connection_source, dataset_source
 from kx_lake.lib.dashboards.spec import DashboardSpec, SubjectArea
 from kx_lake.lib.dashboards.tenants import Principal, Tenants, TokenStore
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-COOKIE = "kx_dash_token"
+log = logging.getLogger(__name__)
 ANALYTICS_DATABASE = "analytics"  # sql/datasets render `{{ analytics }}` to the env's kx_<env>_analytics
 SUBJECT_TITLES = {SubjectArea.financial: "Financial", SubjectArea.operational: "Operational",
                   SubjectArea.clinical: "Clinical", SubjectArea.administrative: "Administrative",
@@ -57,6 +60,10 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+
+
+UNAVAILABLE = ("This dashboard's data is not available. Run `kx-lake sync --env {env}` and "
+               "`kx-lake catalog refresh --env {env}`; the server log has the details.")
 
 
 class BadRequest(ValueError):
@@ -73,15 +80,18 @@ class Site:
     connect: Callable[[], duckdb.DuckDBPyConnection] | None = None  # a DuckDB catalog, or:
     catalog_file: Path | None = None
     source: DatasetSource | None = None  # any source (sources.py: DuckDB or Trino)
+    sessions: SessionStore = field(default_factory=SessionStore)
 
     def __post_init__(self) -> None:
-        if self.source is None:
-            assert self.connect is not None and self.catalog_file is not None, "Site needs a source or a connect"
-            self.source = connection_source(self.connect, self.catalog_file)
-        self.datasets = DatasetCache(self.source.read, self.source.stamp, scoped=self.source.scoped)
-        self.freshness = FreshnessProbe(self.project, self.env)
         self.tz = ZoneInfo(self.project.environment(self.env).timezone)
         self.analytics = names.glue_database(self.project.environment(self.env), ANALYTICS_DATABASE)
+        if self.source is None:
+            assert self.connect is not None and self.catalog_file is not None, "Site needs a source or a connect"
+            self.source = connection_source(self.connect, self.catalog_file,
+                                            snapshot=lambda relation: snapshot_path(self.project, self.env,
+                                                                                    relation.rsplit(".", 1)[-1]))
+        self.datasets = DatasetCache(self.source.read, self.source.stamp, scoped=self.source.scoped)
+        self.freshness = FreshnessProbe(self.project, self.env)
 
     def relation(self, spec: DashboardSpec) -> str:
         return names.qualified(self.analytics, spec.dataset)
@@ -98,11 +108,16 @@ class Site:
             except (duckdb.Error, CatalogError):
                 pass  # the page reports a missing dataset when it is opened
 
+    def cookie(self, request: Request) -> str:
+        server = request.scope.get("server")
+        return cookie_name(self.env, server[1] if server else None, secure=request.url.scheme == "https")
+
     def principal(self, request: Request) -> Principal | None:
-        token = request.cookies.get(COOKIE)
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
             token = auth[7:].strip()
+        else:
+            token = self.sessions.token(request.cookies.get(self.cookie(request)))
         return self.tokens.principal(token, self.env, self.tenants)
 
 
@@ -157,27 +172,31 @@ def build_app(site: Site) -> Starlette:
             return JSONResponse({"error": message}, status_code=403)
         return page(request, "error.html", {"principal": principal, "title": "Not allowed", "message": message}, 403)
 
-    def sign_in(token: str, nxt: str) -> Response:
+    def sign_in(request: Request, token: str, nxt: str) -> Response:
+        """Exchange a valid token for a session; the redirect drops the token from the address bar."""
         if site.tokens.principal(token, site.env, site.tenants) is None:
             return HTMLResponse(templates.get_template("login.html").render(
                 error="Unknown token for this environment.", next=nxt), status_code=401)
         target = nxt if nxt.startswith("/") and not nxt.startswith("//") else "/"
         resp = RedirectResponse(target, status_code=303)
-        resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
+        resp.set_cookie(site.cookie(request), site.sessions.open(token), httponly=True, samesite="strict", path="/",
+                        secure=request.url.scheme == "https")
         return resp
 
     async def login(request: Request) -> Response:
         nxt = request.query_params.get("next", "/")
         if request.method == "POST":
             form = parse_qs((await request.body()).decode("utf-8", "replace"))
-            return sign_in((form.get("token") or [""])[0].strip(), (form.get("next") or ["/"])[0])
+            return sign_in(request, (form.get("token") or [""])[0].strip(), (form.get("next") or ["/"])[0])
         if request.query_params.get("token"):
-            return sign_in(request.query_params["token"], nxt)
+            return sign_in(request, request.query_params["token"], nxt)
         return HTMLResponse(templates.get_template("login.html").render(error=None, next=nxt))
 
     async def logout(request: Request) -> Response:
+        cookie = site.cookie(request)
+        site.sessions.close(request.cookies.get(cookie))
         resp = RedirectResponse("/login", status_code=303)
-        resp.delete_cookie(COOKIE, path="/")
+        resp.delete_cookie(cookie, path="/", secure=request.url.scheme == "https", httponly=True, samesite="strict")
         return resp
 
     def index(request: Request) -> Response:
@@ -236,9 +255,9 @@ def build_app(site: Site) -> Starlette:
         except BadRequest as exc:
             return page(request, "error.html", {"principal": principal, "title": "Bad request", "message": str(exc)}, 400)
         except (duckdb.Error, CatalogError) as exc:
+            log.warning("%s: dashboard %s: %s", site.env, spec.id, exc)  # the detail goes to the server log only
             return page(request, "error.html", {"principal": principal, "title": "Dataset unavailable",
-                                                "message": f"{site.relation(spec)}: {exc}. Run `kx-lake catalog "
-                                                           f"refresh --env {site.env}` after a sync."}, 503)
+                                                "message": UNAVAILABLE.format(env=site.env)}, 503)
         rendered = [render(v, rows) for v, rows in data["visuals"]]
         state: Q.FilterState = data["state"]
         names_by_id = {fid: name for fid, name in data["facilities"]}
@@ -266,7 +285,8 @@ def build_app(site: Site) -> Starlette:
         except BadRequest as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         except (duckdb.Error, CatalogError) as exc:
-            return JSONResponse({"error": f"{site.relation(spec)}: {exc}"}, status_code=503)
+            log.warning("%s: dashboard %s: %s", site.env, spec.id, exc)
+            return JSONResponse({"error": UNAVAILABLE.format(env=site.env)}, status_code=503)
         state: Q.FilterState = data["state"]
         return JSONResponse(json.loads(json.dumps({
             "dashboard": spec.id, "env": site.env, "principal": principal.name,
@@ -296,11 +316,21 @@ def build_app(site: Site) -> Starlette:
         Route("/favicon.ico", lambda request: RedirectResponse("/static/favicon.svg", status_code=301)),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.error("%s: %s %s failed", site.env, request.method, request.url.path, exc_info=exc)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": "internal error (details in the server log)"}, status_code=500)
+        return HTMLResponse(templates.get_template("error.html").render(
+            principal=None, title="Something went wrong", message="The server could not answer; the details are in "
+                                                                   "its log."), status_code=500)
+
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
+                     exception_handlers={Exception: server_error})
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware: CSP and friends on every response; no caching of data pages."""
+    """Pure ASGI middleware: CSP and friends on every response; no caching of data pages; the server's
+    own time to the first response byte as `Server-Timing: app;dur=<ms>` (the benchmark reads it)."""
 
     def __init__(self, app: Any):
         self.app = app
@@ -310,10 +340,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         static = scope.get("path", "").startswith("/static/")
+        started = time.perf_counter()
 
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
                 for k, v in SECURITY_HEADERS.items():
                     headers.setdefault(k, v)
                 if not static:

@@ -1,8 +1,11 @@
 """Data access for the site: datasets cached in memory, per-request in-memory DuckDB, data freshness.
 
-The catalog file is opened read-only and only for as long as it takes to read a dataset (not held for
-the server's life), so `kx-lake catalog refresh` can take its write lock between reads; a refresh
-(the file's mtime) or the TTL invalidates the cached datasets.
+A dataset comes from its source (sources.py): for DuckDB its snapshot (the Parquet file `catalog
+refresh` writes, catalog/snapshots.py) when there is one — milliseconds — and otherwise the catalog's
+view. The catalog file is
+opened read-only and only for as long as it takes to read a dataset (not held for the server's life),
+so `kx-lake catalog refresh` can take its write lock between reads; a refresh (the catalog's or the
+snapshot's mtime) or the TTL invalidates the cached datasets.
 """
 
 from __future__ import annotations

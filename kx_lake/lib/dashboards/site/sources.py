@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from kx_lake.lib.catalog.objects import CatalogError
 from kx_lake.lib.config import ProjectConfig
@@ -34,12 +35,21 @@ class DatasetSource:
     engine: str
 
 
-def connection_source(connect: Callable[[], duckdb.DuckDBPyConnection], catalog_file: Path) -> DatasetSource:
+def connection_source(connect: Callable[[], duckdb.DuckDBPyConnection], catalog_file: Path,
+                      snapshot: Callable[[str], Path | None] = lambda relation: None) -> DatasetSource:
     """A DuckDB catalog file, opened read-only per read (so a refresh can take its write lock between
-    reads); the file's mtime invalidates the cache."""
+    reads); the file's mtime invalidates the cache. A dataset with a snapshot (the Parquet file
+    `catalog refresh` writes, catalog/snapshots.py) is read from it — milliseconds instead of computing
+    the view over the whole lake — and from the view otherwise."""
     from kx_lake.lib.dashboards.site.data import catalog_stamp
 
     def read(relation: str, scope: Scope) -> pa.Table:
+        path = snapshot(relation)
+        if path is not None:
+            try:
+                return pq.read_table(path)
+            except FileNotFoundError:  # none yet, or removed since: the view still answers
+                pass
         con = connect()
         try:
             return con.sql(f"SELECT * FROM {relation}").to_arrow_table()
@@ -52,7 +62,10 @@ def connection_source(connect: Callable[[], duckdb.DuckDBPyConnection], catalog_
 def duckdb_source(project: ProjectConfig, env: str) -> DatasetSource:
     from kx_lake.lib.catalog.duckdb_catalog import catalog_path, connect
 
-    return connection_source(lambda: connect(project, env, read_only=True), catalog_path(project, env))
+    from kx_lake.lib.catalog.snapshots import snapshot_path
+
+    return connection_source(lambda: connect(project, env, read_only=True), catalog_path(project, env),
+                             snapshot=lambda relation: snapshot_path(project, env, relation.rsplit(".", 1)[-1]))
 
 
 def trino_source(project: ProjectConfig, env: str, connect: Callable[[], object] | None = None) -> DatasetSource:
