@@ -36,7 +36,7 @@ from starlette.templating import Jinja2Templates
 
 from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.duckdb_catalog import CatalogError
-from kx_lake.lib.catalog.snapshots import snapshot_path
+from kx_lake.lib.catalog.snapshots import snapshot_dir
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.dashboards import query as Q
 from kx_lake.lib.dashboards.formats import format_date
@@ -87,9 +87,7 @@ class Site:
         self.analytics = names.glue_database(self.project.environment(self.env), ANALYTICS_DATABASE)
         if self.source is None:
             assert self.connect is not None and self.catalog_file is not None, "Site needs a source or a connect"
-            self.source = connection_source(self.connect, self.catalog_file,
-                                            snapshot=lambda relation: snapshot_path(self.project, self.env,
-                                                                                    relation.rsplit(".", 1)[-1]))
+            self.source = connection_source(self.connect, self.catalog_file, snapshot_dir(self.project, self.env))
         self.datasets = DatasetCache(self.source.read, self.source.stamp, scoped=self.source.scoped)
         self.freshness = FreshnessProbe(self.project, self.env)
 

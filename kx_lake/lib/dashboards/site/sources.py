@@ -36,7 +36,7 @@ class DatasetSource:
 
 
 def connection_source(connect: Callable[[], duckdb.DuckDBPyConnection], catalog_file: Path,
-                      snapshot: Callable[[str], Path | None] = lambda relation: None) -> DatasetSource:
+                      snapshots: Path | None = None) -> DatasetSource:
     """A DuckDB catalog file, opened read-only per read (so a refresh can take its write lock between
     reads); the file's mtime invalidates the cache. A dataset with a snapshot (the Parquet file
     `catalog refresh` writes, catalog/snapshots.py) is read from it — milliseconds instead of computing
@@ -44,8 +44,8 @@ def connection_source(connect: Callable[[], duckdb.DuckDBPyConnection], catalog_
     from kx_lake.lib.dashboards.site.data import catalog_stamp
 
     def read(relation: str, scope: Scope) -> pa.Table:
-        path = snapshot(relation)
-        if path is not None:
+        if snapshots is not None:
+            path = snapshots / f"{relation.rsplit('.', 1)[-1]}.parquet"  # catalog/snapshots.snapshot_path
             try:
                 return pq.read_table(path)
             except FileNotFoundError:  # none yet, or removed since: the view still answers
@@ -56,16 +56,21 @@ def connection_source(connect: Callable[[], duckdb.DuckDBPyConnection], catalog_
         finally:
             con.close()
 
-    return DatasetSource(read, lambda: catalog_stamp(catalog_file), scoped=False, engine="duckdb")
+    def stamp() -> object:  # the catalog's and every snapshot's modification (a refresh rewrites both)
+        folder = snapshots if snapshots is not None and snapshots.is_dir() else None
+        files = sorted((f.name, f.stat().st_mtime_ns) for f in folder.glob("*.parquet")) if folder else []
+        return catalog_stamp(catalog_file), tuple(files)
+
+    return DatasetSource(read, stamp, scoped=False, engine="duckdb")
 
 
 def duckdb_source(project: ProjectConfig, env: str) -> DatasetSource:
     from kx_lake.lib.catalog.duckdb_catalog import catalog_path, connect
 
-    from kx_lake.lib.catalog.snapshots import snapshot_path
+    from kx_lake.lib.catalog.snapshots import snapshot_dir
 
     return connection_source(lambda: connect(project, env, read_only=True), catalog_path(project, env),
-                             snapshot=lambda relation: snapshot_path(project, env, relation.rsplit(".", 1)[-1]))
+                             snapshots=snapshot_dir(project, env))
 
 
 def trino_source(project: ProjectConfig, env: str, connect: Callable[[], object] | None = None) -> DatasetSource:
