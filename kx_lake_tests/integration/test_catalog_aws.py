@@ -126,7 +126,7 @@ def test_glue_mode_registers_tables_partitions_and_views_through_the_job(s3_lake
         f"{root}/env1/hims_billing/t_bills/date=2026-01-02/facility_id=F3/")
     [view_sql] = [q for q in athena_statements(athena) if "t_bills_latest" in q]
     assert view_sql.startswith(f"CREATE OR REPLACE VIEW {DB}.t_bills_latest AS")
-    assert 'row_number() OVER (PARTITION BY "_id" ORDER BY "updated_at" DESC' in view_sql
+    assert 'row_number() OVER (PARTITION BY "_id", "_kx_id_type" ORDER BY "updated_at" DESC' in view_sql
 
     # a repeated refresh changes nothing and duplicates nothing
     again = run_catalog_refresh(definitions, "refresh_catalog", "env1", [spec], instance=instance)
