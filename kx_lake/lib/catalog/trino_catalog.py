@@ -125,7 +125,7 @@ class TrinoCatalog:
                 continue
             try:
                 definition = table_input(
-                    database, table, glue_columns(ref.schema), [k.name for k in names.partition_keys(spec.partition_columns)],
+                    database, table, glue_columns(ref.schema, ref.partition_columns), [k.name for k in names.partition_keys(spec.partition_columns)],
                     ref.table_dir, local_ok=True)
                 ddl = create_table_sql(CATALOG, database, definition, local_location(ref.table_dir))
                 if database not in comments:
