@@ -7,8 +7,8 @@ Endpoints are chosen the way a deployment would: botocore's per-service variable
 
 The data, by hand (UTC; each falls on the same IST date): bills B1 F1 01-01 · B2 F3 01-02 · B3 F1 01-02.
 So the lake has partitions 01-01/F1, 01-02/F1, 01-02/F3. Then B2 moves to 01-05 and a new bill B4
-carries its amount as text ("12.50"), so 01-02/F3 leaves the lake, 01-05/F3 arrives and `amount`
-widens from double to string.
+carries its amount as text ("12.50"), so 01-05/F3 arrives (01-02/F3 keeps B2's old version as
+history) and `amount` widens from double to string.
 """
 
 from __future__ import annotations
@@ -132,7 +132,8 @@ def test_glue_mode_registers_tables_partitions_and_views_through_the_job(s3_lake
     again = run_catalog_refresh(definitions, "refresh_catalog", "env1", [spec], instance=instance)
     assert "table unchanged; partitions +0 updated 0 removed 0" in {o.name: o for o in again.objects}[f"{DB}.t_bills"].reason
 
-    # B2 moves to 01-05, B4 brings a text amount: 01-02/F3 leaves the lake, the amount column widens
+    # B2 moves to 01-05 (its old version stays in 01-02/F3 as history: the lake keeps every version),
+    # B4 brings a text amount: the amount column widens, every partition restated
     client.hims_billing.t_bills.delete_one({"_id": "B2"})
     client.hims_billing.t_bills.insert_many([
         {"_id": "B2", "facility_id": "F3", "amount": 50.0, "updated_at": utc(2026, 1, 5, 4)},
@@ -142,7 +143,7 @@ def test_glue_mode_registers_tables_partitions_and_views_through_the_job(s3_lake
     third = run_catalog_refresh(definitions, "refresh_catalog", "env1", [spec], instance=instance)
     assert third.success, third.errors
     assert "table updated" in {o.name: o for o in third.objects}[f"{DB}.t_bills"].reason
-    assert set(glue_partitions(glue, "t_bills")) == {("2026-01-01", "F1"), ("2026-01-02", "F1"),
+    assert set(glue_partitions(glue, "t_bills")) == {("2026-01-01", "F1"), ("2026-01-02", "F1"), ("2026-01-02", "F3"),
                                                      ("2026-01-05", "F1"), ("2026-01-05", "F3")}
     table = glue.get_table(DatabaseName=DB, Name="t_bills")["Table"]
     assert {c["Name"]: c["Type"] for c in table["StorageDescriptor"]["Columns"]}["amount"] == "string"

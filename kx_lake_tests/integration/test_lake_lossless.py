@@ -184,3 +184,20 @@ def test_the_lake_never_shrinks_because_the_source_did(lake) -> None:
     # the same versions extracted again replace their copies: nothing doubles
     sync(project, definitions, project.partitions_start, date(2026, 1, 5))
     assert storage.read_table("env1", "hims_billing", "l_bills").num_rows == 4
+
+
+def test_history_with_integral_doubles_survives_a_widening_to_text(lake) -> None:
+    """A double column holding 100.0 (an int at the source, or a double) widens to text. Current versions
+    come from the source ("100"); a history version only the lake holds keeps its exact value as the
+    double's text ("100.0") instead of failing the collection or being dropped."""
+    project, definitions, coll, storage = lake
+    coll.insert_many([{"_id": "a", "updated_at": utc(2026, 1, 2, 6), "amount": 100.5},
+                      {"_id": "b", "updated_at": utc(2026, 1, 2, 7), "amount": 100}])
+    sync(project, definitions, project.partitions_start, date(2026, 1, 5))
+    coll.update_one({"_id": "b"}, {"$set": {"updated_at": utc(2026, 1, 3, 6)}})  # b's old version: history
+    coll.insert_one({"_id": "c", "updated_at": utc(2026, 1, 3, 7), "amount": "n/a"})  # amount widens to text
+    sync(project, definitions, project.partitions_start, date(2026, 1, 5))
+    rows = sorted((r["_id"], str(r["date"]), r["amount"])
+                  for r in storage.read_table("env1", "hims_billing", "l_bills").to_pylist())
+    assert rows == [("a", "2026-01-02", "100.5"), ("b", "2026-01-02", "100.0"), ("b", "2026-01-03", "100"),
+                    ("c", "2026-01-03", "n/a")]

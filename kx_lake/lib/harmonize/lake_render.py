@@ -20,6 +20,7 @@ composition) and use values.py's own functions otherwise, so both paths stay one
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -112,7 +113,15 @@ def as_json(arr: pa.Array, typ: LakeType, clock: LocalClock) -> pa.Array:
     raise TypeError(f"{typ} has no json form")  # NullType is all null, handled above
 
 
+# Set by callers keeping history rows the source no longer holds (lake/merge.py): an integral double is
+# then rendered as the double it is stored as (860.0 -> "860.0"); the value is exact, only an int's
+# spelling ("860") at the source cannot be recovered.
+DOUBLES_AS_STORED: ContextVar[bool] = ContextVar("DOUBLES_AS_STORED", default=False)
+
+
 def _check_doubles(arr: pa.Array) -> None:
+    if DOUBLES_AS_STORED.get():
+        return
     integral = pc.and_(pc.equal(pc.floor(arr), arr), pc.less_equal(pc.abs(arr), SAFE_INT))
     candidates = arr.filter(integral)
     # -0.0 is integral but no int gives it: it was a double

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pyarrow as pa
 
 from kx_lake.lib.harmonize.names import mapped_path, reserved_names
+from kx_lake.lib.harmonize.lake_render import DOUBLES_AS_STORED, INTEGRAL_DOUBLE
 from kx_lake.lib.harmonize.rewiden import NotWidenableFromLake, widen_batch
 from kx_lake.lib.lake.identity import ID_TYPE_COLUMN, reserved_columns, version_keys
 from kx_lake.lib.lake.tombstones import DELETED_COLUMN, conform_to
@@ -43,14 +44,28 @@ def keep_existing(staged, tz, leaves: dict) -> Callable[[pa.Table], pa.Table]:
         kept = table.filter(mask)
         if old is None or old == new or not kept.num_rows:
             return kept
+        widen = lambda: widen_batch(kept, old, new, tz=tz, timestamp_column=spec.timestamp_column,  # noqa: E731
+                                    timestamp_encoding=spec.timestamp_encoding,
+                                    reserved_columns=("date", *spec.partition_columns))
         try:
-            return widen_batch(kept, old, new, tz=tz, timestamp_column=spec.timestamp_column,
-                               timestamp_encoding=spec.timestamp_encoding,
-                               reserved_columns=("date", *spec.partition_columns))
+            return widen()
+        except NotWidenableFromLake as exc:
+            if exc.reason != INTEGRAL_DOUBLE:
+                raise MergeError(
+                    f"{staged.name}: {kept.num_rows} version(s) already in the lake can't be rewritten to the widened "
+                    f"schema from the files ({exc}) and were not extracted again; refusing to drop them"
+                ) from exc
+        # versions the source no longer gives (history, purged): their integral doubles become the text of
+        # the double they are stored as (860.0 -> "860.0"); the value is exact, only an int's spelling is not
+        token = DOUBLES_AS_STORED.set(True)
+        try:
+            return widen()
         except NotWidenableFromLake as exc:
             raise MergeError(
                 f"{staged.name}: {kept.num_rows} version(s) already in the lake can't be rewritten to the widened "
                 f"schema from the files ({exc}) and were not extracted again; refusing to drop them"
             ) from exc
+        finally:
+            DOUBLES_AS_STORED.reset(token)
 
     return keep
