@@ -149,3 +149,19 @@ def test_the_synthetic_datas_pii_is_marked() -> None:
         assert "patient_name" in marked[coll], coll
     assert "patient.name" in marked["encounters"]
     assert {"phone", "email"} <= marked["staff"] and {"phone", "email"} <= marked["doctors"]
+
+
+def test_the_embedded_local_stack_gets_a_key_made_once_a_deployment_must_set_its_own(tmp_path) -> None:
+    from kx_lake.lib.pii import environ_with_key, local_key_file
+
+    env = environ_with_key("KX_LAKE_ENV1_PII_KEY", "env1", tmp_path, uses_local_source=True, environ={})
+    key = env["KX_LAKE_ENV1_PII_KEY"]
+    path = local_key_file(tmp_path, "env1")
+    assert len(key) >= 32 and path.read_text() == key and (path.stat().st_mode & 0o777) == 0o600
+    again = environ_with_key("KX_LAKE_ENV1_PII_KEY", "env1", tmp_path, uses_local_source=True, environ={})
+    assert again["KX_LAKE_ENV1_PII_KEY"] == key  # stable tokens across runs
+    given = environ_with_key("KX_LAKE_ENV1_PII_KEY", "env1", tmp_path, uses_local_source=True,
+                             environ={"KX_LAKE_ENV1_PII_KEY": "k" * 40})
+    assert given["KX_LAKE_ENV1_PII_KEY"] == "k" * 40  # a set variable always wins
+    deployed = environ_with_key("KX_LAKE_ENV2_PII_KEY", "env2", tmp_path, uses_local_source=False, environ={})
+    assert "KX_LAKE_ENV2_PII_KEY" not in deployed and not local_key_file(tmp_path, "env2").exists()
