@@ -20,23 +20,12 @@ VERIFIED_DAGSTER_VERSION = "1.13.27"
 EVENT_BATCH_SIZE = "1000"
 _MARKER = "# Written by kx-lake"
 
-_BATCHING_YAML = f"""\
-{_MARKER}: the stock SQLite storage with batched asset-event writes.
-event_log_storage:
-  module: kx_lake.components.batching_event_log
-  class: BatchingSqliteEventLogStorage
-  config:
-    base_dir: {{base_dir}}
-telemetry:
-  enabled: false
-"""
-_STOCK_YAML = f"""\
-{_MARKER}: stock storage (batching disabled: {{reason}}).
-telemetry:
-  enabled: false
 # One sync per environment: queued runs carrying the same environment tag start one at a time
 # (kx_lake/env on the CLI's, schedule's and sensor's runs; dagster/partition/env on a UI launch of
 # one partition). In-process runs skip the queue: the lake's lease (components/run_lease.py) binds them.
+_COMMON_YAML = """\
+telemetry:
+  enabled: false
 concurrency:
   runs:
     tag_concurrency_limits:
@@ -49,6 +38,17 @@ concurrency:
           applyLimitPerUniqueValue: true
         limit: 1
 """
+_BATCHING_YAML = f"""\
+{_MARKER}: the stock SQLite storage with batched asset-event writes.
+event_log_storage:
+  module: kx_lake.components.batching_event_log
+  class: BatchingSqliteEventLogStorage
+  config:
+    base_dir: {{base_dir}}
+""" + _COMMON_YAML
+_STOCK_YAML = f"""\
+{_MARKER}: stock storage (batching disabled: {{reason}}).
+""" + _COMMON_YAML
 
 
 def batching_problems() -> list[str]:

@@ -31,6 +31,7 @@ from bson.codec_options import CodecOptions, DatetimeConversion
 from kx_lake.components.sync_runner import run_sync
 from kx_lake.lib.config import CollectionSpec, ProjectConfig, TimestampEncoding
 from kx_lake.lib.harmonize import check_round_trip
+from kx_lake.lib.lake.placement import pii_tokenizer
 from kx_lake.lib.lake.plan import plan_sync
 from kx_lake.lib.lake.state import CollectionState
 from kx_lake.lib.storage import LakeStorage
@@ -96,9 +97,11 @@ class LakeTable:
         self.stamps: list[datetime] = self.table.column(ts).to_pylist()  # naive IST wall clock (ms)
 
 
-def source_docs(client, spec: CollectionSpec) -> list[dict]:
+def source_docs(client, spec: CollectionSpec, project: ProjectConfig) -> list[dict]:
+    """The collection as the lake must hold it: pii_columns tokenized with the env's key (lake.placement)."""
     coll = client[spec.database].get_collection(spec.collection, codec_options=CODEC)
-    return list(coll.find())
+    tokenize = pii_tokenizer(project, ENV, spec)
+    return [tokenize(d) if tokenize else d for d in coll.find()]
 
 
 def check_rows(project: ProjectConfig, spec: CollectionSpec, docs: list[dict], lake: LakeTable,
@@ -159,7 +162,7 @@ def test_full_load_then_incremental_sync_of_seeded_data_is_exactly_mongodb(seede
     assert [(g.first, g.last, g.full_load) for g in groups] == [(project.partitions_start, AS_OF, True)]
     before: dict[str, dict[str, int]] = {}
     for spec in specs:
-        docs = source_docs(client, spec)
+        docs = source_docs(client, spec, project)
         lake = LakeTable(storage, spec)
         ids = [lake_id(d["_id"]) for d in docs]
         assert docs, spec.collection
@@ -182,7 +185,7 @@ def test_full_load_then_incremental_sync_of_seeded_data_is_exactly_mongodb(seede
 
     moved = 0
     for spec in specs:
-        docs = source_docs(client, spec)
+        docs = source_docs(client, spec, project)
         lake = LakeTable(storage, spec)
         ids = [lake_id(d["_id"]) for d in docs]
         assert set(lake.row_ids) == set(ids), f"{spec.collection}: _ids differ from MongoDB"
@@ -224,7 +227,7 @@ def test_full_load_then_incremental_sync_of_seeded_data_is_exactly_mongodb(seede
             rows = con.execute(f'SELECT "_id", "date" FROM {view}').fetchall()
             want = {lake_id(d["_id"]): datetime.fromtimestamp(
                         source_ms(d[spec.timestamp_column], spec.timestamp_encoding) / 1000, UTC).astimezone(tz)
-                    .date().isoformat() for d in source_docs(client, spec)}
+                    .date().isoformat() for d in source_docs(client, spec, project)}
             assert len(rows) == len(want), f"{view}: {len(rows)} rows for {len(want)} documents"
             assert dict(rows) == want, f"{view}: not the newest version of every _id"
     finally:
