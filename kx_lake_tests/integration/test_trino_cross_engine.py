@@ -79,7 +79,9 @@ def test_both_engines_created_every_table_view_and_dataset(engines) -> None:
     _, _, _, duck_done, trino_done = engines
     def created(done):
         return sorted((o.kind, o.name) for o in done if o.status == "created")
-    assert created(trino_done) == created(duck_done)
+    # the kx_rejects table is registered in DuckDB (and read by the checks there); not yet in trino mode
+    rejects = [("table", f"{names.lake_database(_CONFIG.environment(ENV))}.kx_rejects")]
+    assert created(trino_done) == [o for o in created(duck_done) if o not in rejects]
     kinds = [k for k, _ in created(trino_done)]
     assert (kinds.count("table"), kinds.count("latest"), kinds.count("dataset")) == (102, 102, 24)
 
@@ -126,7 +128,7 @@ def test_the_tables_trino_holds_are_the_glue_definitions(engines) -> None:
         got.setdefault((schema, table), []).append((column, type_))
     for spec in project.enabled_collections:
         ref = table_ref(project, ENV, spec)
-        want = [(n, trino_type(t)) for n, t in glue_columns(ref.schema)]
+        want = [(n, trino_type(t)) for n, t in glue_columns(ref.schema, ref.partition_columns)]
         want += [(k.name, "VARCHAR") for k in names.partition_keys(spec.partition_columns)]
         have = got[(names.glue_database(env, spec.database), spec.collection)]
         assert [(n, t.replace(" ", "").lower()) for n, t in have] == \
