@@ -234,3 +234,12 @@ def test_a_file_that_is_not_a_lease_record_is_refused_naming_it(storage, clock):
     storage.fs.pipe_file(f"{storage.root_path}/env1/_kx_state/_lease.json", b"{half")
     with pytest.raises(ValueError, match=r"_lease.json: not a lease record .*remove it if no sync is running"):
         lease(storage, clock, "run-a").acquire()
+
+
+def test_a_filesystem_without_conditional_writes_is_refused_by_name() -> None:
+    import fsspec
+
+    from kx_lake.lib.lake.lease_store import LeaseStorageUnsupported, lease_store
+
+    with pytest.raises(LeaseStorageUnsupported, match="'memory'.*local disk or S3"):
+        lease_store(fsspec.filesystem("memory"), "/lake/env1/_kx_state/_lease.json")

@@ -44,12 +44,17 @@ class LeaseStore(Protocol):
     def delete(self, version: str) -> bool: ...
 
 
+class LeaseStorageUnsupported(RuntimeError):
+    """The lake's filesystem offers no exclusive create / conditional replace (only local disk and S3 do)."""
+
+
 def lease_store(fs: fsspec.AbstractFileSystem, path: str) -> LeaseStore:
     if fsio.is_local(fs):
         return LocalLeaseStore(path)
     if "s3" in fs.protocol or "s3a" in fs.protocol:
         return S3LeaseStore(fs, path)
-    raise NotImplementedError(f"no conditional writes for {fs.protocol!r}: a lease needs local disk or S3 ({path})")
+    raise LeaseStorageUnsupported(
+        f"no conditional writes for {fs.protocol!r}: a lease needs a lake root on local disk or S3 ({path})")
 
 
 class LeaseFileError(ValueError):
