@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from kx_lake.components.quicksight_assets import QUICKSIGHT_GROUP, RLS_KEY, DASHBOARDS_KEY
+from kx_lake.lib.dashboards.quicksight_deploy import action_counts
 
 
 @dataclass
@@ -27,12 +28,7 @@ class QuickSightRun:
     errors: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        for kind, ids in self.actions.items():
-            for action in ids.values():
-                out.setdefault(kind, {}).setdefault(action, 0)
-                out[kind][action] += 1
-        return out
+        return action_counts(self.actions)
 
 
 def run_quicksight(defs: dg.Definitions, job_name: str, env: str, *, instance: dg.DagsterInstance,

@@ -31,6 +31,16 @@ from kx_lake.lib.dashboards.quicksight_config import ImportMode, QuickSightTarge
 _LOG = logging.getLogger(__name__)
 
 
+
+def action_counts(actions: dict[str, dict[str, str]]) -> dict[str, dict[str, int]]:
+    """{kind: {action: how many}} from {kind: {id: action}} (created/updated per resource kind)."""
+    out: dict[str, dict[str, int]] = {}
+    for kind, ids in actions.items():
+        for action in ids.values():
+            out.setdefault(kind, {}).setdefault(action, 0)
+            out[kind][action] += 1
+    return out
+
 @dataclass(frozen=True)
 class DeployPlan:
     target: QuickSightTarget
@@ -56,12 +66,7 @@ class DeployReport:
         self.actions.setdefault(kind, {})[rid] = action
 
     def counts(self) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        for kind, ids in self.actions.items():
-            for action in ids.values():
-                out.setdefault(kind, {}).setdefault(action, 0)
-                out[kind][action] += 1
-        return out
+        return action_counts(self.actions)
 
 
 def dataset_types(sql_files: Sequence[Path], target: QuickSightTarget, duckdb_con: Any = None
