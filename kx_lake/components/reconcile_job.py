@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import dagster as dg
 
+from kx_lake.components.partitions import ZoneGroup, env_tags, zone_groups
 from kx_lake.components.resources import MongoSourceResource, ProjectResource
 from kx_lake.components.sync_runner import run_sync
 from kx_lake.lib.config import ProjectConfig
@@ -22,7 +23,7 @@ from kx_lake.lib.scrub import Scrubber, scrub
 RECONCILE_JOB = "reconcile_lake"
 RECONCILE_OP = "reconcile_collections"
 RECONCILE_SCHEDULE = "reconcile_weekly"
-WEEKLY_CRON = "0 3 * * 0"  # Sundays 03:00 in the environments' timezone
+WEEKLY_CRON = "0 3 * * 0"  # Sundays 03:00 in each environment's timezone
 
 
 class ReconcileConfig(dg.Config):
@@ -84,17 +85,23 @@ def run_config(env: str, collections: list[str] | None = None) -> dict:
     return {"ops": {RECONCILE_OP: {"config": {"env": env, "collections": list(collections or [])}}}}
 
 
-def build_reconcile_schedule(cfg: ProjectConfig, cron: str = WEEKLY_CRON) -> dg.ScheduleDefinition:
-    tz = cfg.active_environments[0].timezone
+def build_reconcile_schedules(cfg: ProjectConfig, cron: str = WEEKLY_CRON) -> list[dg.ScheduleDefinition]:
+    """One weekly schedule per timezone of the active environments, so 03:00 is 03:00 local everywhere."""
+    return [_reconcile_schedule(group, cron) for group in zone_groups(cfg)]
 
-    @dg.schedule(name=RECONCILE_SCHEDULE, cron_schedule=cron, job_name=RECONCILE_JOB, execution_timezone=tz,
-                 default_status=dg.DefaultScheduleStatus.STOPPED,
-                 description=f"Reconcile every active environment with its source ({cron}, {tz}).")
+
+def _reconcile_schedule(group: ZoneGroup, cron: str) -> dg.ScheduleDefinition:
+    tz = group.timezone
+    which = "every active environment" if not group.suffix else ", ".join(e.name for e in group.envs)
+
+    @dg.schedule(name=group.name(RECONCILE_SCHEDULE), cron_schedule=cron, job_name=RECONCILE_JOB,
+                 execution_timezone=tz, default_status=dg.DefaultScheduleStatus.STOPPED,
+                 description=f"Reconcile {which} with its source ({cron}, {tz}).")
     def _schedule(context: dg.ScheduleEvaluationContext):
         key = (context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else None)
         return [dg.RunRequest(run_key=f"{env.name}:{key}" if key else None, run_config=run_config(env.name),
-                              tags={"kx_lake/env": env.name, "kx_lake/source": "schedule"})
-                for env in cfg.active_environments]
+                              tags=env_tags(env.name, "schedule"))
+                for env in group.envs]
 
     return _schedule
 
@@ -104,7 +111,7 @@ def run_reconcile(defs: dg.Definitions, env: str, collections: list[str] | None,
     """Execute the reconcile job in process (the CLI's path); (per-collection summaries, run id)."""
     result = defs.resolve_job_def(RECONCILE_JOB).execute_in_process(
         run_config=run_config(env, collections), instance=instance,
-        tags={"kx_lake/env": env, "kx_lake/source": "cli"}, raise_on_error=False,
+        tags=env_tags(env, "cli"), raise_on_error=False,
     )
     if not result.success:
         errors = [e.event_specific_data.error.message.strip() for e in result.all_events

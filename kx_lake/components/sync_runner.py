@@ -17,7 +17,7 @@ from typing import Any
 import dagster as dg
 
 from kx_lake.components.collection_assets import collection_key
-from kx_lake.components.partitions import range_tags
+from kx_lake.components.partitions import SOURCE_TAG, range_tags
 from kx_lake.components.resources import load_project
 from kx_lake.components.run_lease import hold_leases
 from kx_lake.components.run_summary import results_from_events
@@ -83,7 +83,7 @@ def run_sync(
                 result = job.execute_in_process(
                     instance=instance,
                     run_id=run_id,
-                    tags={**range_tags(group.env, group.first, group.last), "kx_lake/source": "cli"},
+                    tags={**range_tags(group.env, group.first, group.last), SOURCE_TAG: "cli"},
                     asset_selection=[collection_key(s) for s in group.collections],
                     run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                     raise_on_error=False,
@@ -110,25 +110,35 @@ def run_sync(
 
 
 def _summary_events(instance: dg.DagsterInstance, run_id: str, collections) -> list:  # noqa: ANN001
-    """The run's failure observations, then each collection's first materialization of the run.
+    """The events the summary needs: the fast path, or the run's whole log when it cannot answer."""
+    fast = first_materializations(instance, run_id, collections)
+    return fast if fast is not None else list(instance.all_logs(run_id, of_type=_WATCHED))
 
-    Only the first materialization per asset is read (they all carry the run's metadata): a full
-    load records one per partition date, ~40k for 102 collections, and reading every one back cost
-    ~10% of the load. Failure observations come first so a failure still wins, as in event order."""
-    observations = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION).records
+
+def first_materializations(instance: dg.DagsterInstance, run_id: str, collections) -> list | None:  # noqa: ANN001
+    """The run's failure observations, then each collection's first materialization since the run started;
+    None when one of those belongs to another run (a shared instance): read the whole log then.
+
+    Only one materialization per asset is read (they all carry the run's metadata): a full load records
+    one per partition date, ~40k for 102 collections, and reading every one back cost ~10% of the load.
+    The asset index is filtered by the run's start *time*: a run's own event records are numbered in its
+    own SQLite shard and the asset index in another, so their storage ids do not compare. Failure
+    observations come first so a failure still wins, as in event order."""
     first = instance.get_records_for_run(run_id, limit=1).records
-    events = [r.event_log_entry for r in observations]
     if not first:
-        return events
+        return []
+    started = first[0].event_log_entry.timestamp
+    observations = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION).records
+    events = [r.event_log_entry for r in observations]
     for spec in collections:
         found = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=collection_key(spec), after_storage_id=first[0].storage_id - 1),
+            dg.AssetRecordsFilter(asset_key=collection_key(spec), after_timestamp=started),
             limit=1, ascending=True,
         ).records
         if found and found[0].run_id == run_id:
             events.append(found[0].event_log_entry)
-        elif found:  # another run materialized it meanwhile (a shared instance): read this run's whole log
-            return list(instance.all_logs(run_id, of_type=_WATCHED))
+        elif found:
+            return None
     return events
 
 

@@ -7,7 +7,7 @@ import dagster as dg
 from kx_lake.components.checks import build_collection_checks
 from kx_lake.components.notify_resources import NotifierResource, load_operations
 from kx_lake.components.resources import load_project, project_resource
-from kx_lake.components.schedules import build_sync_schedule
+from kx_lake.components.schedules import build_sync_schedules
 from kx_lake.components.sensors import build_email_sensors, build_new_data_sensor
 from kx_lake.defs.lake import SYNC_JOB, sync_job
 
@@ -18,7 +18,7 @@ def operations() -> dg.Definitions:
     ops = load_operations()
     return dg.Definitions(
         asset_checks=build_collection_checks(cfg, ops),
-        schedules=[build_sync_schedule(cfg, ops, SYNC_JOB)],
+        schedules=build_sync_schedules(cfg, ops, SYNC_JOB),
         sensors=[build_new_data_sensor(ops, SYNC_JOB), *build_email_sensors(sync_job(cfg))],
         resources={"notifier": NotifierResource(kx_project=project_resource())},
     )
