@@ -19,6 +19,7 @@ import dagster as dg
 
 from kx_lake.components.collection_assets import collection_key
 from kx_lake.components.notify_resources import project_scrubber
+from kx_lake.components.partitions import run_env
 from kx_lake.components.resources import MongoSourceResource, ProjectResource
 from kx_lake.lib.catalog import duckdb_catalog, names
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
@@ -40,13 +41,8 @@ FACILITY_CHECK = "facility_names"
 
 
 def _run_envs(tags: dict[str, str], project: ProjectConfig) -> list[EnvironmentSpec]:
-    for key in ("dagster/asset_partition_range_start", "dagster/partition"):
-        if "|" in tags.get(key, ""):
-            return [project.environment(tags[key].split("|")[-1])]
-    for key in ("dagster/partition/env", "kx_lake/env"):  # kx_lake/env: a check-only run for one env
-        if tags.get(key):
-            return [project.environment(tags[key])]
-    return list(project.active_environments)
+    env = run_env(tags)  # kx_lake/env included: a check-only run for one env
+    return [project.environment(env)] if env else list(project.active_environments)
 
 
 def _relations(con) -> set[str]:
