@@ -4,17 +4,17 @@ reads or writes its keys and the run tags naming them.
 A key `2026-01-02|env3` means the calendar day 2026-01-02 *in env3's own timezone*: the pipeline
 routes a document to its date, the sync plans "today" and the look-back, and the sensor finds new
 data, each in the environment's timezone (lib/lake/plan.py, lib/extract/windows.py). Dagster's
-daily dimension has one timezone, which only decides which date keys exist at a given instant (its
-last key). So the dimension is built to hold every active environment's "tomorrow" (end_offset, so
-late writes stamped just after local midnight have a partition):
+daily dimension has one timezone, which only decides which date keys exist at a given instant: its
+last key is the last complete day plus `end_offset`, and it must reach every environment's today
+(the day in progress, which every sync re-materializes):
 
 * one timezone among the active environments (env1 and env2 in IST): that timezone, end_offset=1 —
-  exactly today and tomorrow there;
+  the keys end exactly at today there;
 * several (env3 in Asia/Dubai beside IST): the date dimension counts UTC calendar days with
-  end_offset=2. Every real zone's local date is within one day of UTC's (offsets −12 h … +14 h), so
-  UTC's date + 2 is never before any environment's tomorrow. At most one extra, never-synced date
-  key shows in the UI; it holds nothing, and the catalog's automation ignores unmaterialized
-  partitions (catalog_assets.VIEW_AUTOMATION).
+  end_offset=2, so its last key is UTC's date + 1. Every real zone's local date is within one day of
+  UTC's (offsets −12 h … +14 h), so that is never before any environment's today. East of UTC (IST,
+  Dubai) it is today or tomorrow there: at most one extra, never-synced key shows in the UI; it holds
+  nothing, and the catalog's automation ignores unmaterialized partitions (VIEW_AUTOMATION).
 
 Rather than per-environment date dimensions (Dagster allows one daily dimension per definition) or a
 dynamic date set (every new day would have to be added by a sensor), the keys stay plain dates and
@@ -74,7 +74,7 @@ def env_date_partitions(cfg: ProjectConfig) -> dg.MultiPartitionsDefinition:
 
 
 def date_dimension(envs: Iterable[EnvironmentSpec], start: date) -> dg.DailyPartitionsDefinition:
-    """Daily keys from `start` up to every environment's tomorrow (module docstring)."""
+    """Daily keys from `start` up to (at least) every environment's today (module docstring)."""
     zones = {e.timezone for e in envs}
     if len(zones) == 1:
         return dg.DailyPartitionsDefinition(start_date=start.isoformat(), timezone=zones.pop(), end_offset=1)
