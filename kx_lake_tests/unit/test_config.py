@@ -89,7 +89,8 @@ def test_more_than_two_partition_columns(config_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("row", "field", "text"),
     [
-        ("bills,hims_billing,updated_at,date,facility_id,perhaps", "enabled", "expected true or false"),
+        ("bills,hims_billing,updated_at,date,facility_id,perhaps", "enabled", "(true/false, yes/no, 1/0, on/off), got 'perhaps'"),
+        ("bills,hims_billing,updated_at,date,facility_id,", "enabled", "valid boolean"),
         ("bills,hims_billing,updated_at,weekly,facility_id,true", "timestamp_encoding", "date"),
         ("bad name,hims_billing,updated_at,date,facility_id,true", "collection", "lowercase letters"),
         ("bills,hims_billing,updated_at,date,facility id,true", "partition_columns", "plain top-level field"),
@@ -103,6 +104,14 @@ def test_malformed_cells(config_dir: Path, row: str, field: str, text: str) -> N
     err = only_error(exc)
     assert (err.row, err.field) == (2, field)
     assert text in str(err)
+
+
+@pytest.mark.parametrize(("cell", "enabled"), [("true", True), ("TRUE", True), ("Yes", True), ("1", True), ("on", True),
+                                               ("false", False), ("No", False), ("0", False), ("off", False)])
+def test_enabled_accepts_the_usual_spellings(config_dir: Path, cell: str, enabled: bool) -> None:
+    write_rows(config_dir, f"bills,hims_billing,updated_at,date,facility_id,{cell}")
+    [spec] = load(config_dir).collections
+    assert spec.enabled is enabled
 
 
 def test_ragged_rows_and_missing_header_columns(config_dir: Path) -> None:
