@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kx_lake.lib.storage import debris, fsio
-from kx_lake.lib.storage.models import LakeStorageError, PartitionInfo, WrittenFile
+from kx_lake.lib.storage.models import DataFile, LakeStorageError, PartitionInfo, WrittenFile
 from kx_lake.lib.storage.parquet import Batches, ParquetOptions, RowGroupWriter, data_schema, iter_batches
 from kx_lake.lib.storage.segments import ORIGINAL_COLUMN_PREFIX, LeafValue, original_column, with_original_values
 from kx_lake.lib.storage.paths import (
@@ -238,7 +238,7 @@ class LakeStorage:
     def list_partitions(self, env: str, database: str, collection: str) -> list[PartitionInfo]:
         """Every data file of the table, sorted by path, with its row count from the Parquet footer."""
         out = []
-        for path, size, date, ids in self._data_files(env, database, collection, None):
+        for path, size, date, ids in self.data_files(env, database, collection):
             try:
                 with self.fs.open(path, "rb") as f:
                     rows = pq.ParquetFile(f).metadata.num_rows
@@ -251,7 +251,7 @@ class LakeStorage:
     def read_table(self, env: str, database: str, collection: str, date: dt.date | str | None = None) -> pa.Table:
         """The table (or one date) with its partition columns restored from the paths; for tests and tools."""
         tables = []
-        for path, _size, day, ids in self._data_files(env, database, collection, date):
+        for path, _size, day, ids in self.data_files(env, database, collection, date):
             with self.fs.open(path, "rb") as f:
                 table = pq.read_table(f)
             table = table.append_column(
@@ -323,9 +323,9 @@ class LakeStorage:
     def _path(self, relpath: str) -> str:
         return f"{self.root_path}/{relpath}"
 
-    def _data_files(
-        self, env: str, database: str, collection: str, date: dt.date | str | None
-    ) -> list[tuple[str, int, dt.date, tuple[tuple[str, str | None], ...]]]:
+    def data_files(self, env: str, database: str, collection: str, date: dt.date | str | None = None) -> list[DataFile]:
+        """The table's (or one date's) data files, sorted by path, from a listing alone; a file that does not
+        fit the layout is an error naming it."""
         table = self._path(table_relpath(env, database, collection))
         base = table if date is None else f"{table}/{date_segment(date)}"
         out = []
@@ -340,7 +340,7 @@ class LakeStorage:
                 raise LakeStorageError(
                     f"{env}/{database}/{collection}: unexpected file {fsio.to_uri(self.fs, path)} in the lake: {exc}"
                 ) from exc
-            out.append((path, size, day, ids))
+            out.append(DataFile(path, size, day, ids))
         return out
 
 
