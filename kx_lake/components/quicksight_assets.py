@@ -19,6 +19,7 @@ builds the boto3 client lazily, at first use in a run; `endpoint_url` points it 
 Run config `envs` chooses environments (default: every active one with QuickSight settings).
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,16 @@ def build_quicksight_assets(sql_dir: Path | None = None) -> list[dg.AssetsDefini
     return assets
 
 
+def _deploy_each_env(quicksight: QuickSightResource, config: QuickSightConfig, deploy: Callable[[Any, Any], Any], *,
+                     with_dashboards: bool) -> dg.MaterializeResult:
+    """`deploy(client, plan)` in every selected environment; its actions per environment as metadata."""
+    out = {}
+    for env in quicksight.envs(config.envs):
+        plan = quicksight.plan(env, with_dashboards=with_dashboards)
+        out[env] = deploy(quicksight.client(plan), plan).actions
+    return dg.MaterializeResult(metadata={"actions": out})
+
+
 def _rls_asset() -> dg.AssetsDefinition:
     @dg.asset(key=RLS_KEY, group_name=QUICKSIGHT_GROUP, kinds={"quicksight"},
               description="QuickSight groups, the Athena data source and the row-level-security rules data set "
@@ -103,11 +114,7 @@ def _rls_asset() -> dg.AssetsDefinition:
     def _rls(context: dg.AssetExecutionContext, config: QuickSightConfig, quicksight: QuickSightResource):
         from kx_lake.lib.dashboards import quicksight_deploy as qsd
 
-        out = {}
-        for env in quicksight.envs(config.envs):
-            plan = quicksight.plan(env, with_dashboards=False)
-            out[env] = qsd.deploy_foundation(quicksight.client(plan), plan).actions
-        return dg.MaterializeResult(metadata={"actions": out})
+        return _deploy_each_env(quicksight, config, qsd.deploy_foundation, with_dashboards=False)
 
     return _rls
 
@@ -160,10 +167,6 @@ def _dashboards_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
     def _dashboards(context: dg.AssetExecutionContext, config: QuickSightConfig, quicksight: QuickSightResource):
         from kx_lake.lib.dashboards import quicksight_deploy as qsd
 
-        out = {}
-        for env in quicksight.envs(config.envs):
-            plan = quicksight.plan(env, with_dashboards=True)
-            out[env] = qsd.deploy_dashboards(quicksight.client(plan), plan).actions
-        return dg.MaterializeResult(metadata={"actions": out})
+        return _deploy_each_env(quicksight, config, qsd.deploy_dashboards, with_dashboards=True)
 
     return _dashboards

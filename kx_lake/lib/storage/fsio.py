@@ -131,7 +131,7 @@ def _local_atomic_write(path: str, deferred: list[tuple[str, str]] | None = None
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(directory)
+    _fsync(directory)
 
 
 def _create_in(directory: str, tmp: str) -> IO[bytes]:
@@ -155,7 +155,7 @@ def commit_deferred(deferred: list[tuple[str, str]]) -> None:
     if not deferred:
         return
     try:
-        list(_pool().map(_fsync_path, [tmp for tmp, _ in deferred]))
+        list(_pool().map(_fsync, [tmp for tmp, _ in deferred]))
         for tmp, path in deferred:
             os.replace(tmp, path)
     except BaseException:
@@ -166,7 +166,7 @@ def commit_deferred(deferred: list[tuple[str, str]]) -> None:
     finally:
         deferred_dirs = sorted({os.path.dirname(path) for _, path in deferred})
         deferred.clear()
-    list(_pool().map(_fsync_dir, deferred_dirs))
+    list(_pool().map(_fsync, deferred_dirs))
 
 
 _POOL: ThreadPoolExecutor | None = None
@@ -179,16 +179,9 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
-def _fsync_path(path: str) -> None:
+def _fsync(path: str) -> None:
+    """fsync a file or a directory (a rename is durable once its directory is synced)."""
     fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
