@@ -32,7 +32,7 @@ import pytest
 from bson import ObjectId
 from bson.int64 import Int64
 
-from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, on_both_engines, two_facility_names, utc
+from kx_lake_tests.fixtures.golden_hospital import Update, golden_fixtures, two_facility_names, utc
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a scratch lake, a sync and a catalog each
 
@@ -266,14 +266,7 @@ DATASETS = ["adm_registrations", "adm_staff", "adm_patient_experience", "inv_sto
             "inv_purchasing_consumption"]
 
 
-@pytest.fixture(scope="module")
-def golden_lake(local_source, tmp_path_factory: pytest.TempPathFactory):
-    with golden_catalog(local_source, tmp_path_factory.mktemp("golden-admin-inventory") / "lake", DOCS,
-                        updates=UPDATES, datasets=DATASETS) as catalog:
-        yield catalog
-
-
-golden = on_both_engines("golden_lake")
+golden_lake, golden = golden_fixtures("golden-admin-inventory", DOCS, updates=UPDATES, datasets=DATASETS)
 
 
 def test_old_versions_are_really_in_the_tables(golden) -> None:

@@ -29,7 +29,7 @@ from datetime import date
 import pytest
 from bson import ObjectId
 
-from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, on_both_engines, two_facility_names, utc
+from kx_lake_tests.fixtures.golden_hospital import Update, golden_fixtures, two_facility_names, utc
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a scratch lake, a sync and a catalog each
 
@@ -292,14 +292,7 @@ DATASETS = ["clin_diagnoses", "clin_lab_volumes", "clin_lab_abnormal", "clin_rad
             "clin_blood_bank"]
 
 
-@pytest.fixture(scope="module")
-def golden_lake(local_source, tmp_path_factory: pytest.TempPathFactory):
-    with golden_catalog(local_source, tmp_path_factory.mktemp("golden-clinical") / "lake", DOCS,
-                        updates=UPDATES, datasets=DATASETS) as catalog:
-        yield catalog
-
-
-golden = on_both_engines("golden_lake")
+golden_lake, golden = golden_fixtures("golden-clinical", DOCS, updates=UPDATES, datasets=DATASETS)
 
 
 def test_old_versions_are_really_in_the_tables(golden) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,6 @@ from kx_lake.lib.config import ConfigError, ConfigErrors, ProjectConfig, Setting
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 
 HEADER = "collection,database,timestamp_column,timestamp_encoding,partition_columns,enabled\n"
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "cfg"
-    shutil.copytree(DEFAULT_CONFIG_DIR, target)
-    return target
 
 
 def load(config_dir: Path) -> ProjectConfig:
