@@ -84,12 +84,18 @@ def started_for(pid: int, marker: Path) -> bool:
     /proc (macOS) the pid is trusted."""
     if not alive(pid):
         return False
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return True
+    for _ in range(50):  # just after spawn the new program's arguments may not be readable yet (empty)
+        try:
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return True
+        if raw:
+            break
+        time.sleep(0.01)
+    else:
+        return True  # still unreadable: nothing to tell it apart by
     mark = str(marker).encode()
-    return any(arg == mark or mark + b"/" in arg for arg in args)
+    return any(arg == mark or mark + b"/" in arg for arg in raw.split(b"\0"))
 
 
 def free_port() -> int:
