@@ -5,10 +5,10 @@ to today, a full load for collections never loaded. One run per environment over
 hourly cycle costs one run per environment, and the first tick after an outage covers the outage.
 
 Each environment plans on its own calendar ("today" and the look-back in its timezone). The cron is
-read on local clocks: environments in several timezones get one schedule each per timezone
-(`sync_recent_partitions_asia_dubai`, ...; partitions.zone_groups), a single timezone keeps the one
-`sync_recent_partitions`. Cron and look-back come from operations.yaml; the schedule starts STOPPED so `dagster dev` on a
-laptop never syncs until someone turns it on.
+read on local clocks: environments in several timezones get one schedule per timezone
+(`sync_recent_partitions_asia_dubai`, ...; partitions.zone_groups); a single timezone keeps the one
+`sync_recent_partitions`. Cron and look-back come from operations.yaml; the schedules start STOPPED
+so `dagster dev` on a laptop never syncs until someone turns one on.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from kx_lake.components.sync_requests import group_request
 from kx_lake.components.partitions import ZoneGroup, zone_groups
+from kx_lake.components.sync_requests import group_request
 from kx_lake.lib.config import EnvironmentSpec, ProjectConfig
 from kx_lake.lib.lake.plan import plan_sync
 from kx_lake.lib.ops.config import OperationsConfig
