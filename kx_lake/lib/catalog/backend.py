@@ -95,13 +95,16 @@ class DuckDbBackend:
     def partition_scan(self, spec: CollectionSpec, first: date, last: date) -> str:
         ref = table_ref(self.project, self.env, spec)
         fs, _ = fsio.open_filesystem(ref.table_dir)
-        prefix = f"{names.DATE_COLUMN}="
-        found = sorted(
-            seg for seg in (p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(fs._strip_protocol(ref.table_dir), detail=False))
-            if seg.startswith(prefix) and first.isoformat() <= seg[len(prefix):] <= last.isoformat()
-        ) if fs.exists(fs._strip_protocol(ref.table_dir)) else []
+        table_dir, prefix = fs._strip_protocol(ref.table_dir), f"{names.DATE_COLUMN}="
+        folders = fs.ls(table_dir, detail=False) if fs.exists(table_dir) else []
+        dates = []  # the range's date folders that hold a file (DuckDB refuses a glob matching nothing)
+        for folder in sorted(folders):
+            seg = folder.rstrip("/").rsplit("/", 1)[-1]
+            if (seg.startswith(prefix) and first.isoformat() <= seg[len(prefix):] <= last.isoformat()
+                    and any(p.endswith(".parquet") for p in fsio.list_files(fs, folder))):
+                dates.append(seg[len(prefix):])
         view = f"kx_scan_{names.table_name(spec)}"
-        self.con.execute(duckdb_catalog.partition_scan_sql(ref, view, [s[len(prefix):] for s in found]))
+        self.con.execute(duckdb_catalog.partition_scan_sql(ref, view, dates))
         return view
 
 
