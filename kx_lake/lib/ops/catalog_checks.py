@@ -40,6 +40,7 @@ from pymongo import MongoClient
 
 from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.backend import CatalogBackend
+from kx_lake.lib.catalog.objects import CatalogError
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec
 from kx_lake.lib.extract.timestamps import to_utc_ms
 from kx_lake.lib.extract.windows import Window, window_filter
@@ -79,7 +80,10 @@ def _live(state: CollectionState) -> str:
 
 
 def _one(backend: CatalogBackend, sql: str) -> tuple:
-    return tuple(backend.query(sql).rows[0])
+    rows = backend.query(sql).rows
+    if not rows:  # an aggregate always has a row; an engine that ran nothing (moto's Athena) has none
+        raise CatalogError(f"no row returned for: {sql[:120]}")
+    return tuple(rows[0])
 
 
 def window_count(client: MongoClient, env: EnvironmentSpec, spec: CollectionSpec, lo_ms: int, hi_ms: int) -> int:
