@@ -11,132 +11,23 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
-from kx_lake.components.checks import QUALITY_JOB
 from kx_lake.components.reconcile_job import run_reconcile
-from kx_lake.components.resources import load_project
-from kx_lake.components.sync_runner import run_sync
 from kx_lake.lib.catalog import duckdb_catalog
 from kx_lake.lib.catalog.backend import DuckDbBackend
-from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.rejects import read_rejects
-from kx_lake.lib.lake.state import CollectionState
 from kx_lake.lib.ops import catalog_checks
-from kx_lake.lib.ops.catalog_checks import Scope
-from kx_lake.lib.storage import LakeStorage
-from kx_lake_tests.fixtures.scratch_lake import scratch_lake
+from kx_lake_tests.fixtures.checks_lake import TABLE, TOUCHED, Lake, Recording, checks_lake, utc
 
 pytestmark = pytest.mark.integration
-
-ROWS = """collection,database,timestamp_column,timestamp_encoding,partition_columns,enabled
-q_bills,hims_billing,updated_at,date,facility_id,true
-"""
-TABLE = "kx_env1_hims_billing.q_bills"
-TOUCHED = Scope(date(2026, 1, 4), date(2026, 1, 5))
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-BILLS = [
-    {"_id": "B1", "facility_id": "F1", "amount": 10.0, "updated_at": utc(2026, 1, 1, 4)},
-    {"_id": "B2", "facility_id": "F2", "amount": 20.0, "updated_at": utc(2026, 1, 2, 4)},
-    {"_id": "B3", "facility_id": "F1", "amount": 30.0, "updated_at": utc(2026, 1, 2, 5)},
-    {"_id": "B4", "facility_id": "F1", "amount": 40.0, "updated_at": utc(2026, 1, 4, 4)},
-    {"_id": "B5", "facility_id": "F2", "amount": 50.0, "updated_at": utc(2026, 1, 5, 4)},
-]
-
-
-@dataclass
-class Outcome:
-    passed: bool
-    severity: str
-    description: str
-    metadata: dict
-
-
-def outcomes(instance: dg.DagsterInstance, run_id: str) -> dict[str, Outcome]:
-    """The run's check evaluations by check name, with their metadata values."""
-    out = {}
-    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-        ev = entry.dagster_event.event_specific_data
-        out[ev.check_name] = Outcome(bool(ev.passed), ev.severity.value, ev.description or "",
-                                     {k: v.value for k, v in ev.metadata.items()})
-    return out
-
-
-class Recording:
-    """The real DuckDB backend, remembering every SQL text it was sent."""
-
-    def __init__(self, backend: DuckDbBackend) -> None:
-        self.backend, self.sql = backend, []
-
-    def query(self, sql, params=None):
-        self.sql.append(sql)
-        return self.backend.query(sql, params)
-
-    def partition_scan(self, spec, first, last):
-        return self.backend.partition_scan(spec, first, last)
-
-    def relations(self):
-        return self.backend.relations()
-
-
-class Lake:
-    def __init__(self, root: str, client, instance) -> None:
-        from kx_lake.definitions import defs
-
-        self.root, self.client, self.instance, self.defs = root, client, instance, defs()
-        self.project = load_project()
-        self.spec = self.project.collection("q_bills")
-        self.env = self.project.environment("env1")
-        self.storage = LakeStorage.from_root(root)
-
-    def sync(self, first: date, last: date) -> dict[str, Outcome]:
-        group = SyncGroup("env1", first, last, (self.spec,), first == self.project.partitions_start)
-        summary = run_sync(self.defs, "sync_collections", [group], instance=self.instance)
-        assert all(r.ok for r in summary.results), [r.error for r in summary.results]
-        return outcomes(self.instance, summary.run_ids[0])
-
-    def full_sync(self) -> dict[str, Outcome]:
-        return self.sync(self.project.partitions_start, date(2026, 1, 5))
-
-    def refresh(self) -> None:
-        duckdb_catalog.refresh(self.project, "env1", [self.spec])
-
-    def check_run(self) -> dict[str, Outcome]:
-        result = self.defs.resolve_job_def(QUALITY_JOB).execute_in_process(
-            instance=self.instance, tags={"kx_lake/env": "env1"})
-        assert result.success
-        return outcomes(self.instance, result.run_id)
-
-    def state(self) -> CollectionState:
-        return CollectionState.read(self.storage, "env1", "hims_billing", "q_bills")
-
-    def files(self, day: str) -> list[Path]:
-        return sorted(Path(self.root, "env1/hims_billing/q_bills", f"date={day}").rglob("*.parquet"))
 
 
 @pytest.fixture
 def lake(request, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    root = scratch_lake(request, local_source, tmp_path, monkeypatch, ROWS)
-    client = local_source.client("env1")
-    client.hims_billing.q_bills.drop()
-    client.hims_billing.q_bills.insert_many([dict(b) for b in BILLS])
-    lk = Lake(root, client, dg.DagsterInstance.ephemeral())
-    duckdb_catalog.catalog_path(lk.project, "env1").unlink(missing_ok=True)
-    lk.full_sync()
-    lk.refresh()
-    yield lk
-    duckdb_catalog.catalog_path(lk.project, "env1").unlink(missing_ok=True)
-    client.hims_billing.q_bills.drop()
+    yield from checks_lake(request, local_source, tmp_path, monkeypatch)
 
 
 def test_a_syncs_checks_cover_its_dates_and_the_check_job_all_dates(lake: Lake) -> None:
