@@ -138,3 +138,22 @@ def test_glue_mode_checks_send_scoped_athena_sql_and_never_pass_without_an_answe
     assert f'SELECT DISTINCT "_id", "_kx_id_type" FROM {DB}.q_bills)' in " ".join(full)
     assert not any("BETWEEN" in q for q in full)
     assert not evaluations(instance, result.run_id)["reconciliation"][0]
+
+
+def test_glue_mode_columns_come_from_the_glue_entry(moto_server: MotoServer, repo_project) -> None:
+    """What QuickSight's deploy reads for a data set's column types in glue mode (AwsBackend.columns)."""
+    from kx_lake.lib.catalog.backend import AwsBackend
+    from kx_lake.lib.catalog.glue import GlueCatalog
+    from kx_lake_tests.fixtures.moto_server import unique_name
+
+    glue = moto_server.client("glue")
+    database = unique_name("kx_env1_analytics")
+    glue.create_database(DatabaseInput={"Name": database})
+    glue.create_table(DatabaseName=database, TableInput={
+        "Name": "fin_revenue_daily", "TableType": "VIRTUAL_VIEW",
+        "StorageDescriptor": {"Columns": [{"Name": "facility_id", "Type": "string"}, {"Name": "day", "Type": "date"},
+                                          {"Name": "bills", "Type": "bigint"}]}})
+    backend = AwsBackend(repo_project, "env1", GlueCatalog(glue), athena=None)
+    assert backend.columns(f"{database}.fin_revenue_daily") == [("facility_id", "string"), ("day", "date"),
+                                                                ("bills", "bigint")]
+    assert backend.columns(f"{database}.absent") is None

@@ -30,6 +30,7 @@ def test_checks_on_trino_count_right_scope_to_the_dates_and_see_tombstones(lake:
         trino = trino_server.catalog(lake.project, "env1", con)
         trino.refresh([lake.spec], views=[])
         state, client, env, spec = lake.state(), lake.client, lake.env, lake.spec
+        assert ("_id", "varchar") in trino.columns(f"{TABLE}_latest") and trino.columns(f"{TABLE}_absent") is None
 
         rec = catalog_checks.reconciliation(client, trino, env, spec, state, 0)
         assert rec.passed and "5 ids in _latest = 5 documents in MongoDB" in rec.description

@@ -6,7 +6,8 @@ or crawler mode), or the self-hosted Trino (trino_catalog.TrinoCatalog). Each of
 * `sync_tables(specs)`: tables and their partitions, straight from the lake;
 * `sync_latest_views(specs)`, `sync_sql_views(views)`: the `_latest` dedup views, sql/views and
   sql/datasets (Athena SQL; DuckDB transpiles it, Athena and Trino run it as written);
-* `query(sql, params)`, `row_count(relation)`, `relations()`: reading it back;
+* `query(sql, params)`, `row_count(relation)`, `relations()`, `columns(relation)` (name and engine
+  type of a table's or view's columns, None when absent): reading it back;
 * `partition_scan(spec, first, last)`: a relation (to put after FROM) of a collection's table limited
   to the date partitions first..last, read without touching the others — a partition predicate on
   Athena and Trino (pruned by the metastore), a temporary view over only those date folders on
@@ -56,6 +57,8 @@ class CatalogBackend(Protocol):
 
     def partition_scan(self, spec: CollectionSpec, first: date, last: date) -> str: ...
 
+    def columns(self, relation: str) -> list[tuple[str, str]] | None: ...
+
 
 class DuckDbBackend:
     """The embedded catalog over an open connection (read-write for refreshes)."""
@@ -91,6 +94,12 @@ class DuckDbBackend:
 
     def row_count(self, relation: str) -> int:
         return int(self.con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0])
+
+    def columns(self, relation: str) -> list[tuple[str, str]] | None:
+        database, name = relation.split(".", 1)
+        if (database, name) not in duckdb_catalog.existing_relations(self.con):
+            return None
+        return [(str(r[0]), str(r[1])) for r in self.con.execute(f"DESCRIBE {names.qualified(database, name)}").fetchall()]
 
     def partition_scan(self, spec: CollectionSpec, first: date, last: date) -> str:
         ref = table_ref(self.project, self.env, spec)
@@ -156,3 +165,11 @@ class AwsBackend:
 
     def partition_scan(self, spec: CollectionSpec, first: date, last: date) -> str:
         return names.date_range_relation(self.project.environment(self.env), spec, first, last)
+
+    def columns(self, relation: str) -> list[tuple[str, str]] | None:
+        """From Glue, where Athena registers its views too (Hive type names: string, bigint, ...)."""
+        database, name = relation.split(".", 1)
+        table = self.glue.get_table(database, name)
+        if table is None:
+            return None
+        return [(c["Name"], c["Type"]) for c in table.get("StorageDescriptor", {}).get("Columns", [])]
