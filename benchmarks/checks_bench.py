@@ -6,6 +6,10 @@ FerretDB), seed env1, `kx-lake sync` (full load), `kx-lake catalog refresh`, `se
 database); their step times are read from the run's own events in the workspace's Dagster instance
 (STEP_START → STEP_SUCCESS/FAILURE per step key), next to the extract steps' total for scale.
 Prints one JSON line per scale and writes benchmarks/data/results/checks.json.
+
+`--cycle-only` runs just one more `seed --mutate --days 1` + `kx-lake sync --json` on an existing
+workspace: run it from two checkouts (the code each child imports is the checkout's, PYTHONPATH) one
+after the other on the same lake to compare two versions of the checks on identical data and scope.
 """
 
 from __future__ import annotations
@@ -76,8 +80,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", default="0.1")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA / "checks"))
+    parser.add_argument("--cycle-only", action="store_true", help="mutate + one sync on the existing workspace")
     args = parser.parse_args(argv)
     ws = Workspace(Path(args.data_dir))
+    if args.cycle_only:
+        ws.mutate(1)
+        print(json.dumps({"cycle": timed_sync(ws)}), flush=True)
+        return
     results = []
     try:
         for scale in (float(s) for s in args.scale.split(",")):
