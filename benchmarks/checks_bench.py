@@ -84,8 +84,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     ws = Workspace(Path(args.data_dir))
     if args.cycle_only:
-        ws.mutate(1)
-        print(json.dumps({"cycle": timed_sync(ws)}), flush=True)
+        ws.source_up()
+        try:
+            ws.mutate(1)
+            print(json.dumps({"cycle": timed_sync(ws)}), flush=True)
+        finally:
+            ws.source_down()
         return
     results = []
     try:
