@@ -19,14 +19,19 @@ builds the boto3 client lazily, at first use in a run; `endpoint_url` points it 
 Run config `envs` chooses environments (default: every active one with QuickSight settings).
 """
 
+import logging
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from pydantic import PrivateAttr
 
+from kx_lake.components.catalog_resource import CatalogResource
 from kx_lake.components.resources import ProjectResource
+
+_LOG = logging.getLogger(__name__)
 
 QUICKSIGHT_GROUP = "quicksight"
 # Refresh a data set when its view (or the RLS data set) was updated; held back while one is missing.
@@ -52,6 +57,7 @@ class QuickSightResource(dg.ConfigurableResource):
     """Plans and clients per environment, created on first use in a run (never at load)."""
 
     kx_project: ProjectResource
+    kx_catalog: CatalogResource | None = None  # column types of the data sets; None: from the SQL
     endpoint_url: str | None = None  # None: AWS; a moto server in tests
     sql_dir: str | None = None
     dashboards_dir: str | None = None
@@ -67,11 +73,24 @@ class QuickSightResource(dg.ConfigurableResource):
         return [e.name for e in project.active_environments if e.name in configured]
 
     def plan(self, env: str, *, with_dashboards: bool) -> Any:
+        """The env's deploy plan, with the data sets' column types from its catalog backend (whatever the
+        mode) when `kx_catalog` is set and the catalog opens, else from the dataset SQL."""
         from kx_lake.lib.dashboards import quicksight_deploy as qsd
 
-        return qsd.plan(self.kx_project.project, env, with_dashboards=with_dashboards,
-                        sql_dir=Path(self.sql_dir) if self.sql_dir else None,
-                        dashboards_dir=Path(self.dashboards_dir) if self.dashboards_dir else None)
+        def make(catalog: Any) -> Any:
+            return qsd.plan(self.kx_project.project, env, with_dashboards=with_dashboards, catalog=catalog,
+                            sql_dir=Path(self.sql_dir) if self.sql_dir else None,
+                            dashboards_dir=Path(self.dashboards_dir) if self.dashboards_dir else None)
+
+        if self.kx_catalog is None:
+            return make(None)
+        with ExitStack() as stack:
+            try:
+                catalog = stack.enter_context(self.kx_catalog.backend(env, read_only=True))
+            except Exception as exc:  # no local catalog (a deploy box): the SQL is enough
+                _LOG.info("quicksight: no catalog for %s (%s); column types from the dataset SQL", env, exc)
+                catalog = None
+            return make(catalog)
 
     def client(self, plan: Any) -> Any:
         from kx_lake.lib.dashboards import quicksight_deploy as qsd
