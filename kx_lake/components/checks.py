@@ -27,7 +27,7 @@ import dagster as dg
 from kx_lake.components.catalog_resource import CatalogResource
 from kx_lake.components.collection_assets import collection_key
 from kx_lake.components.notify_resources import project_scrubber
-from kx_lake.components.partitions import partition_scope, run_env
+from kx_lake.components.partitions import ZoneGroup, partition_scope, run_env, zone_groups
 from kx_lake.components.resources import MongoSourceResource, ProjectResource
 from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.backend import CatalogBackend
@@ -206,19 +206,25 @@ def build_quality_job():  # noqa: ANN201 - define_asset_job's type is not public
                                description="All data-quality checks over all dates (no sync).")
 
 
-def build_quality_schedule(cfg: ProjectConfig, cron: str = DAILY_CRON) -> dg.ScheduleDefinition:
-    """Daily, per active environment, STOPPED by default. Why a cadence of its own: the full
-    reconciliation counts the source before the synced point (a collection scan on FerretDB) and
-    reads every date's files; hourly syncs check only the dates they touched."""
-    tz = cfg.active_environments[0].timezone
+def build_quality_schedules(cfg: ProjectConfig, cron: str = DAILY_CRON) -> list[dg.ScheduleDefinition]:
+    """Daily, STOPPED by default; one per timezone of the active environments, like the sync schedules.
+    Why a cadence of its own: the full reconciliation counts the source before the synced point (a
+    collection scan on FerretDB) and reads every date's files; hourly syncs check only the dates they
+    touched."""
+    return [_quality_schedule(group, cron) for group in zone_groups(cfg)]
 
-    @dg.schedule(name=QUALITY_SCHEDULE, cron_schedule=cron, job_name=QUALITY_JOB, execution_timezone=tz,
-                 default_status=dg.DefaultScheduleStatus.STOPPED,
-                 description=f"All data-quality checks over all dates, every active environment ({cron}, {tz}).")
+
+def _quality_schedule(group: ZoneGroup, cron: str) -> dg.ScheduleDefinition:
+    tz, envs = group.timezone, group.envs
+
+    @dg.schedule(name=group.name(QUALITY_SCHEDULE), cron_schedule=cron, job_name=QUALITY_JOB,
+                 execution_timezone=tz, default_status=dg.DefaultScheduleStatus.STOPPED,
+                 description=f"All data-quality checks over all dates of {', '.join(e.name for e in envs)} "
+                             f"({cron}, {tz}).")
     def _schedule(context: dg.ScheduleEvaluationContext):
         key = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else None
         return [dg.RunRequest(run_key=f"{env.name}:{key}" if key else None,
                               tags={"kx_lake/env": env.name, "kx_lake/source": "schedule"})
-                for env in cfg.active_environments]
+                for env in envs]
 
     return _schedule

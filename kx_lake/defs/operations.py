@@ -4,7 +4,7 @@ definitions load, like collections.csv); schedules and sensors start STOPPED."""
 
 import dagster as dg
 
-from kx_lake.components.checks import build_collection_checks, build_quality_job, build_quality_schedule
+from kx_lake.components.checks import build_collection_checks, build_quality_job, build_quality_schedules
 from kx_lake.components.notify_resources import NotifierResource, load_operations
 from kx_lake.components.resources import load_project, project_resource
 from kx_lake.components.schedules import build_sync_schedules
@@ -20,7 +20,7 @@ def operations() -> dg.Definitions:
     return dg.Definitions(
         asset_checks=checks,
         jobs=[build_quality_job()] if checks else [],
-        schedules=[*build_sync_schedules(cfg, ops, SYNC_JOB), *([build_quality_schedule(cfg)] if checks else [])],
+        schedules=[*build_sync_schedules(cfg, ops, SYNC_JOB), *(build_quality_schedules(cfg) if checks else [])],
         sensors=[build_new_data_sensor(ops, SYNC_JOB), *build_email_sensors(sync_job(cfg))],
         resources={"notifier": NotifierResource(kx_project=project_resource())},
     )

@@ -31,5 +31,5 @@ def test_dg_list_defs_names_the_jobs_schedule_and_sensors() -> None:
     listed = json.loads(done.stdout)
     names = {section: {d.get("name") or d.get("key") for d in listed.get(section) or []} for section in listed}
     assert {"sync_collections", "refresh_catalog", "deploy_quicksight"} <= names["jobs"]
-    assert names["schedules"] == {"sync_recent_partitions", "reconcile_weekly"}
+    assert names["schedules"] == {"sync_recent_partitions", "reconcile_weekly", "quality_checks_daily"}
     assert {"mongodb_new_data", "sync_summary_email", "run_failure_email"} <= names["sensors"]

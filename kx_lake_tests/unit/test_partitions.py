@@ -120,6 +120,8 @@ def test_mixed_zones_definitions_fire_per_timezone(mixed: ProjectConfig, monkeyp
         "sync_recent_partitions_asia_kolkata": ("Asia/Kolkata", "0 * * * *"),
         f"{RECONCILE_SCHEDULE}_asia_dubai": (ENV3_ZONE, "0 3 * * 0"),
         f"{RECONCILE_SCHEDULE}_asia_kolkata": ("Asia/Kolkata", "0 3 * * 0"),
+        "quality_checks_daily_asia_dubai": (ENV3_ZONE, "0 4 * * *"),
+        "quality_checks_daily_asia_kolkata": ("Asia/Kolkata", "0 4 * * *"),
     }
     dubai = defs.resolve_schedule_def("sync_recent_partitions_asia_dubai")
     with dg.build_schedule_context(scheduled_execution_time=NOW) as ctx:
@@ -130,3 +132,6 @@ def test_mixed_zones_definitions_fire_per_timezone(mixed: ProjectConfig, monkeyp
     weekly = defs.resolve_schedule_def(f"{RECONCILE_SCHEDULE}_asia_dubai")
     with dg.build_schedule_context(scheduled_execution_time=NOW) as ctx:
         assert [r.tags[ENV_TAG] for r in weekly.evaluate_tick(ctx).run_requests] == ["env3"]
+    quality = defs.resolve_schedule_def("quality_checks_daily_asia_kolkata")
+    with dg.build_schedule_context(scheduled_execution_time=NOW) as ctx:
+        assert [r.tags[ENV_TAG] for r in quality.evaluate_tick(ctx).run_requests] == ["env1", "env2"]
