@@ -6,6 +6,9 @@ as holder id, so the steps of one run share it and any other run waits, then fai
   below), whatever launched the run — the UI, a schedule, a sensor, a backfill, the CLI;
 * the CLI's runner also holds it around the whole in-process run (sync_runner), so no other sync
   slips in between two steps, and a busy environment fails before a run is even recorded.
+* the reconcile job holds it for its whole pass (components/reconcile_job.py); the sync runs it
+  launches for repairs carry its run id in the LEASE_HOLDER_TAG tag and join its lease instead of
+  waiting for it, so reconcile and sync never overlap and a reconcile never blocks on itself.
 The run queue's tag limit (dagster_home) keeps daemon-launched syncs of one environment from even
 starting together; the lease is what binds in-process runs, which never pass through the queue.
 Environments are always locked in sorted order, so two multi-environment runs cannot deadlock.
@@ -24,6 +27,13 @@ from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.lake.lease import EnvironmentLease
 from kx_lake.lib.lake.pipeline import storage_for
 from kx_lake.lib.ops.config import OperationsConfig
+
+LEASE_HOLDER_TAG = "kx_lake/lease_holder"  # a run that joins the lease of this holder id (its launcher's run)
+
+
+def lease_holder(run: Any) -> str:
+    """The holder id a run's steps take the lease as: its launcher's (LEASE_HOLDER_TAG), else its own run id."""
+    return run.tags.get(LEASE_HOLDER_TAG) or run.run_id
 
 
 def environment_lease(project: ProjectConfig, env: str, run_id: str, log: Any = None) -> EnvironmentLease:
@@ -52,7 +62,7 @@ def holds_environment_leases(compute: Callable[..., Iterator[Any]]) -> Callable[
     def _step(context: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
         project = (kwargs.get("kx_project") or context.resources.kx_project).project
         envs = partition_scope(context.partition_keys)
-        with hold_leases(project, envs, context.run.run_id, context.log):
+        with hold_leases(project, envs, lease_holder(context.run), context.log):
             yield from compute(context, *args, **kwargs)
 
     return _step
