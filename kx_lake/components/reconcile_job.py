@@ -53,7 +53,7 @@ def build_reconcile_job(sync_job: str, definitions: Callable[[], dg.Definitions]
 
         holder = lease_holder(context.run)
         try:
-            with hold_leases(project, [config.env], holder, context.log):
+            with hold_leases(project, [config.env], holder, context.log, context.instance):
                 results = reconcile_env(client=mongo.client(config.env), project=project, env=config.env,
                                         specs=specs, workdir=workdir, repair=repair, log=context.log)
         finally:
@@ -112,7 +112,7 @@ def run_reconcile(defs: dg.Definitions, env: str, collections: list[str] | None,
     The environment's lease is taken before the run is recorded (as sync_runner does): LeaseHeldError
     if a sync keeps it past the configured wait; the op then joins it under the same run id."""
     run_id = str(uuid.uuid4())
-    with hold_leases(load_project(), [env], run_id, lease_log):
+    with hold_leases(load_project(), [env], run_id, lease_log, instance):
         result = defs.resolve_job_def(RECONCILE_JOB).execute_in_process(
             run_config=run_config(env, collections), instance=instance, run_id=run_id,
             tags={"kx_lake/env": env, "kx_lake/source": "cli"}, raise_on_error=False,

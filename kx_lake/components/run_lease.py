@@ -22,9 +22,11 @@ from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from typing import Any
 
+import dagster as dg
+
 from kx_lake.components.partitions import partition_scope
 from kx_lake.lib.config import ProjectConfig
-from kx_lake.lib.lake.lease import EnvironmentLease
+from kx_lake.lib.lake.lease import EnvironmentLease, LeaseHolder
 from kx_lake.lib.lake.pipeline import storage_for
 from kx_lake.lib.ops.config import OperationsConfig
 
@@ -46,12 +48,32 @@ def environment_lease(project: ProjectConfig, env: str, run_id: str, log: Any = 
 
 
 @contextmanager
-def hold_leases(project: ProjectConfig, envs: Iterable[str], run_id: str, log: Any = None) -> Iterator[None]:
-    """Hold the lease of every environment in `envs` (sorted) for `run_id`; released on exit."""
+def hold_leases(project: ProjectConfig, envs: Iterable[str], run_id: str, log: Any = None,
+                instance: dg.DagsterInstance | None = None) -> Iterator[None]:
+    """Hold the lease of every environment in `envs` (sorted) for `run_id`; released on exit. With
+    `instance`, a run whose expired lease this takes over is closed there (close_dead_run)."""
     with ExitStack() as stack:
         for env in sorted(set(envs)):
-            stack.enter_context(environment_lease(project, env, run_id, log))
+            lease = stack.enter_context(environment_lease(project, env, run_id, log))
+            if instance is not None and lease.taken_over is not None:
+                close_dead_run(instance, env, lease.taken_over, run_id, log)
         yield
+
+
+def close_dead_run(instance: dg.DagsterInstance, env: str, holder: LeaseHolder, taker: str, log: Any = None) -> None:
+    """Mark failed the run whose lease expired and was taken over, if the instance still shows it running.
+
+    It stopped renewing for a whole ttl: killed (SIGKILL, OOM, a lost machine) or hung — and a hung run
+    finds its lease lost and fails anyway. Left as STARTED, it would hold the run queue's one-per-
+    environment slot (dagster_home) for ever, so no scheduled or sensor sync of `env` would start again."""
+    run = instance.get_run_by_id(holder.run_id)
+    if run is None or run.is_finished:
+        return
+    message = (f"{env}: run {holder.run_id} (host {holder.host}, pid {holder.pid}) stopped renewing the lake's "
+               f"lease and is taken for dead: run {taker} took the lease over")
+    instance.report_run_failed(run, message)
+    if log is not None:
+        log.warning(message)
 
 
 def holds_environment_leases(compute: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
@@ -62,7 +84,7 @@ def holds_environment_leases(compute: Callable[..., Iterator[Any]]) -> Callable[
     def _step(context: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
         project = (kwargs.get("kx_project") or context.resources.kx_project).project
         envs = partition_scope(context.partition_keys)
-        with hold_leases(project, envs, lease_holder(context.run), context.log):
+        with hold_leases(project, envs, lease_holder(context.run), context.log, context.instance):
             yield from compute(context, *args, **kwargs)
 
     return _step

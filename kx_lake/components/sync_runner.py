@@ -81,7 +81,7 @@ def run_sync(
         try:
             holder = {LEASE_HOLDER_TAG: lease_holder} if lease_holder else {}
             # taken before any run is recorded
-            with hold_leases(load_project(), [group.env], lease_holder or run_id, lease_log):
+            with hold_leases(load_project(), [group.env], lease_holder or run_id, lease_log, instance):
                 if watcher is not None:
                     watcher.start()
                 result = job.execute_in_process(

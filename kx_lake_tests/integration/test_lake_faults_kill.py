@@ -4,7 +4,8 @@ The CLI runs as a real subprocess; `KX_LAKE_KILL_AT` (lib/faults.py) makes it ki
 named point, so nothing — no `finally`, no atexit — runs after it, exactly as with `kill -9` or an
 OOM kill. After each kill: the collection state is never ahead of the files. After the rerun (a plain
 `kx-lake sync`, which takes the dead run's lease over once it expired): `_latest` equals MongoDB for
-every `_id` and timestamp, and no temp file, spool file or lease is left.
+every `_id` and timestamp, no temp file, spool file or lease is left, and the dead run no longer
+shows as started in the Dagster instance (where it would hold the run queue's slot for env1).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from kx_lake.components.resources import load_project
@@ -37,6 +39,11 @@ def scratch(request, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     seed(client)
     yield LakeStorage.from_root(root), client, local_source.settings.home
     drop(client)
+
+
+def unfinished_runs() -> list[str]:
+    with dg.DagsterInstance.from_config(os.environ["DAGSTER_HOME"]) as instance:
+        return [r.dagster_run.run_id for r in instance.get_run_records() if not r.dagster_run.is_finished]
 
 
 def cli_sync(kill_at: str | None = None) -> subprocess.CompletedProcess:
@@ -75,8 +82,12 @@ def test_a_sync_killed_at_any_point_is_repaired_by_the_next(scratch, kill_at: st
     if kill_at.startswith(("extract_batch", "leaf_written")):
         assert after_kill == before  # killed before any collection's publication finished
 
+    [dead] = unfinished_runs()  # the killed run still shows as started: it holds the run queue's env1 slot
+
     again = cli_sync()
     assert again.returncode == 0, again.stderr[-3000:]
+    assert unfinished_runs() == []  # the rerun took its lease over and closed it as dead
+    assert f"run {dead} (host " in again.stderr and "is taken for dead" in again.stderr
     assert lake_differences(project, client) == []
     assert leftovers(storage, home) == []
     assert state_ahead_of_files(storage) == []
