@@ -25,15 +25,15 @@ from kx_lake.lib.source.uri import resolve_mongo_uri
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("envs", nargs="+")
-    parser.add_argument("--refresh", action="store_true", help="refresh the DuckDB catalog first")
+    parser.add_argument("--refresh", action="store_true", help="refresh the catalog's tables and _latest views first")
     parser.add_argument("--json", action="store_true", help="one JSON object per environment")
     args = parser.parse_args(argv)
     project = ProjectConfig.load(Settings.resolve())
     equal = True
     for env in args.envs:
         started = time.monotonic()
-        if args.refresh:
-            duckdb_catalog.refresh(project, env)
+        if args.refresh:  # tables and _latest views only: the datasets are `kx-lake catalog refresh`'s
+            duckdb_catalog.refresh(project, env, views=[])
         client = MongoClient(resolve_mongo_uri(project, env), tz_aware=True)
         con = duckdb_catalog.connect(project, env)
         try:
