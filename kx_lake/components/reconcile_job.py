@@ -1,20 +1,25 @@
 """The reconcile job and its weekly schedule (lib/lake/reconcile.py does the work).
 
-One op per run, configured with an environment and optionally a subset of collections. Its repairs
+One op per run, configured with an environment and optionally a subset of collections. It holds the
+environment's lease for the whole pass — the one every sync takes (components/run_lease.py) — so a
+reconcile and a sync never overlap: each waits for the other, then fails naming the holder. Its repairs
 (missing or stale documents' dates) go through the sync job itself — `run_sync` on the same
-instance, one run per contiguous run of dates — so they are ordinary, recorded sync runs with the
-same assets, IO manager and merge semantics. The op's output is the per-collection summary, which
-`kx-lake reconcile` prints. The schedule (weekly, every active environment) starts STOPPED.
+instance, one run per contiguous run of dates, joining the reconcile's lease — so they are ordinary,
+recorded sync runs with the same assets, IO manager and merge semantics. The op's output is the
+per-collection summary, which `kx-lake reconcile` prints. The schedule (weekly, every active environment) starts STOPPED.
 """
 
 import shutil
+import uuid
 from collections.abc import Callable
+from typing import Any
 
 import dagster as dg
 
 from kx_lake.components.partitions import ZoneGroup, env_tags, zone_groups
-from kx_lake.components.resources import MongoSourceResource, ProjectResource
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.components.resources import MongoSourceResource, ProjectResource, load_project
+from kx_lake.components.run_lease import hold_leases, lease_holder
+from kx_lake.components.sync_runner import run_sync, step_error
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.reconcile import ReconcileResult, reconcile_env
@@ -44,12 +49,14 @@ def build_reconcile_job(sync_job: str, definitions: Callable[[], dg.Definitions]
 
         def repair(groups: list[SyncGroup]) -> dict[tuple[str, str], str]:
             context.log.info(f"{config.env}: repairing {len(groups)} date range(s) through {sync_job}")
-            summary = run_sync(definitions(), sync_job, groups, instance=context.instance)
+            summary = run_sync(definitions(), sync_job, groups, instance=context.instance, lease_holder=holder)
             return {(r.database, r.collection): r.error or r.status for r in summary.failed}
 
+        holder = lease_holder(context.run)
         try:
-            results = reconcile_env(client=mongo.client(config.env), project=project, env=config.env, specs=specs,
-                                    workdir=workdir, repair=repair, log=context.log)
+            with hold_leases(project, [config.env], holder, context.log, context.instance):
+                results = reconcile_env(client=mongo.client(config.env), project=project, env=config.env,
+                                        specs=specs, workdir=workdir, repair=repair, log=context.log)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         scrubber = Scrubber.for_project(project)
@@ -107,14 +114,18 @@ def _reconcile_schedule(group: ZoneGroup, cron: str) -> dg.ScheduleDefinition:
 
 
 def run_reconcile(defs: dg.Definitions, env: str, collections: list[str] | None, *,
-                  instance: dg.DagsterInstance) -> tuple[list[dict], str]:
-    """Execute the reconcile job in process (the CLI's path); (per-collection summaries, run id)."""
-    result = defs.resolve_job_def(RECONCILE_JOB).execute_in_process(
-        run_config=run_config(env, collections), instance=instance,
-        tags=env_tags(env, "cli"), raise_on_error=False,
-    )
+                  instance: dg.DagsterInstance, lease_log: Any = None) -> tuple[list[dict], str]:
+    """Execute the reconcile job in process (the CLI's path); (per-collection summaries, run id).
+    The environment's lease is taken before the run is recorded (as sync_runner does): LeaseHeldError
+    if a sync keeps it past the configured wait; the op then joins it under the same run id."""
+    run_id = str(uuid.uuid4())
+    with hold_leases(load_project(), [env], run_id, lease_log, instance):
+        result = defs.resolve_job_def(RECONCILE_JOB).execute_in_process(
+            run_config=run_config(env, collections), instance=instance, run_id=run_id,
+            tags=env_tags(env, "cli"), raise_on_error=False,
+        )
     if not result.success:
-        errors = [e.event_specific_data.error.message.strip() for e in result.all_events
+        errors = [step_error(e.event_specific_data.error) for e in result.all_events
                   if e.event_type_value == "STEP_FAILURE" and e.event_specific_data.error]
         raise RuntimeError(f"{env}: reconcile failed: {scrub(errors[0] if errors else 'no output')}"[:1000])
     return result.output_for_node(RECONCILE_OP), result.run_id

@@ -19,7 +19,7 @@ import dagster as dg
 from kx_lake.components.collection_assets import collection_key
 from kx_lake.components.partitions import SOURCE_TAG, range_tags
 from kx_lake.components.resources import load_project
-from kx_lake.components.run_lease import hold_leases
+from kx_lake.components.run_lease import LEASE_HOLDER_TAG, hold_leases
 from kx_lake.components.run_summary import results_from_events
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.summary import CollectionResult, SyncSummary
@@ -62,9 +62,11 @@ def run_sync(
     progress: ProgressFn | None = None,
     log_level: str = "INFO",
     lease_log: Any = None,
+    lease_holder: str | None = None,
 ) -> SyncSummary:
     """Run each group; the environment's lease is held around each whole run (components/run_lease.py):
-    LeaseHeldError if another sync keeps it past the configured wait. `lease_log` hears the waiting."""
+    LeaseHeldError if another sync keeps it past the configured wait. `lease_log` hears the waiting.
+    `lease_holder`: the runs join the lease this holder id already holds (a reconcile's repairs)."""
     if not groups:
         raise ValueError("nothing to sync: no collections selected")
     env = groups[0].env
@@ -77,13 +79,15 @@ def run_sync(
         if progress is not None:
             watcher = threading.Thread(target=_watch, args=(instance, run_id, stop, progress), daemon=True)
         try:
-            with hold_leases(load_project(), [group.env], run_id, lease_log):  # before any run is recorded
+            holder = {LEASE_HOLDER_TAG: lease_holder} if lease_holder else {}
+            # taken before any run is recorded
+            with hold_leases(load_project(), [group.env], lease_holder or run_id, lease_log, instance):
                 if watcher is not None:
                     watcher.start()
                 result = job.execute_in_process(
                     instance=instance,
                     run_id=run_id,
-                    tags={**range_tags(group.env, group.first, group.last), SOURCE_TAG: "cli"},
+                    tags={**range_tags(group.env, group.first, group.last), SOURCE_TAG: "cli", **holder},
                     asset_selection=[collection_key(s) for s in group.collections],
                     run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                     raise_on_error=False,
@@ -142,8 +146,18 @@ def first_materializations(instance: dg.DagsterInstance, run_id: str, collection
     return events
 
 
+def step_error(error: Any) -> str:
+    """A step failure's own message: Dagster wraps what an op or the IO manager raised ("Error occurred
+    while executing op / handling output ..."); the cause is the one naming the collection and file."""
+    chain = []
+    while error is not None:
+        chain.append(error.message.strip())
+        error = error.cause
+    return next((m for m in chain if not m.startswith("dagster.")), chain[0])
+
+
 def _missing(env: str, database: str, collection: str, result: dg.ExecuteInProcessResult) -> CollectionResult:
-    errors = [scrub(e.event_specific_data.error.message.strip()) for e in result.all_events
+    errors = [scrub(step_error(e.event_specific_data.error)) for e in result.all_events
               if e.event_type_value == "STEP_FAILURE" and e.event_specific_data.error]
     return CollectionResult(env, database, collection, "failed",
                             error=(errors[0][:500] if errors else "no materialization recorded"))

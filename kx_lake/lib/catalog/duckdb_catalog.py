@@ -255,6 +255,9 @@ def sync_latest_views(
             out.append(CatalogObject("latest", view, "skipped", "its table is not in the catalog"))
             continue
         schema = table_ref(project, env, spec).schema
+        if schema is None:  # a table of an earlier refresh, whose state is gone (rebuilt, first load unfinished)
+            out.append(CatalogObject("latest", view, "skipped", "no stored lake schema (never synced)"))
+            continue
         sql = latest_view_sql(env_spec, spec, schema)
         try:
             execute_athena_sql_on_duckdb(con, sql)

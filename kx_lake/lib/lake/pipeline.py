@@ -27,6 +27,7 @@ import bson
 import pyarrow as pa
 from pymongo import MongoClient
 
+from kx_lake.lib import faults
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
 from kx_lake.lib.extract.reader import DICT_OPTIONS, ReadStats, iter_window
 from kx_lake.lib.extract.windows import Bounds, Window, window_filter
@@ -171,6 +172,7 @@ def _scan(
             staged.min_ts_ms = ts_ms if staged.min_ts_ms is None else min(staged.min_ts_ms, ts_ms)
             staged.max_ts_ms = ts_ms if staged.max_ts_ms is None else max(staged.max_ts_ms, ts_ms)
         acc.observe_many(kept)
+        faults.reached("extract_batch")
     return seen
 
 
@@ -290,6 +292,7 @@ def publish_staged(project: ProjectConfig, staged: StagedCollection, log: loggin
         rejects = publish_rejects(storage, env, spec.database, spec.collection, staged.rejects, staged.landed_rejects) \
             if staged.rejects is not None else RejectsOutcome(0, 0, 0)
         version = staged.state_before.schema_version + (1 if staged.schema_changed else 0)
+        faults.reached("before_state")
         CollectionState(staged.schema, version, staged.watermark_ms, staged.synced_until_ms).write(
             storage, env, spec.database, spec.collection
         )

@@ -36,6 +36,8 @@ import fsspec
 from fsspec.core import split_protocol
 from fsspec.implementations.local import LocalFileSystem
 
+from kx_lake.lib import faults
+
 LOCAL_PROTOCOLS = frozenset({None, "file", "local"})
 
 
@@ -112,6 +114,7 @@ def atomic_write(fs: fsspec.AbstractFileSystem, path: str, deferred: list[tuple[
     except BaseException:
         f.discard()
         raise
+    faults.reached("file_published")
 
 
 @contextmanager
@@ -158,6 +161,7 @@ def commit_deferred(deferred: list[tuple[str, str]]) -> None:
         list(_pool().map(_fsync, [tmp for tmp, _ in deferred]))
         for tmp, path in deferred:
             os.replace(tmp, path)
+            faults.reached("file_published")
     except BaseException:
         for tmp, _ in deferred:
             with contextlib.suppress(FileNotFoundError):

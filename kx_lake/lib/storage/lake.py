@@ -26,6 +26,7 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kx_lake.lib import faults
 from kx_lake.lib.storage import debris, fsio
 from kx_lake.lib.storage.models import DataFile, LakeStorageError, PartitionInfo, WrittenFile
 from kx_lake.lib.storage.parquet import Batches, ParquetOptions, RowGroupWriter, data_schema, iter_batches
@@ -229,6 +230,7 @@ class LakeStorage:
                     writer.abandon()
                     raise
                 size = sink.tell()
+            faults.reached("leaf_written")
         except Exception as exc:
             raise LakeStorageError(
                 f"{where}: writing {fsio.to_uri(self.fs, path)} failed, previous version kept: {exc}"
