@@ -24,7 +24,7 @@ from bson.decimal128 import Decimal128
 from bson.int64 import Int64
 from pymongo.errors import AutoReconnect
 
-from kx_lake.lib.extract.reader import ReadStats, iter_window
+from kx_lake.lib.extract.reader import DICT_OPTIONS, ReadStats, iter_window
 from kx_lake.lib.extract.timestamps import to_utc_ms
 from kx_lake.lib.extract.windows import Bounds, Window, parse_dates, window_filter
 
@@ -139,10 +139,10 @@ def _expected(docs: list[dict]) -> list[object]:
 def _read(coll: FakeCollection, batch_size: int, stats: ReadStats | None = None) -> list[object]:
     out = []
     for batch in iter_window(coll, window_filter(TS, WINDOW), TS, batch_size=batch_size, stats=stats):
-        for raw, doc in batch:
-            assert raw.raw == bson.encode(raw)  # the raw slice and the decoded dict are the same document
-            assert bson.decode(raw.raw)["_id"] == doc["_id"]
-            out.append(doc["_id"])
+        for item in batch:
+            assert item.problem is None
+            assert bson.decode(item.raw, DICT_OPTIONS) == item.doc  # the raw slice and the decoded dict are the same document
+            out.append(item.doc["_id"])
     return out
 
 

@@ -17,6 +17,7 @@ Small state (the persisted lake schema, the watermark) lives beside the data und
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -186,7 +187,7 @@ class LakeStorage:
             for column in leaf_schema.names:
                 if column not in kept.column_names and column in originals:
                     kept = kept.append_column(column, pa.repeat(pa.scalar(originals[column], pa.string()), kept.num_rows))
-            plan[path] = (key, [*iter_batches(data), *kept.to_batches()], leaf_schema)
+            plan[path] = (key, itertools.chain(iter_batches(data), kept.to_batches()), leaf_schema)  # streamed
 
     def _write_leaves(
         self, plan: dict[str, tuple[tuple[PartitionValue, ...], Batches, pa.Schema]], where: str,
