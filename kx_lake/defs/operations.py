@@ -5,6 +5,7 @@ definitions load, like collections.csv); schedules and sensors start STOPPED."""
 import dagster as dg
 
 from kx_lake.components.checks import build_collection_checks
+from kx_lake.components.rejects_check import build_rejects_check
 from kx_lake.components.notify_resources import NotifierResource, load_operations
 from kx_lake.components.resources import load_project, project_resource
 from kx_lake.components.schedules import build_sync_schedule
@@ -17,7 +18,7 @@ def operations() -> dg.Definitions:
     cfg = load_project()
     ops = load_operations()
     return dg.Definitions(
-        asset_checks=build_collection_checks(cfg, ops),
+        asset_checks=[*build_collection_checks(cfg, ops), *build_rejects_check(cfg, ops)],
         schedules=[build_sync_schedule(cfg, ops, SYNC_JOB)],
         sensors=[build_new_data_sensor(ops, SYNC_JOB), *build_email_sensors(sync_job(cfg))],
         resources={"notifier": NotifierResource(kx_project=project_resource())},
