@@ -15,6 +15,7 @@ with the reason, and the chunk's other documents are converted without it.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
 from datetime import date
@@ -26,7 +27,7 @@ from kx_lake.lib.harmonize import Converter
 from kx_lake.lib.lake.identity import fill_id_type
 from kx_lake.lib.lake.partition_values import LeafKey, split_leaf
 
-_MAX_OPEN = 16
+_MAX_OPEN = 64  # ids per date rarely exceed this (facilities); more only cost extra small files
 
 
 class SpilledLeaf:
@@ -57,6 +58,7 @@ class _Writers:
             path = self.directory / f"{self._files:06d}.arrow"
             self._files += 1
             sink = pa.OSFile(str(path), "wb")
+            os.chmod(path, 0o600)  # like the spool it is made from (staging.py)
             entry = (sink, pa.ipc.new_stream(sink, batch.schema))
             self.leaves.setdefault(key, SpilledLeaf()).paths.append(path)
         self._open[key] = entry
