@@ -33,6 +33,9 @@ ENV = "env2"
 AS_OF = datetime(2026, 6, 30).date()
 COLLECTIONS = ["bills", "encounters", "patients", "payer_settlements", "vitals"]
 BAD_TIMESTAMPS = 6  # per collection, below
+# pii_columns whose values also occur legitimately elsewhere (a facility's locality, a doctor's surname):
+# tokenized all the same, but not searched for, as finding them would prove nothing
+SHARED = ("locality", "pincode", "geo", "first_name", "last_name", "contacts.name")
 
 
 def bad_copies(doc: dict, ts: str) -> list[dict]:
@@ -113,7 +116,7 @@ def test_a_seeded_sync_with_the_corpus_sprinkled_in_succeeds_and_leaks_no_pii(se
         sample = coll.find_one({spec.timestamp_column: {"$exists": True}}, sort=[(spec.timestamp_column, -1)])
         coll.insert_many(bad_copies(sample, spec.timestamp_column) + odd_copies(sample, spec.timestamp_column))
         if spec.pii_columns:
-            pii |= pii_values(list(coll.find({})), spec.pii_columns)
+            pii |= pii_values(list(coll.find({})), [p for p in spec.pii_columns if not p.endswith(SHARED)])
     assert len(pii) > 50, len(pii)
 
     groups = plan_sync(project, ENV, specs, all_dates=True, now=datetime.combine(AS_OF, time(12), project.environment(ENV).tz))

@@ -34,7 +34,7 @@ import pytest
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 from kx_lake.lib.storage import LakeStorage
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(3000)]  # ~10-20 min: 2 GB through FerretDB
 
 ENV, DB = "env1", "hims_admin"
 DAY = date(2026, 1, 2)
