@@ -1,7 +1,8 @@
 """Memory is bounded by bytes, not documents: a collection of BIG_DOCS documents of ~1 MB (more bytes
 than the RSS ceiling), all stamped with one migration timestamp — so one date, one leaf per facility
 and one (timestamp) tie for the reader's resume bookkeeping hold the whole collection — syncs under
-PEAK_LIMIT_MB. The sync runs in its own interpreter (sync_probe.py), so ru_maxrss is its peak alone.
+PEAK_LIMIT_MB, and so does a second sync of that date, which merges with the 2 GB already in the lake.
+Each sync runs in its own interpreter (sync_probe.py), so ru_maxrss is its peak alone.
 
 What keeps it bounded: the reader sizes batches by bytes (FerretDB would otherwise send 5000 × 1 MB in
 one reply, which the driver refuses), the spool is read back in chunks capped by bytes, and a date is
@@ -106,3 +107,12 @@ def test_a_date_of_1mb_documents_syncs_under_the_memory_ceiling(scratch) -> None
     parts = storage.list_partitions(ENV, DB, "t_mem_big")
     assert result["rows"] == BIG_DOCS and sum(p.rows for p in parts) == BIG_DOCS and len(parts) == 2
     assert peak_mb < PEAK_LIMIT_MB, result
+
+    # the same date again (the next sync's look-back): the 2 GB already in the lake are merged with
+    # the new versions row group by row group, never read whole (storage.lake._kept_rows)
+    again = probe("t_mem_big", environ)
+    peak_mb = again["maxrss_kb"] / 1024
+    print(f"re-synced over the existing files: peak RSS {peak_mb:.0f} MB, {again['seconds']} s")
+    parts = storage.list_partitions(ENV, DB, "t_mem_big")
+    assert sum(p.rows for p in parts) == BIG_DOCS and len(parts) == 2  # the same versions replaced, not doubled
+    assert peak_mb < PEAK_LIMIT_MB, again
