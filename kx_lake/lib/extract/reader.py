@@ -79,15 +79,22 @@ class ReadStats:
 def batch_size_for(collection: Collection, batch_bytes: int = BATCH_BYTES, sample: int = 64) -> int:
     """Documents per batch so a reply holds about `batch_bytes`, from the size of the collection's first
     `sample` documents (natural order, a limit every server pushes down: ~20 ms, where FerretDB's
-    collStats counts the collection), with a 2x margin; outliers are left to the halving."""
+    collStats counts the collection), with a 2x margin; outliers are left to the halving. The sample
+    itself is read two documents a reply, so even 16 MB documents never make a reply the driver refuses."""
+    size = count = 0
     try:
-        raw = b"".join(collection.with_options(codec_options=RAW_OPTIONS).find_raw_batches({}, limit=sample))
-        average = len(raw) // max(1, len(decode_batch(raw))) if raw else 0
+        cursor = collection.with_options(codec_options=RAW_OPTIONS).find_raw_batches({}, limit=sample, batch_size=2)
+        with cursor:
+            for raw in cursor:
+                size += len(raw)
+                count += len(decode_batch(raw))
+                if size >= batch_bytes:
+                    break
     except Exception:  # noqa: BLE001 - no estimate: the reader halves on a refused reply
-        average = 0
-    if average <= 0:
+        pass
+    if not count:
         return MAX_BATCH_DOCS
-    return max(1, min(MAX_BATCH_DOCS, batch_bytes // (2 * average)))
+    return max(1, min(MAX_BATCH_DOCS, batch_bytes // (2 * (size // count) or 1)))
 
 
 def iter_window(
