@@ -195,8 +195,12 @@ class LakeStorage:
         try:
             with self.fs.open(path, "rb") as f:
                 pf = pq.ParquetFile(f)
-                for group in range(pf.num_row_groups):
-                    table = pf.read_row_group(group)
+                meta = pf.metadata
+                row_bytes = max(1, sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+                                // max(1, meta.num_rows))
+                # slices of ~32 MB, not whole row groups (128 MB each, up to four leaves written at once)
+                for batch in pf.iter_batches(batch_size=max(1, _MERGE_SLICE_BYTES // row_bytes)):
+                    table = pa.Table.from_batches([batch])
                     kept = keep_existing(table.drop_columns([c for c in originals if c in table.column_names]))
                     if not kept.num_rows:
                         continue
@@ -367,6 +371,7 @@ class LakeStorage:
 
 
 _WRITE_POOL: ThreadPoolExecutor | None = None
+_MERGE_SLICE_BYTES = 32 * 2**20
 
 
 def _write_pool() -> ThreadPoolExecutor:
