@@ -119,7 +119,7 @@ def test_checks_pass_on_a_consistent_lake_and_fail_on_purposeful_damage(lake: La
 
     lake.refresh_catalog()
     ok = lake.checks()
-    assert len(ok) == 3 * 4 + 1
+    assert len(ok) == 3 * 5 + 1  # 4 quality checks and quarantine (rejects_check.py) per collection; facilities
     assert {k: (v.passed, v.description) for k, v in ok.items() if not v.passed} == {}
     assert "3 ids in _latest = 3 documents in MongoDB" in ok[("hims_patient.q_encounters", "reconciliation")].description
     assert "2 facilities" in ok[("hims_masters.q_facilities", "facility_names")].description

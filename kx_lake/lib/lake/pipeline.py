@@ -1,6 +1,7 @@
 """Stage and publish one collection × environment for a set of partition dates.
 
-stage_collection (in the asset step; every data-dependent failure happens here):
+stage_collection (in the asset step; every collection-level failure happens here, every document-level
+  one sends that document to the rejects table, scan.py):
   one query for the window spanning the dates, (timestamp, _id) order → each document routed to its
   partition date in the environment's timezone → raw BSON spooled per date, the document observed
   by the schema accumulator (seeded with the stored lake schema, so types only widen) → checks: the
@@ -8,7 +9,8 @@ stage_collection (in the asset step; every data-dependent failure happens here):
   date already in the lake is re-extracted too, so after publication every file of the table has
   exactly the catalog's column types (added columns alone rewrite nothing: files are read by name).
 publish_staged (in the IO manager; deterministic): per date, spool → dicts → convert with the final
-  schema → one Parquet file per leaf (LakeStorage.write_partition replaces the date atomically per
+  schema, chunk by chunk into per-leaf files on local disk (leaves.py: memory bounded by bytes) → one
+  Parquet file per leaf (LakeStorage.write_partition replaces the date atomically per
   file and removes stale leaves; a date with no documents left is emptied) → state (schema,
   watermark) written last, so the watermark only advances once the data is safe.
 """
@@ -16,31 +18,30 @@ publish_staged (in the IO manager; deterministic): per date, spool → dicts →
 from __future__ import annotations
 
 import logging
+import shutil
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-import bson
-import pyarrow as pa
 from pymongo import MongoClient
 
 from kx_lake.lib import faults
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
-from kx_lake.lib.extract.reader import DICT_OPTIONS, ReadStats, iter_window
-from kx_lake.lib.extract.windows import Bounds, Window, window_filter
+from kx_lake.lib.extract.reader import ReadStats
+from kx_lake.lib.extract.windows import Bounds, Window
 from kx_lake.lib.harmonize import Converter, SchemaAccumulator, StructType, columns_to_rewrite
 from kx_lake.lib.harmonize.rewiden import widening_risks
 from kx_lake.lib.lake.coverage import advance
 from kx_lake.lib.lake.guard import check_watermark
-from kx_lake.lib.lake.partition_values import LeafKey, split_leaf
-from kx_lake.lib.lake.spool import DateSpool
-from kx_lake.lib.lake.rejects import RejectsOutcome, RejectSpool, existing_keys, id_key, publish_rejects
-from kx_lake.lib.lake.identity import ID_TYPE_COLUMN, fill_id_type, reserved_columns, with_id_type
+from kx_lake.lib.lake.identity import ID_TYPE_COLUMN, reserved_columns, with_id_type
+from kx_lake.lib.lake.leaves import spill_date
 from kx_lake.lib.lake.merge import keep_existing
-from kx_lake.lib.lake.placement import pii_tokenizer, placement
+from kx_lake.lib.lake.placement import pii_tokenizer
+from kx_lake.lib.lake.rejects import RejectsOutcome, RejectSpool, existing_keys, publish_rejects
+from kx_lake.lib.lake.scan import BatchSource, scan_window
+from kx_lake.lib.lake.spool import DateSpool
 from kx_lake.lib.lake.state import CollectionState
 from kx_lake.lib.pii import PiiTokenizer
 from kx_lake.lib.storage import LakeStorage, WrittenFile
@@ -132,55 +133,13 @@ def storage_for(project: ProjectConfig, env: EnvironmentSpec) -> LakeStorage:
     return LakeStorage.from_root(project.lake_root(env))
 
 
-def _scan(
-    client: MongoClient, spec: CollectionSpec, window: Window, wanted: set[date],
-    spool: DateSpool, acc: SchemaAccumulator, staged: StagedCollection, env: str, bounds: Bounds | None = None,
-) -> dict[str, int]:
-    """Read a window, spool and observe the documents of the wanted dates; count partition columns seen.
-    With `bounds`, documents no partition can hold are rejected (staged.rejects), never skipped."""
-    coll = client[spec.database][spec.collection]
-    filt = window_filter(spec.timestamp_column, window, bounds)
-    staged.source_filter = filt
-    seen = dict.fromkeys(spec.partition_columns, 0)
-    tz, tokenize = window.tz, staged.tokenizer
-    for batch in iter_window(coll, filt, spec.timestamp_column, stats=staged.read):
-        kept = []
-        for raw, doc in batch:
-            raw_bytes = raw.raw
-            if tokenize is not None:  # before anything is written, spool and rejects included
-                doc = tokenize(doc)
-                raw_bytes = bson.encode(doc, codec_options=DICT_OPTIONS)
-            ts_ms, why = placement(doc, spec, tz, bounds)
-            if ts_ms is None:
-                if staged.rejects is not None:
-                    staged.rejects.append(why, raw_bytes, doc)
-                continue
-            day = window.date_of_ms(ts_ms)
-            if day not in wanted:
-                continue
-            for col in spec.partition_columns:
-                if doc.get(col) is not None:
-                    seen[col] += 1
-            split_leaf(doc, spec.partition_columns)
-            spool.append(day, raw_bytes)
-            kept.append(doc)
-            if staged.open_rejects:
-                key = id_key(doc)
-                if key in staged.open_rejects:
-                    staged.landed_rejects.add(key)
-            staged.rows_by_date[day] = staged.rows_by_date.get(day, 0) + 1
-            staged.min_ts_ms = ts_ms if staged.min_ts_ms is None else min(staged.min_ts_ms, ts_ms)
-            staged.max_ts_ms = ts_ms if staged.max_ts_ms is None else max(staged.max_ts_ms, ts_ms)
-        acc.observe_many(kept)
-        faults.reached("extract_batch")
-    return seen
-
-
 def stage_collection(
     *, client: MongoClient, project: ProjectConfig, env: str, spec: CollectionSpec, dates: list[date],
     staging_dir: Path, log: logging.Logger | None = None, now_ms: Callable[[], int] | None = None,
+    source: BatchSource | None = None,
 ) -> StagedCollection:
-    """`now_ms`: the clock (UTC epoch ms) that caps `synced_until`; injected by tests."""
+    """`now_ms`: the clock (UTC epoch ms) that caps `synced_until`; injected by tests. `source`: the
+    window's raw batches instead of the server's (documents a test server cannot store)."""
     log = log or _LOG
     started = time.monotonic()
     env_spec = project.environment(env)
@@ -209,7 +168,7 @@ def stage_collection(
     bounds = Bounds(Window(project.partitions_start, project.partitions_start, env_spec.tz),
                     Window(tomorrow, tomorrow, env_spec.tz))
     try:
-        seen = _scan(client, spec, window, wanted, spool, acc, staged, env, bounds)
+        seen = scan_window(client, spec, window, wanted, spool, acc, staged, bounds, source)
         if spec.partition_columns and staged.rows and not any(seen.values()):
             raise CollectionSyncError(
                 f"{env}/{spec.database}.{spec.collection}: none of the configured partition columns "
@@ -227,7 +186,7 @@ def stage_collection(
                          f"re-extracting {len(rewrite)} older partition(s), keeping every version already in the lake")
                 rewrite_window = Window(rewrite[0], rewrite[-1], env_spec.tz)
                 filt = staged.source_filter
-                _scan(client, spec, rewrite_window, set(rewrite), spool, acc, staged, env)
+                scan_window(client, spec, rewrite_window, set(rewrite), spool, acc, staged, source=source)
                 staged.source_filter = filt
             staged.rewrite_dates = rewrite
         spool.close()
@@ -245,29 +204,10 @@ def stage_collection(
         log.warning(f"{staged.name}: {coverage.gap}")
     staged.duration_s = time.monotonic() - started
     if staged.rejects.count:
-        log.warning(f"{staged.name}: {staged.rejects.count} document(s) rejected (no usable or placeable "
-                    f"{spec.timestamp_column!r}); see the kx_rejects table")
+        log.warning(f"{staged.name}: {staged.rejects.count} document(s) rejected (undecodable, no usable or "
+                    f"placeable {spec.timestamp_column!r}, or values that cannot be harmonized); see the kx_rejects table")
     log.info(f"{staged.name}: staged {staged.rows} documents over {len(staged.rows_by_date)} date(s)")
     return staged
-
-
-def _leaves(staged: StagedCollection, conv: Converter, day: date) -> dict[LeafKey, list[pa.RecordBatch]]:
-    """The date's rows per leaf: each spool chunk is converted once, then split by leaf with `take`
-    (converting per leaf paid the converter's fixed cost per leaf: most leaves hold a few rows)."""
-    leaves: dict[LeafKey, list[pa.RecordBatch]] = defaultdict(list)
-    columns = staged.spec.partition_columns
-    for chunk in staged.spool.read(day):
-        keys = [split_leaf(doc, columns) for doc in chunk]
-        batch = fill_id_type(conv.convert(chunk), chunk)
-        rows: dict[LeafKey, list[int]] = defaultdict(list)
-        for i, key in enumerate(keys):
-            rows[key].append(i)
-        if len(rows) == 1:
-            leaves[keys[0]].append(batch)
-            continue
-        for key, idx in rows.items():
-            leaves[key].append(batch.take(pa.array(idx, type=pa.int32())))
-    return leaves
 
 
 def publish_staged(project: ProjectConfig, staged: StagedCollection, log: logging.Logger | None = None) -> PublishedCollection:
@@ -283,12 +223,14 @@ def publish_staged(project: ProjectConfig, staged: StagedCollection, log: loggin
     files: list[WrittenFile] = []
     try:
         for day in staged.dates:
-            leaves = _leaves(staged, conv, day)
+            spilled = staged.spool.directory / "leaves" / day.isoformat()
+            leaves = spill_date(staged, conv, day, spilled)
             files += storage.write_partition(
                 env, spec.database, spec.collection, day, leaves,
                 conv.arrow_schema, id_columns=spec.partition_columns,
                 keep_existing=keep_existing(staged, env_spec.tz, leaves),
             )
+            shutil.rmtree(spilled, ignore_errors=True)
         rejects = publish_rejects(storage, env, spec.database, spec.collection, staged.rejects, staged.landed_rejects) \
             if staged.rejects is not None else RejectsOutcome(0, 0, 0)
         version = staged.state_before.schema_version + (1 if staged.schema_changed else 0)

@@ -2,8 +2,9 @@
 
 Extraction streams documents in (timestamp, _id) order but a window spans many dates and the schema
 is only final once the whole window was seen, so the raw bytes wait on disk: one append-only file
-per partition date, a few open at a time (LRU), read back in bounded chunks. Memory stays at a batch
-whatever the collection's size; disk holds the window's raw BSON once.
+per partition date, a few open at a time (LRU), read back in chunks bounded by documents and by bytes
+(CHUNK_BYTES: 5000 documents of 1 MB would be 5 GB). Memory stays at a chunk whatever the
+collection's or the date's size; disk holds the window's raw BSON once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from kx_lake.lib.extract.reader import decode_spooled
 from kx_lake.lib.staging import make_private_dirs, open_private_append
 
 _MAX_OPEN = 32
+CHUNK_DOCS = 5000
+CHUNK_BYTES = 32 * 2**20
 _INT32 = struct.Struct("<i")
 
 
@@ -57,8 +60,15 @@ class DateSpool:
     def dates(self) -> list[date]:
         return sorted(self.counts)
 
-    def read(self, day: date, chunk_docs: int = 5000) -> Iterator[list[dict]]:
-        """The date's documents as dicts, `chunk_docs` at a time."""
+    def read(self, day: date, chunk_docs: int = CHUNK_DOCS, chunk_bytes: int = CHUNK_BYTES) -> Iterator[list[dict]]:
+        """The date's documents as dicts, at most `chunk_docs` and about `chunk_bytes` at a time."""
+        for _raws, docs in self.read_pairs(day, chunk_docs, chunk_bytes):
+            yield docs
+
+    def read_pairs(
+        self, day: date, chunk_docs: int = CHUNK_DOCS, chunk_bytes: int = CHUNK_BYTES
+    ) -> Iterator[tuple[list[bytes], list[dict]]]:
+        """The date's documents in chunks, each as (raw BSON per document, decoded dicts)."""
         self.close()
         path = self._path(day)
         if not path.exists():
@@ -67,14 +77,16 @@ class DateSpool:
             return
         with open(path, "rb") as fh:
             buf: list[bytes] = []
+            size = 0
             while header := fh.read(4):
-                (size,) = _INT32.unpack(header)
-                buf.append(header + fh.read(size - 4))
-                if len(buf) >= chunk_docs:
-                    yield decode_spooled(b"".join(buf))
-                    buf = []
+                (length,) = _INT32.unpack(header)
+                buf.append(header + fh.read(length - 4))
+                size += length
+                if len(buf) >= chunk_docs or size >= chunk_bytes:
+                    yield buf, decode_spooled(b"".join(buf))
+                    buf, size = [], 0
             if buf:
-                yield decode_spooled(b"".join(buf))
+                yield buf, decode_spooled(b"".join(buf))
 
     def remove(self) -> None:
         self.close()

@@ -17,8 +17,9 @@ Small state (the persisted lake schema, the watermark) lives beside the data und
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -155,9 +156,11 @@ class LakeStorage:
         plan: dict[str, tuple[tuple[PartitionValue, ...], Batches, pa.Schema]],
         keep_existing: Callable[[pa.Table], pa.Table], where: str,
     ) -> None:
-        """Add to `plan` the rows `keep_existing` keeps of each existing leaf file (read before any write).
-        `keep_existing` sees the data columns only; a disambiguated leaf's `_kx_orig_<column>` values
-        (constant per file) are put back on the rows it keeps."""
+        """Add to `plan` the rows `keep_existing` keeps of each existing leaf file, streamed row group by
+        row group while the leaf is written (a date can hold more than memory; the old file is replaced
+        only once the new one is complete, so reading it meanwhile is safe). `keep_existing` sees the
+        data columns only; a disambiguated leaf's `_kx_orig_<column>` values (constant per file) are put
+        back on the rows it keeps. A leaf left with no rows ends up absent."""
         table_dir = date_dir.rsplit("/", 1)[0]
         for path in sorted(fsio.list_files(self.fs, date_dir)):
             rel = path[len(table_dir) + 1:]
@@ -166,16 +169,15 @@ class LakeStorage:
                 continue
             try:
                 with self.fs.open(path, "rb") as f:
-                    table = pq.read_table(f)
-                originals = {c: table.column(c)[0].as_py() for c in table.column_names
-                             if c.startswith(ORIGINAL_COLUMN_PREFIX) and table.num_rows}
-                kept = keep_existing(table.drop_columns(list(originals)))
-            except LakeStorageError:
-                raise
+                    pf = pq.ParquetFile(f)
+                    columns = [c for c in pf.schema_arrow.names if c.startswith(ORIGINAL_COLUMN_PREFIX)]
+                    first = pf.read_row_group(0, columns=columns) if columns and pf.num_row_groups else None
+                    originals = {c: first.column(c)[0].as_py() for c in columns} if first is not None and first.num_rows \
+                        else {}
+                    if not pf.metadata.num_rows:
+                        continue
             except Exception as exc:
                 raise LakeStorageError(f"{where}: merging the existing {fsio.to_uri(self.fs, path)}: {exc}") from exc
-            if not kept.num_rows:
-                continue
             if path in plan:
                 key, data, leaf_schema = plan[path]
             else:
@@ -184,10 +186,34 @@ class LakeStorage:
                 leaf_schema = file_schema
                 for column in originals:
                     leaf_schema = leaf_schema.append(pa.field(column, pa.string()))
-            for column in leaf_schema.names:
-                if column not in kept.column_names and column in originals:
-                    kept = kept.append_column(column, pa.repeat(pa.scalar(originals[column], pa.string()), kept.num_rows))
-            plan[path] = (key, [*iter_batches(data), *kept.to_batches()], leaf_schema)
+            kept = self._kept_rows(path, originals, leaf_schema, keep_existing, where)
+            plan[path] = (key, itertools.chain(iter_batches(data), kept), leaf_schema)  # streamed
+
+    def _kept_rows(
+        self, path: str, originals: dict[str, Any], leaf_schema: pa.Schema,
+        keep_existing: Callable[[pa.Table], pa.Table], where: str,
+    ) -> Iterator[pa.RecordBatch]:
+        try:
+            with self.fs.open(path, "rb") as f:
+                pf = pq.ParquetFile(f)
+                meta = pf.metadata
+                row_bytes = max(1, sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+                                // max(1, meta.num_rows))
+                # slices of ~32 MB, not whole row groups (128 MB each, up to four leaves written at once)
+                for batch in pf.iter_batches(batch_size=max(1, _MERGE_SLICE_BYTES // row_bytes)):
+                    table = pa.Table.from_batches([batch])
+                    kept = keep_existing(table.drop_columns([c for c in originals if c in table.column_names]))
+                    if not kept.num_rows:
+                        continue
+                    for column in leaf_schema.names:
+                        if column not in kept.column_names and column in originals:
+                            kept = kept.append_column(column, pa.repeat(pa.scalar(originals[column], pa.string()),
+                                                                        kept.num_rows))
+                    yield from kept.to_batches()
+        except LakeStorageError:
+            raise
+        except Exception as exc:
+            raise LakeStorageError(f"{where}: merging the existing {fsio.to_uri(self.fs, path)}: {exc}") from exc
 
     def _write_leaves(
         self, plan: dict[str, tuple[tuple[PartitionValue, ...], Batches, pa.Schema]], where: str,
@@ -347,6 +373,7 @@ class LakeStorage:
 
 
 _WRITE_POOL: ThreadPoolExecutor | None = None
+_MERGE_SLICE_BYTES = 32 * 2**20
 
 
 def _write_pool() -> ThreadPoolExecutor:
