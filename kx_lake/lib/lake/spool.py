@@ -76,6 +76,17 @@ class DateSpool:
             if buf:
                 yield decode_spooled(b"".join(buf))
 
+    def raw_documents(self, day: date) -> Iterator[bytes]:
+        """The date's documents as raw BSON, one at a time (the Spark engine ships them to its writers)."""
+        self.close()
+        path = self._path(day)
+        if not path.exists():
+            return
+        with open(path, "rb") as fh:
+            while header := fh.read(4):
+                (size,) = _INT32.unpack(header)
+                yield header + fh.read(size - 4)
+
     def remove(self) -> None:
         self.close()
         shutil.rmtree(self.directory, ignore_errors=True)
