@@ -28,6 +28,8 @@ from dagster_aws.pipes import (
     PipesS3MessageReader,
 )
 
+from kx_lake.lib.config import EnvironmentSpec
+from kx_lake.lib.spark.session import session_config
 from kx_lake.lib.spark_launch import emr as emr_requests
 from kx_lake.lib.spark_launch import glue as glue_requests
 from kx_lake.lib.spark_launch.config import EmrLaunch, GlueLaunch
@@ -51,6 +53,12 @@ def spark_submit_command(master: str, conf: dict[str, Any] | None = None, *, scr
     for key, value in sorted((conf or {}).items()):
         cmd += ["--conf", f"{key}={str(value).lower() if isinstance(value, bool) else value}"]
     return [*cmd, str(script)]
+
+
+def submit_command(env: EnvironmentSpec) -> list[str]:
+    """spark-submit of the job script with `env`'s master and the engine core's session settings."""
+    conf = session_config(env)
+    return spark_submit_command(conf.pop("spark.master"), conf)
 
 
 def _outcome(invocation: Any, metadata: dict[str, Any] | None = None) -> LaunchOutcome:
