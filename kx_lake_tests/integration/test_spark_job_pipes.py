@@ -92,7 +92,9 @@ def test_spark_submit_through_pipes_writes_the_local_engines_lake(seeded) -> Non
     assert result.success
 
     comparison = compare_lakes(local_root, job_root)
-    assert comparison.differences == [], comparison.differences[:10]
+    # the Dagster run's environment lease (its lock file) is the orchestrator's, not the lake's data
+    differences = [d for d in comparison.differences if d != f"only in left: {ENV}/_kx_state/_lease.json.lock"]
+    assert differences == [], differences[:10]
     assert comparison.parquet_files >= len(COLLECTIONS)
     reported = _materializations(result)
     assert sorted(reported) == sorted(f"{s.database}/{s.collection}" for s in specs)
