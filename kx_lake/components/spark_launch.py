@@ -75,10 +75,10 @@ def launch_submit(context: dg.AssetExecutionContext, request: SyncRequest, comma
     return _outcome(client.run(context=context, command=command, extras=request.to_extras()))
 
 
-def glue_client(launch: GlueLaunch, session: Any, endpoint_url: str | None = None) -> PipesGlueClient:
-    s3 = session.client("s3", endpoint_url=endpoint_url)
+def glue_client(launch: GlueLaunch, glue: Any, s3: Any) -> PipesGlueClient:
+    """PipesGlueClient over boto3 `glue` and `s3` clients; Pipes context and messages under the artifacts."""
     return PipesGlueClient(
-        client=session.client("glue", endpoint_url=endpoint_url),
+        client=glue,
         context_injector=PipesS3ContextInjector(bucket=launch.bucket, client=s3, key_prefix=launch.pipes_prefix),
         message_reader=PipesS3MessageReader(bucket=launch.bucket, client=s3, interval=5),
     )
@@ -91,10 +91,11 @@ def launch_glue(context: dg.AssetExecutionContext, request: SyncRequest, launch:
     return _outcome(invocation, {"glue_job": launch.job_name})
 
 
-def emr_client(launch: EmrLaunch, session: Any, endpoint_url: str | None = None) -> PipesEMRClient:
-    s3 = session.client("s3", endpoint_url=endpoint_url)
-    return PipesEMRClient(client=session.client("emr", endpoint_url=endpoint_url),
-                          message_reader=PipesS3MessageReader(bucket=launch.bucket, client=s3, interval=10))
+def emr_client(launch: EmrLaunch, emr: Any, s3: Any) -> PipesEMRClient:
+    """PipesEMRClient over boto3 `emr` and `s3` clients. The job's stdout/stderr travel in the Pipes
+    messages (S3), so no container-log listing is needed after the cluster ends."""
+    return PipesEMRClient(client=emr, message_reader=PipesS3MessageReader(
+        bucket=launch.bucket, client=s3, interval=10, include_stdio_in_messages=True))
 
 
 def launch_emr(context: dg.AssetExecutionContext, request: SyncRequest, launch: EmrLaunch,

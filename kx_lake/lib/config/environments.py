@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kx_lake.lib.config.errors import ConfigError, ConfigErrors
 from kx_lake.lib.config.files import load_yaml
+from kx_lake.lib.spark_launch.config import EmrLaunch, GlueLaunch
 
 ENV_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,30}$"
 
@@ -30,6 +31,18 @@ class SparkSettings(BaseModel):
     conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
     # contiguous date ranges each collection is read in (one Spark task each); few beat many on FerretDB
     ranges_per_collection: int = Field(default=2, ge=1, le=256)
+    # where the sync runs (kx_lake.lib.spark_launch.config): the step's own session, spark-submit of
+    # kx_lake/spark_job.py, or a Glue 5.0 job / EMR cluster launched by Dagster Pipes (block below)
+    launcher: Literal["session", "submit", "glue", "emr"] = "session"
+    glue: GlueLaunch | None = None
+    emr: EmrLaunch | None = None
+
+    @model_validator(mode="after")
+    def _launcher_block(self) -> SparkSettings:
+        if self.launcher in ("glue", "emr") and getattr(self, self.launcher) is None:
+            raise ValueError(f"launcher {self.launcher!r} needs its '{self.launcher}:' block "
+                             "(docs/spark.md, 'Glue and EMR')")
+        return self
 
     @field_validator("conf")
     @classmethod
