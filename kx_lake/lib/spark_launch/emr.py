@@ -7,9 +7,11 @@ Why it is shaped this way:
   so nothing is left running or billed after a sync.
 * EMR 7.x runs Spark 3.5 on Amazon Linux 2023, whose system Python is 3.9; the bootstrap action
   (`emr-bootstrap.sh`, uploaded beside the script) installs Python 3.11 and the wheel with the same
-  pins as Glue, and `PYSPARK_PYTHON` points Spark's driver and executors at it.
+  pins as Glue, and `spark.pyspark.python` on the step points Spark's driver and executors at it.
 * The step is `spark-submit --deploy-mode cluster` of kx_lake/spark_job.py; PipesEMRClient adds the
-  Pipes context as environment variables through the `Configurations` it merges into these.
+  Pipes context as environment variables through `Configurations` (spark-defaults, spark-env,
+  yarn-env, hadoop-env). The request sets none of those classifications itself: dagster-aws 0.29.27
+  merges its variables into an existing one of the same classification incorrectly (they are lost).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ BOOTSTRAP_NAME = "emr-bootstrap.sh"
 
 
 def run_job_flow_params(launch: EmrLaunch, env: str) -> dict[str, Any]:
-    python_env = {"PYSPARK_PYTHON": PYTHON, "PYSPARK_DRIVER_PYTHON": PYTHON}
     return {
         "Name": f"kx-lake-{env}-spark-sync",
         "LogUri": launch.log_uri,
@@ -45,11 +46,8 @@ def run_job_flow_params(launch: EmrLaunch, env: str) -> dict[str, Any]:
             "ActionOnFailure": "TERMINATE_CLUSTER",
             "HadoopJarStep": {"Jar": "command-runner.jar",
                               "Args": ["spark-submit", "--deploy-mode", "cluster", "--master", "yarn",
-                                       launch.script_uri]},
-        }],
-        "Configurations": [{
-            "Classification": "spark-env",
-            "Configurations": [{"Classification": "export", "Properties": python_env}],
+                                       "--conf", f"spark.pyspark.python={PYTHON}",
+                                       "--conf", f"spark.pyspark.driver.python={PYTHON}", launch.script_uri]},
         }],
         "JobFlowRole": launch.job_flow_role,
         "ServiceRole": launch.service_role,
