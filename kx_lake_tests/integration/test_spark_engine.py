@@ -27,12 +27,14 @@ from kx_lake.lib.storage import LakeStorage
 from kx_lake.lib.synth import MESSES, mutate_environment, seed_environment
 from kx_lake_tests.fixtures.lake_compare import compare_lakes
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spark]
+# each database's step runs two Spark jobs; on a loaded 2-core machine a run takes minutes
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spark, pytest.mark.timeout(1800)]
 
 ENV = "env2"
 AS_OF = date(2026, 6, 30)
 SEED = 7
 COLLECTIONS = sorted({m.collection for m in MESSES} | {"attendance", "beds"})
+FIRST = AS_OF - timedelta(days=27)  # four weeks: a year of dates would write ~10x the files for no new case
 
 
 def _project(mp: pytest.MonkeyPatch, cfg_dir: Path, home: Path, root: Path) -> ProjectConfig:
@@ -74,8 +76,8 @@ def test_spark_engine_writes_the_local_engines_lake(seeded) -> None:
     tz = project.environment(ENV).tz
     lakes = {engine: base / f"lake-{engine}" for engine in ("local", "spark")}
 
-    for engine, root in lakes.items():  # full load
-        _sync(mp, DEFAULT_CONFIG_DIR, home, root, engine, COLLECTIONS, all_dates=True,
+    for engine, root in lakes.items():  # a first load of four weeks
+        _sync(mp, DEFAULT_CONFIG_DIR, home, root, engine, COLLECTIONS, dates=(FIRST, AS_OF),
               now=datetime.combine(AS_OF, time(12), tz))
     _assert_same(lakes["local"], lakes["spark"])
 
@@ -117,7 +119,7 @@ def test_one_failing_collection_leaves_the_others_and_their_state(seeded, tmp_pa
     roots = {engine: tmp_path / f"lake-{engine}" for engine in ("local", "spark")}
     errors = {}
     for engine, root in roots.items():
-        summary = _sync(mp, cfg_dir, home, root, engine, picked, expect_failed=["vitals"], all_dates=True,
+        summary = _sync(mp, cfg_dir, home, root, engine, picked, expect_failed=["vitals"], dates=(FIRST, AS_OF),
                         now=datetime.combine(AS_OF + timedelta(days=2), time(12), tz))
         errors[engine] = next(r.error for r in summary.results if r.collection == "vitals")
     assert "no_such_column" in errors["spark"] and errors["spark"] == errors["local"]
