@@ -87,11 +87,11 @@ def test_spark_engine_writes_the_local_engines_lake(seeded) -> None:
         _sync(mp, DEFAULT_CONFIG_DIR, home, root, engine, COLLECTIONS, now=now)
     _assert_same(lakes["local"], lakes["spark"])
 
-    # a widening: a text amount in a column of numbers rewrites the older dates; plus one reject
+    # a widening: text in `tax`, a column of doubles, rewrites every older date; plus one reject
     bill = client.hims_billing.bills.find_one(sort=[("updated_at", -1)])
     day = datetime.combine(report.last_day, time(10), tz)
     client.hims_billing.bills.insert_many([
-        {**bill, "_id": "BILL-SPARK-1", "updated_at": day, "total_amount": "1234.50", "spark_note": {"a": 1}},
+        {**bill, "_id": "BILL-SPARK-1", "updated_at": day, "tax": "18.00", "spark_note": {"a": 1}},
         {**bill, "_id": "BILL-SPARK-2", "updated_at": "not a date"},
     ])
     state_before = CollectionState.read(LakeStorage.from_root(str(lakes["local"])), ENV, "hims_billing", "bills")
@@ -101,7 +101,8 @@ def test_spark_engine_writes_the_local_engines_lake(seeded) -> None:
     _assert_same(lakes["local"], lakes["spark"])
     state_after = CollectionState.read(LakeStorage.from_root(str(lakes["spark"])), ENV, "hims_billing", "bills")
     assert state_after.schema_version == state_before.schema_version + 1  # the widening really happened
-    rejects = list((lakes["spark"] / ENV).rglob("_kx_rejects/**/*.parquet"))
+    assert state_after.schema.get("tax") != state_before.schema.get("tax")
+    rejects = list((lakes["spark"] / ENV / "kx_rejects").rglob("*.parquet"))
     assert rejects, "the unplaceable bill reached no rejects table"
 
 
