@@ -15,7 +15,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from kx_lake.components.resources import ProjectResource
-from kx_lake.lib.spark.session import session_config
+from kx_lake.lib.spark.session import session_config, use_this_python
 
 ENGINE_TAG = "kx_lake/engine"  # a run's engine override (kx-lake sync --engine), else environments.yaml
 
@@ -33,7 +33,9 @@ class SparkEngineResource(dg.ConfigurableResource):
             from pyspark.sql import SparkSession
 
             already = SparkSession.getActiveSession()
-            self._pyspark = LazyPySparkResource(spark_config=session_config(self.kx_project.project.environment(env)))
+            conf = session_config(self.kx_project.project.environment(env))
+            use_this_python(conf)
+            self._pyspark = LazyPySparkResource(spark_config=conf)
             session = self._pyspark.spark_session  # getOrCreate: a running session is reused as it is
             self._started_here = already is None
             return session

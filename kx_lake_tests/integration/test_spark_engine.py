@@ -27,12 +27,14 @@ from kx_lake.lib.storage import LakeStorage
 from kx_lake.lib.synth import MESSES, mutate_environment, seed_environment
 from kx_lake_tests.fixtures.lake_compare import compare_lakes
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spark]
+# each database's step runs two Spark jobs; on a loaded 2-core machine a run takes minutes
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spark, pytest.mark.timeout(1800)]
 
 ENV = "env2"
 AS_OF = date(2026, 6, 30)
 SEED = 7
 COLLECTIONS = sorted({m.collection for m in MESSES} | {"attendance", "beds"})
+FIRST = AS_OF - timedelta(days=27)  # four weeks: a year of dates would write ~10x the files for no new case
 
 
 def _project(mp: pytest.MonkeyPatch, cfg_dir: Path, home: Path, root: Path) -> ProjectConfig:
@@ -74,8 +76,8 @@ def test_spark_engine_writes_the_local_engines_lake(seeded) -> None:
     tz = project.environment(ENV).tz
     lakes = {engine: base / f"lake-{engine}" for engine in ("local", "spark")}
 
-    for engine, root in lakes.items():  # full load
-        _sync(mp, DEFAULT_CONFIG_DIR, home, root, engine, COLLECTIONS, all_dates=True,
+    for engine, root in lakes.items():  # a first load of four weeks
+        _sync(mp, DEFAULT_CONFIG_DIR, home, root, engine, COLLECTIONS, dates=(FIRST, AS_OF),
               now=datetime.combine(AS_OF, time(12), tz))
     _assert_same(lakes["local"], lakes["spark"])
 
@@ -85,11 +87,11 @@ def test_spark_engine_writes_the_local_engines_lake(seeded) -> None:
         _sync(mp, DEFAULT_CONFIG_DIR, home, root, engine, COLLECTIONS, now=now)
     _assert_same(lakes["local"], lakes["spark"])
 
-    # a widening: a text amount in a column of numbers rewrites the older dates; plus one reject
+    # a widening: text in `tax`, a column of doubles, rewrites every older date; plus one reject
     bill = client.hims_billing.bills.find_one(sort=[("updated_at", -1)])
     day = datetime.combine(report.last_day, time(10), tz)
     client.hims_billing.bills.insert_many([
-        {**bill, "_id": "BILL-SPARK-1", "updated_at": day, "total_amount": "1234.50", "spark_note": {"a": 1}},
+        {**bill, "_id": "BILL-SPARK-1", "updated_at": day, "tax": "18.00", "spark_note": {"a": 1}},
         {**bill, "_id": "BILL-SPARK-2", "updated_at": "not a date"},
     ])
     state_before = CollectionState.read(LakeStorage.from_root(str(lakes["local"])), ENV, "hims_billing", "bills")
@@ -99,7 +101,8 @@ def test_spark_engine_writes_the_local_engines_lake(seeded) -> None:
     _assert_same(lakes["local"], lakes["spark"])
     state_after = CollectionState.read(LakeStorage.from_root(str(lakes["spark"])), ENV, "hims_billing", "bills")
     assert state_after.schema_version == state_before.schema_version + 1  # the widening really happened
-    rejects = list((lakes["spark"] / ENV).rglob("_kx_rejects/**/*.parquet"))
+    assert state_after.schema.get("tax") != state_before.schema.get("tax")
+    rejects = list((lakes["spark"] / ENV / "kx_rejects").rglob("*.parquet"))
     assert rejects, "the unplaceable bill reached no rejects table"
 
 
@@ -117,7 +120,7 @@ def test_one_failing_collection_leaves_the_others_and_their_state(seeded, tmp_pa
     roots = {engine: tmp_path / f"lake-{engine}" for engine in ("local", "spark")}
     errors = {}
     for engine, root in roots.items():
-        summary = _sync(mp, cfg_dir, home, root, engine, picked, expect_failed=["vitals"], all_dates=True,
+        summary = _sync(mp, cfg_dir, home, root, engine, picked, expect_failed=["vitals"], dates=(FIRST, AS_OF),
                         now=datetime.combine(AS_OF + timedelta(days=2), time(12), tz))
         errors[engine] = next(r.error for r in summary.results if r.collection == "vitals")
     assert "no_such_column" in errors["spark"] and errors["spark"] == errors["local"]
