@@ -6,12 +6,17 @@ Pipes, builds its own SparkSession in the spark-submit JVM, syncs with the Spark
 reports each collection back. The lake it writes is compared file by file with the local engine's
 lake of the same collections and dates (kx_lake_tests.fixtures.lake_compare), and the metadata the
 asset receives is checked against that lake. A collection failing inside the job comes back as a
-failure the asset names, while the other collections are materialized.
+failure the asset names, while the other collections are materialized. And the S3 path: the job
+writes an s3:// lake on SeaweedFS, which Spark reads back through s3a with the set-up's cached jars.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -129,3 +134,52 @@ def test_a_collection_failing_in_the_job_is_named_and_the_others_land(seeded, tm
     bills = project.collection("bills")
     assert list((tmp_path / "lake" / ENV / bills.database / "bills").rglob("*.parquet"))
     assert not (tmp_path / "lake" / ENV / project.collection("vitals").database / "vitals").exists()
+
+
+READ_BACK = '''
+import json, sys
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.getOrCreate()
+counts = {path: spark.read.option("basePath", path).parquet(path).count() for path in sys.argv[1:]}
+print("KX_COUNTS " + json.dumps(counts))
+spark.stop()
+'''
+
+
+def test_the_job_writes_an_s3_lake_that_spark_reads_through_s3a(seeded, seaweed_s3, tmp_path: Path) -> None:
+    """The Spark engine's tasks write an s3:// lake (SeaweedFS) through the storage layer; Spark itself
+    then reads it through s3a with the set-up's cached jars (hadoop-aws 3.3.4, AWS SDK bundle)."""
+    from kx_lake.components.spark_launch import spark_submit_command
+    from kx_lake.lib.spark_launch.jars import installed, s3a_conf
+
+    jars = installed()
+    assert jars, "the s3a jars are not in the cache: run `make setup` (kx-lake spark jars)"
+    base, home, mp = seeded
+    root = seaweed_s3.unique_prefix()
+    for key, value in seaweed_s3.env().items():
+        mp.setenv(key, value)
+    mp.setenv("KX_LAKE_ROOT", root)
+    project = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={"KX_LAKE_HOME": str(home),
+                                                                              "KX_LAKE_ROOT": root}))
+    specs = [project.collection("bills")]
+    request = SyncRequest.build(project, ENV, specs, [AS_OF.replace(day=1), AS_OF], local_home=True)
+    assert request.lake_root == root
+    result = dg.materialize([_launching_asset(request, submit_command(project.environment(ENV)))],
+                            instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    meta = _materializations(result)["hims_billing/bills"]
+    fs = seaweed_s3.filesystem()
+    table = f"{root.removeprefix('s3://')}/{ENV}/hims_billing/bills"
+    files = [p for p in fs.find(table) if p.endswith(".parquet")]
+    assert meta["files"] == len(files) > 0 and meta["rows"] > 0
+
+    script = tmp_path / "read_back.py"
+    script.write_text(READ_BACK)
+    conf = s3a_conf(jars, endpoint_url=seaweed_s3.endpoint_url, region=seaweed_s3.region, path_style=True)
+    s3a_table = "s3a://" + table
+    done = subprocess.run([*spark_submit_command("local[2]", conf, script=script), s3a_table],
+                          env={**os.environ, **seaweed_s3.env(), "PYSPARK_PYTHON": sys.executable},
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    counts = json.loads(next(ln for ln in done.stdout.splitlines() if ln.startswith("KX_COUNTS "))[10:])
+    assert counts == {s3a_table: meta["rows"]}
