@@ -7,10 +7,16 @@ the request with --dry-run). A missing Maven or an AWS error exits 1 with the re
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
 
-from kx_lake.cli.common import err_console, print_error
-from kx_lake.lib.spark_launch import jars
+from kx_lake.cli.common import console, err_console, fail, print_error, project, user_errors
+from kx_lake.lib.spark_launch import glue, jars
+from kx_lake.lib.spark_launch.config import SCRIPT_NAME
+
+JOB_SCRIPT = Path(__file__).resolve().parents[1] / "spark_job.py"
 
 app = typer.Typer(help="Spark engine: jars for s3a, cluster job definitions (Glue/EMR).", no_args_is_help=True)
 
@@ -28,3 +34,36 @@ def jars_cmd() -> None:
     except jars.SparkJarsError as exc:
         print_error(exc)
         raise typer.Exit(code=1) from exc
+
+
+@app.command("glue-job")
+def glue_job_cmd(
+    ctx: typer.Context,
+    env: str = typer.Option(..., "--env", help="The environment whose spark.glue block defines the job."),
+    wheel: Path | None = typer.Option(None, "--wheel", help="Upload this wheel (uv build --wheel) to the artifacts."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the CreateJob request; send nothing."),
+) -> None:
+    """Create or update the environment's Glue 5.0 job, uploading the job script (and the wheel)."""
+    with user_errors():
+        project_config = project(ctx)
+        spec = project_config.environment(env)
+        launch = spec.spark.glue
+        if launch is None:
+            fail(f"environment {env!r} has no spark.glue block in {project_config.settings.environments_file}", 2)
+        definition = glue.job_definition(launch, env)
+        if dry_run:
+            typer.echo(json.dumps(definition, indent=2))
+            return
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        session = boto3.Session(region_name=spec.aws_region)
+        try:
+            s3 = session.client("s3")
+            s3.upload_file(str(JOB_SCRIPT), launch.bucket, launch.prefix + SCRIPT_NAME)
+            if wheel is not None:
+                s3.upload_file(str(wheel), launch.bucket, launch.prefix + launch.wheel)
+            action = glue.ensure_job(session.client("glue"), definition)
+        except (BotoCoreError, ClientError) as exc:
+            fail(f"{env}: Glue job {launch.job_name}: {exc}", 1)
+        console.print(f"{env}: Glue job {launch.job_name} {action} (script {launch.script_uri})", highlight=False)

@@ -12,14 +12,15 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 # Provided by Glue 5.0 and EMR 7.x (Spark 3.5.4 / 3.5.x): never installed over them.
-PROVIDED = frozenset({"pyspark", "py4j"})
+PROVIDED = frozenset({"pyspark", "py4j", "setuptools"})
 
 CLUSTER_PACKAGES = (
-    "aiobotocore", "aiohappyeyeballs", "aiohttp", "aioitertools", "aiosignal", "annotated-types",
-    "attrs", "boto3", "botocore", "dagster-pipes", "dnspython", "frozenlist", "fsspec", "idna", "jmespath",
-    "multidict", "propcache", "pyarrow", "pydantic", "pydantic-core", "pymongo", "python-dateutil",
-    "pyyaml", "s3fs", "s3transfer", "six", "typing-extensions", "typing-inspection", "urllib3", "wrapt",
-    "yarl",
+    "aiobotocore", "aiohappyeyeballs", "aiohttp", "aioitertools", "aiosignal", "annotated-types", "anyio",
+    "attrs", "boto3", "botocore", "certifi", "click", "dagster-pipes", "dnspython", "frozenlist", "fsspec",
+    "h11", "httpcore", "httpx", "idna", "jmespath", "lz4", "markdown-it-py", "mdurl", "multidict", "numpy",
+    "pandas", "propcache", "pyarrow", "pydantic", "pydantic-core", "pygments", "pymongo", "python-dateutil",
+    "pytz", "pyyaml", "rich", "s3fs", "s3transfer", "six", "typing-extensions", "typing-inspection", "tzdata",
+    "urllib3", "wrapt", "yarl", "zstandard",
 )
 
 
