@@ -77,3 +77,26 @@ def test_the_cluster_pins_cover_everything_the_job_imports() -> None:
     pins = cluster_requirements()
     assert len(pins) == len(CLUSTER_PACKAGES) and all("==" in p for p in pins)
     assert not PROVIDED & {p.split("==")[0] for p in pins}
+
+
+def test_glue_job_dry_run_prints_the_request_and_refuses_an_env_without_a_block(tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from kx_lake.cli import app
+    from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+
+    cfg = tmp_path / "cfg"
+    shutil.copytree(DEFAULT_CONFIG_DIR, cfg)
+    doc = yaml.safe_load((cfg / "environments.yaml").read_text())
+    doc["environments"]["env1"]["spark"] = {"launcher": "glue", "glue": GLUE}
+    (cfg / "environments.yaml").write_text(yaml.safe_dump(doc))
+    result = CliRunner().invoke(app, ["--config-dir", str(cfg), "spark", "glue-job", "--env", "env1", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    request = json.loads(result.stdout)
+    assert request["Name"] == "kx-lake-env1" and request["GlueVersion"] == "5.0"
+    assert request["Command"]["ScriptLocation"] == "s3://kx-artifacts/kx-lake/env1/spark_job.py"
+    result = CliRunner().invoke(app, ["--config-dir", str(cfg), "spark", "glue-job", "--env", "env2", "--dry-run"])
+    assert result.exit_code == 2 and "env2" in result.output and "spark.glue" in result.output
