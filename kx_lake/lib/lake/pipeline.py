@@ -7,9 +7,12 @@ stage_collection (in the asset step; every data-dependent failure happens here):
   partition columns exist, the watermark guard. If an existing column's type changed, every other
   date already in the lake is re-extracted too, so after publication every file of the table has
   exactly the catalog's column types (added columns alone rewrite nothing: files are read by name).
+  It is three steps — open_stage, scan_window (lake/scan.py), close_stage — because the Spark engine
+  (lib/spark) runs the same open and close on its driver and the scans in tasks, one per date range.
 publish_staged (in the IO manager; deterministic): per date, spool → dicts → convert with the final
-  schema → one Parquet file per leaf (LakeStorage.write_partition replaces the date atomically per
-  file and removes stale leaves; a date with no documents left is emptied) → state (schema,
+  schema → one Parquet file per leaf (publish_date, which the Spark engine's tasks call too;
+  LakeStorage.write_partition replaces the date atomically per file and removes stale leaves; a
+  date with no documents left is emptied) → state (schema,
   watermark) written last, so the watermark only advances once the data is safe.
 """
 
