@@ -100,3 +100,12 @@ def test_glue_job_dry_run_prints_the_request_and_refuses_an_env_without_a_block(
     assert request["Command"]["ScriptLocation"] == "s3://kx-artifacts/kx-lake/env1/spark_job.py"
     result = CliRunner().invoke(app, ["--config-dir", str(cfg), "spark", "glue-job", "--env", "env2", "--dry-run"])
     assert result.exit_code == 2 and "env2" in result.output and "spark.glue" in result.output
+
+
+def test_the_job_script_refuses_to_run_without_dagster_pipes() -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAGSTER_PIPES")}
+    done = subprocess.run([sys.executable, "-m", "kx_lake.spark_job"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1 and "launched by Dagster Pipes" in done.stderr
