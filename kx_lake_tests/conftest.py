@@ -16,6 +16,7 @@ pytest_plugins = [
     "kx_lake_tests.fixtures.seaweedfs",
     "kx_lake_tests.fixtures.moto_server",
     "kx_lake_tests.fixtures.trino_server",
+    "kx_lake_tests.fixtures.spark_session",
 ]
 
 

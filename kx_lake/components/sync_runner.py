@@ -21,6 +21,7 @@ from kx_lake.components.partitions import SOURCE_TAG, range_tags
 from kx_lake.components.resources import load_project
 from kx_lake.components.run_lease import LEASE_HOLDER_TAG, hold_leases
 from kx_lake.components.run_summary import results_from_events
+from kx_lake.components.spark_resource import ENGINE_TAG
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.summary import CollectionResult, SyncSummary
 from kx_lake.lib.scrub import scrub
@@ -63,10 +64,12 @@ def run_sync(
     log_level: str = "INFO",
     lease_log: Any = None,
     lease_holder: str | None = None,
+    engine: str | None = None,
 ) -> SyncSummary:
     """Run each group; the environment's lease is held around each whole run (components/run_lease.py):
     LeaseHeldError if another sync keeps it past the configured wait. `lease_log` hears the waiting.
-    `lease_holder`: the runs join the lease this holder id already holds (a reconcile's repairs)."""
+    `lease_holder`: the runs join the lease this holder id already holds (a reconcile's repairs).
+    `engine` (local|spark) overrides the environment's engine for these runs (a run tag the assets read)."""
     if not groups:
         raise ValueError("nothing to sync: no collections selected")
     env = groups[0].env
@@ -87,7 +90,8 @@ def run_sync(
                 result = job.execute_in_process(
                     instance=instance,
                     run_id=run_id,
-                    tags={**range_tags(group.env, group.first, group.last), SOURCE_TAG: "cli", **holder},
+                    tags={**range_tags(group.env, group.first, group.last), SOURCE_TAG: "cli", **holder,
+                          **({ENGINE_TAG: engine} if engine else {})},
                     asset_selection=[collection_key(s) for s in group.collections],
                     run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                     raise_on_error=False,

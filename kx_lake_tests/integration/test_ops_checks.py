@@ -17,7 +17,6 @@ import dagster as dg
 import pytest
 
 from kx_lake.components.collection_assets import collection_key
-from kx_lake.components.partitions import range_tags
 from kx_lake.components.resources import load_project
 from kx_lake.components.run_report import check_outcomes
 from kx_lake.components.sync_runner import run_sync

@@ -260,6 +260,11 @@ class SchemaAccumulator:
         self._widen(observed)
         self.documents += len(batch)
 
+    def absorb(self, other: StructType) -> None:
+        """Widen by a schema another accumulator inferred (ranges read apart, e.g. in Spark tasks):
+        the result is the schema of both document sets, as merging is commutative and associative."""
+        self._widen(other)
+
     def _widen(self, other: StructType) -> None:
         merged = merge(self._schema, other)
         assert isinstance(merged, StructType)

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -93,20 +92,22 @@ def convert_isolating(conv: Converter, docs: list[dict]) -> tuple[pa.RecordBatch
         return (conv.convert(good) if good else None), bad
 
 
-def spill_date(staged, conv: Converter, day: date, directory: Path) -> dict[LeafKey, SpilledLeaf]:
-    """Convert the date's spool into per-leaf stream files under `directory`; reject what won't convert."""
+def spill_date(
+    pairs: Iterable[tuple[list[bytes], list[dict]]], conv: Converter, columns: tuple[str, ...], directory: Path,
+    reject: Callable[[str, bytes | None, dict], None],
+) -> dict[LeafKey, SpilledLeaf]:
+    """Convert a date's chunks of (raw BSON, documents) into per-leaf stream files under `directory`;
+    what won't convert goes to `reject(why, raw, doc)`."""
     directory.mkdir(parents=True, exist_ok=True)
-    columns = staged.spec.partition_columns
     writers = _Writers(directory)
     try:
-        for raws, chunk in staged.spool.read_pairs(day):
+        for raws, chunk in pairs:
             keys = [split_leaf(doc, columns) for doc in chunk]
             batch, bad = convert_isolating(conv, chunk)
             if bad:
                 skip = {i for i, _ in bad}
                 for i, why in bad:
-                    staged.rejects.append(why, raws[i], chunk[i])
-                    staged.rows_by_date[day] -= 1
+                    reject(why, raws[i], chunk[i])
                 chunk = [d for i, d in enumerate(chunk) if i not in skip]
                 keys = [k for i, k in enumerate(keys) if i not in skip]
             if batch is None:

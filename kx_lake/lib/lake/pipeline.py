@@ -8,10 +8,13 @@ stage_collection (in the asset step; every collection-level failure happens here
   partition columns exist, the watermark guard. If an existing column's type changed, every other
   date already in the lake is re-extracted too, so after publication every file of the table has
   exactly the catalog's column types (added columns alone rewrite nothing: files are read by name).
+  It is three steps — open_stage, scan_window (lake/scan.py), close_stage — because the Spark engine
+  (lib/spark) runs the same open and close on its driver and the scans in tasks, one per date range.
 publish_staged (in the IO manager; deterministic): per date, spool → dicts → convert with the final
   schema, chunk by chunk into per-leaf files on local disk (leaves.py: memory bounded by bytes) → one
-  Parquet file per leaf (LakeStorage.write_partition replaces the date atomically per
-  file and removes stale leaves; a date with no documents left is emptied) → state (schema,
+  Parquet file per leaf (publish_date, which the Spark engine's tasks call too; LakeStorage.write_partition
+  replaces the date atomically per file and removes stale leaves; a date with no documents left is
+  emptied) → state (schema,
   watermark) written last, so the watermark only advances once the data is safe.
 """
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -76,6 +79,7 @@ class StagedCollection:
     source_filter: dict = field(default_factory=dict)
     read: ReadStats = field(default_factory=ReadStats)
     duration_s: float = 0.0
+    published: list[WrittenFile] | None = None  # the dates' files, when an engine wrote them (Spark)
 
     @property
     def name(self) -> str:
@@ -133,14 +137,25 @@ def storage_for(project: ProjectConfig, env: EnvironmentSpec) -> LakeStorage:
     return LakeStorage.from_root(project.lake_root(env))
 
 
-def stage_collection(
-    *, client: MongoClient, project: ProjectConfig, env: str, spec: CollectionSpec, dates: list[date],
-    staging_dir: Path, log: logging.Logger | None = None, now_ms: Callable[[], int] | None = None,
-    source: BatchSource | None = None,
-) -> StagedCollection:
-    """`now_ms`: the clock (UTC epoch ms) that caps `synced_until`; injected by tests. `source`: the
-    window's raw batches instead of the server's (documents a test server cannot store)."""
-    log = log or _LOG
+@dataclass
+class OpenStage:
+    """A collection being staged: what is known before reading, and the accumulators reading fills."""
+
+    staged: StagedCollection
+    acc: SchemaAccumulator
+    window: Window
+    wanted: set[date]
+    bounds: Bounds
+    extracted_at_ms: int
+    storage: LakeStorage
+    started: float
+
+
+def open_stage(
+    *, project: ProjectConfig, env: str, spec: CollectionSpec, dates: list[date], staging_dir: Path,
+    now_ms: Callable[[], int] | None = None,
+) -> OpenStage:
+    """Read the collection's state, refuse what cannot be synced, and prepare the spools (nothing read yet)."""
     started = time.monotonic()
     env_spec = project.environment(env)
     storage = storage_for(project, env_spec)
@@ -167,8 +182,24 @@ def stage_collection(
     tomorrow += timedelta(days=1)
     bounds = Bounds(Window(project.partitions_start, project.partitions_start, env_spec.tz),
                     Window(tomorrow, tomorrow, env_spec.tz))
+    return OpenStage(staged, acc, window, wanted, bounds, extracted_at_ms, storage, started)
+
+
+Reextract = Callable[[Window, set[date]], None]
+
+
+def close_stage(
+    stage: OpenStage, client: MongoClient, project: ProjectConfig, seen: dict[str, int], reextract: Reextract,
+    log: logging.Logger | None = None,
+) -> StagedCollection:
+    """After reading: the checks (partition columns, watermark guard), the older dates a widening
+    rewrites (`reextract(window, dates)` reads them again from the source when the lake files cannot
+    be rewritten alone), the final schema, watermark and coverage. Removes the spool on failure."""
+    log = log or _LOG
+    staged, acc, window, wanted, storage = stage.staged, stage.acc, stage.window, stage.wanted, stage.storage
+    spec, env, state = staged.spec, staged.env, staged.state_before
+    env_spec = project.environment(env)
     try:
-        seen = scan_window(client, spec, window, wanted, spool, acc, staged, bounds, source)
         if spec.partition_columns and staged.rows and not any(seen.values()):
             raise CollectionSyncError(
                 f"{env}/{spec.database}.{spec.collection}: none of the configured partition columns "
@@ -184,25 +215,24 @@ def stage_collection(
             elif rewrite:  # some old values may not determine their new rendering: take what the source still has
                 log.info(f"{staged.name}: schema widened ({', '.join(sorted(risks))} may not rewrite from the files); "
                          f"re-extracting {len(rewrite)} older partition(s), keeping every version already in the lake")
-                rewrite_window = Window(rewrite[0], rewrite[-1], env_spec.tz)
                 filt = staged.source_filter
-                scan_window(client, spec, rewrite_window, set(rewrite), spool, acc, staged, source=source)
+                reextract(Window(rewrite[0], rewrite[-1], env_spec.tz), set(rewrite))
                 staged.source_filter = filt
             staged.rewrite_dates = rewrite
-        spool.close()
+        staged.spool.close()
         staged.rejects.close()
     except BaseException:
-        spool.remove()
+        staged.spool.remove()
         raise
     staged.schema = with_id_type(acc.schema)
     staged.schema_changed = state.schema is None or acc.schema.fingerprint != state.schema.fingerprint
     if staged.max_ts_ms is not None:
         staged.watermark_ms = max(staged.max_ts_ms, state.watermark_ms or staged.max_ts_ms)
-    coverage = advance(state.synced_until_ms, wanted, window, extracted_at_ms, project.partitions_start)
+    coverage = advance(state.synced_until_ms, wanted, window, stage.extracted_at_ms, project.partitions_start)
     staged.synced_until_ms, staged.coverage_gap = coverage.synced_until_ms, coverage.gap
     if coverage.gap:
         log.warning(f"{staged.name}: {coverage.gap}")
-    staged.duration_s = time.monotonic() - started
+    staged.duration_s = time.monotonic() - stage.started
     if staged.rejects.count:
         log.warning(f"{staged.name}: {staged.rejects.count} document(s) rejected (undecodable, no usable or "
                     f"placeable {spec.timestamp_column!r}, or values that cannot be harmonized); see the kx_rejects table")
@@ -210,27 +240,76 @@ def stage_collection(
     return staged
 
 
+def stage_collection(
+    *, client: MongoClient, project: ProjectConfig, env: str, spec: CollectionSpec, dates: list[date],
+    staging_dir: Path, log: logging.Logger | None = None, now_ms: Callable[[], int] | None = None,
+    source: BatchSource | None = None,
+) -> StagedCollection:
+    """The local engine's staging: one query for the whole window. `now_ms`: the clock (UTC epoch ms)
+    that caps `synced_until`; injected by tests. `source`: the window's raw batches instead of the
+    server's (documents a test server cannot store)."""
+    stage = open_stage(project=project, env=env, spec=spec, dates=dates, staging_dir=staging_dir, now_ms=now_ms)
+    staged, acc = stage.staged, stage.acc
+    try:
+        seen = scan_window(client, spec, stage.window, stage.wanted, staged.spool, acc, staged, stage.bounds, source)
+    except BaseException:
+        staged.spool.remove()
+        raise
+
+    def reextract(window: Window, dates: set[date]) -> None:
+        scan_window(client, spec, window, dates, staged.spool, acc, staged, source=source)
+
+    return close_stage(stage, client, project, seen, reextract, log)
+
+
+def converter_for(project: ProjectConfig, staged: StagedCollection) -> Converter:
+    spec = staged.spec
+    return Converter(
+        staged.schema, project.environment(staged.env).tz, spec.timestamp_column, spec.timestamp_encoding,
+        reserved_columns=reserved_columns(spec),
+    )
+
+
+Reject = Callable[[str, bytes | None, dict], None]
+
+
+def publish_date(
+    project: ProjectConfig, staged: StagedCollection, conv: Converter, day: date,
+    pairs: Iterable[tuple[list[bytes], list[dict]]], spill_dir: Path, reject: Reject,
+) -> list[WrittenFile]:
+    """Replace one date of the table with the converted documents (chunks of (raw BSON, dicts)) merged
+    with the rows that stay; a document the converter refuses goes to `reject(why, raw, doc)`."""
+    spec, env = staged.spec, staged.env
+    env_spec = project.environment(env)
+    try:
+        leaves = spill_date(pairs, conv, spec.partition_columns, spill_dir, reject)
+        return storage_for(project, env_spec).write_partition(
+            env, spec.database, spec.collection, day, leaves,
+            conv.arrow_schema, id_columns=spec.partition_columns,
+            keep_existing=keep_existing(staged, env_spec.tz, leaves),
+        )
+    finally:
+        shutil.rmtree(spill_dir, ignore_errors=True)
+
+
 def publish_staged(project: ProjectConfig, staged: StagedCollection, log: logging.Logger | None = None) -> PublishedCollection:
+    """Write the dates (unless an engine already did: `staged.published`), then rejects, then state."""
     log = log or _LOG
     started = time.monotonic()
     spec, env = staged.spec, staged.env
-    env_spec = project.environment(env)
-    storage = storage_for(project, env_spec)
-    conv = Converter(
-        staged.schema, env_spec.tz, spec.timestamp_column, spec.timestamp_encoding,
-        reserved_columns=reserved_columns(spec),
-    )
-    files: list[WrittenFile] = []
+    storage = storage_for(project, project.environment(env))
     try:
-        for day in staged.dates:
-            spilled = staged.spool.directory / "leaves" / day.isoformat()
-            leaves = spill_date(staged, conv, day, spilled)
-            files += storage.write_partition(
-                env, spec.database, spec.collection, day, leaves,
-                conv.arrow_schema, id_columns=spec.partition_columns,
-                keep_existing=keep_existing(staged, env_spec.tz, leaves),
-            )
-            shutil.rmtree(spilled, ignore_errors=True)
+        if staged.published is None:
+            conv = converter_for(project, staged)
+            files: list[WrittenFile] = []
+            for day in staged.dates:
+                def reject(why: str, raw: bytes | None, doc: dict, day: date = day) -> None:
+                    staged.rejects.append(why, raw, doc)
+                    staged.rows_by_date[day] -= 1
+                files += publish_date(project, staged, conv, day, staged.spool.read_pairs(day),
+                                      staged.spool.directory / "leaves" / day.isoformat(), reject)
+        else:
+            files = list(staged.published)
         rejects = publish_rejects(storage, env, spec.database, spec.collection, staged.rejects, staged.landed_rejects) \
             if staged.rejects is not None else RejectsOutcome(0, 0, 0)
         version = staged.state_before.schema_version + (1 if staged.schema_changed else 0)

@@ -1,4 +1,6 @@
-"""Reading one window into the date spools, one document at a time as far as failures go.
+"""Reading one window into the date spools, one document at a time as far as failures go: the
+extraction step both engines share (the local engine scans a collection's whole window in one query;
+the Spark engine scans date ranges of it in tasks, lib/spark, each into its own spool).
 
 Each document is decoded, tokenized (pii_columns), placed on its partition date, split from its
 partition values and observed by the schema accumulator; whatever of that fails for a document —
@@ -58,12 +60,13 @@ def _observe(acc: SchemaAccumulator, docs: list[dict]) -> list[str | None]:
 
 def scan_window(
     client, spec, window: Window, wanted: set[date], spool: DateSpool, acc: SchemaAccumulator, staged,
-    bounds: Bounds | None = None, source: BatchSource | None = None,
+    bounds: Bounds | None = None, source: BatchSource | None = None, *, sweep: bool = True,
 ) -> dict[str, int]:
     """Read a window, spool and observe the documents of the wanted dates; count partition columns seen.
-    With `bounds`, documents no partition can hold are rejected (staged.rejects), never skipped."""
+    With `bounds`, documents no partition can hold are rejected (staged.rejects), never skipped; `sweep`
+    (default) also asks the source for them — a window split into ranges sweeps in one range only."""
     coll = client[spec.database][spec.collection]
-    filt = window_filter(spec.timestamp_column, window, bounds)
+    filt = window_filter(spec.timestamp_column, window, bounds if sweep else None)
     staged.source_filter = filt
     seen = dict.fromkeys(spec.partition_columns, 0)
     tz, tokenize, columns = window.tz, staged.tokenizer, spec.partition_columns

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import struct
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -70,23 +70,21 @@ class DateSpool:
     ) -> Iterator[tuple[list[bytes], list[dict]]]:
         """The date's documents in chunks, each as (raw BSON per document, decoded dicts)."""
         self.close()
+        if not self._path(day).exists() and self.counts.get(day):  # never publish a swept spool as an empty date
+            raise FileNotFoundError(f"spool file {self._path(day)} of {self.counts[day]} document(s) "
+                                    "was removed under its run")
+        yield from chunk_pairs(self.raw_documents(day), chunk_docs, chunk_bytes)
+
+    def raw_documents(self, day: date) -> Iterator[bytes]:
+        """The date's documents as raw BSON, one at a time (the Spark engine ships them to its writers)."""
+        self.close()
         path = self._path(day)
         if not path.exists():
-            if self.counts.get(day):  # never publish a swept spool as an empty date
-                raise FileNotFoundError(f"spool file {path} of {self.counts[day]} document(s) was removed under its run")
             return
         with open(path, "rb") as fh:
-            buf: list[bytes] = []
-            size = 0
             while header := fh.read(4):
-                (length,) = _INT32.unpack(header)
-                buf.append(header + fh.read(length - 4))
-                size += length
-                if len(buf) >= chunk_docs or size >= chunk_bytes:
-                    yield buf, decode_spooled(b"".join(buf))
-                    buf, size = [], 0
-            if buf:
-                yield buf, decode_spooled(b"".join(buf))
+                (size,) = _INT32.unpack(header)
+                yield header + fh.read(size - 4)
 
     def remove(self) -> None:
         self.close()
@@ -100,3 +98,20 @@ class DateSpool:
             except OSError:
                 return
             parent = parent.parent
+
+
+def chunk_pairs(
+    raws: Iterable[bytes], chunk_docs: int = CHUNK_DOCS, chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[tuple[list[bytes], list[dict]]]:
+    """Raw documents in chunks of at most `chunk_docs` and about `chunk_bytes`, each as (raw BSON per
+    document, decoded dicts): the one chunking both engines publish with, so they write the same files."""
+    buf: list[bytes] = []
+    size = 0
+    for raw in raws:
+        buf.append(raw)
+        size += len(raw)
+        if len(buf) >= chunk_docs or size >= chunk_bytes:
+            yield buf, decode_spooled(b"".join(buf))
+            buf, size = [], 0
+    if buf:
+        yield buf, decode_spooled(b"".join(buf))

@@ -22,7 +22,7 @@ from pymongo import MongoClient
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec
 from kx_lake.lib.extract.timestamps import to_utc_ms
 from kx_lake.lib.harmonize.types import LakeType, ListType, StructType
-from kx_lake.lib.lake.state import CollectionState, iso_ms
+from kx_lake.lib.lake.state import CollectionState
 from kx_lake.lib.storage import LakeStorage, fsio
 
 ERROR, WARN = "ERROR", "WARN"

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from kx_lake.lib import process_lifecycle as proc_life
-from kx_lake.lib.trino.config import CATALOG, command, metastore_dir, state_dir, write_config
+from kx_lake.lib.trino.config import command, state_dir, write_config
 from kx_lake.lib.trino.install import TrinoInstall, ensure_installed
 from kx_lake.lib.trino.java import Java, find_java
 
