@@ -42,7 +42,7 @@ from kx_lake.lib.lake.pipeline import table_ref
 from kx_lake.lib.storage import fsio
 from kx_lake.lib.trino import client
 from kx_lake.lib.trino.client import TrinoSqlError
-from kx_lake.lib.trino.server import CATALOG
+from kx_lake.lib.trino.config import CATALOG
 
 
 def athena_sql_on_trino(sql: str) -> str:
