@@ -205,7 +205,8 @@ def _write(spark, job: _Job, staged: dict[int, StagedCollection], frames: list) 
             written, refused = pickle.loads(row["meta"])  # refused: documents the converter would not take
             files[row["key"]].extend(written)
             s = staged[row["key"]]
-            s.rows_by_date[row["day"]] -= replay_rejects(refused, s.rejects, set())
+            if refused:
+                s.rows_by_date[row["day"]] -= replay_rejects(refused, s.rejects, set())
     for key, s in staged.items():
         s.published = files[key]
 
