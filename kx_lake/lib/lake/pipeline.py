@@ -9,7 +9,8 @@ stage_collection (in the asset step; every data-dependent failure happens here):
   exactly the catalog's column types (added columns alone rewrite nothing: files are read by name).
 publish_staged (in the IO manager; deterministic): per date, spool → dicts → convert with the final
   schema → one Parquet file per leaf (LakeStorage.write_partition replaces the date atomically per
-  file and removes stale leaves; a date with no documents left is emptied) → state (schema,
+  file and removes stale leaves; a date with no documents left is emptied; a date with nothing new
+  under an unchanged schema is left as it is) → state (schema,
   watermark) written last, so the watermark only advances once the data is safe.
 """
 
@@ -250,8 +251,9 @@ def stage_collection(
 
 
 def _leaves(staged: StagedCollection, conv: Converter, day: date) -> dict[LeafKey, list[pa.RecordBatch]]:
-    """The date's rows per leaf: each spool chunk is converted once, then split by leaf with `take`
-    (converting per leaf paid the converter's fixed cost per leaf: most leaves hold a few rows)."""
+    """The date's rows per leaf: each spool chunk is converted once, reordered by leaf with one `take`,
+    then cut into zero-copy slices (converting per leaf paid the converter's fixed cost per leaf, and a
+    `take` per leaf its own: most leaves hold a few rows). Rows keep their spool order within a leaf."""
     leaves: dict[LeafKey, list[pa.RecordBatch]] = defaultdict(list)
     columns = staged.spec.partition_columns
     for chunk in staged.spool.read(day):
@@ -263,9 +265,23 @@ def _leaves(staged: StagedCollection, conv: Converter, day: date) -> dict[LeafKe
         if len(rows) == 1:
             leaves[keys[0]].append(batch)
             continue
+        grouped = batch.take(pa.array([i for idx in rows.values() for i in idx], type=pa.int32()))
+        start = 0
         for key, idx in rows.items():
-            leaves[key].append(batch.take(pa.array(idx, type=pa.int32())))
+            leaves[key].append(grouped.slice(start, len(idx)))
+            start += len(idx)
     return leaves
+
+
+def _dates_to_write(staged: StagedCollection) -> list[date]:
+    """The dates whose files change. A requested date with no document staged, under an unchanged
+    schema, would be rewritten from its own files into the same rows (re-materializing merges and
+    never drops a version): skipping it keeps a cycle with nothing new from re-reading and rewriting
+    every leaf of its look-back dates, for every collection."""
+    if staged.schema_changed:
+        return staged.dates
+    rewrite = set(staged.rewrite_dates)
+    return [d for d in staged.dates if d in rewrite or staged.rows_by_date.get(d)]
 
 
 def publish_staged(project: ProjectConfig, staged: StagedCollection, log: logging.Logger | None = None) -> PublishedCollection:
@@ -280,7 +296,7 @@ def publish_staged(project: ProjectConfig, staged: StagedCollection, log: loggin
     )
     files: list[WrittenFile] = []
     try:
-        for day in staged.dates:
+        for day in _dates_to_write(staged):
             leaves = _leaves(staged, conv, day)
             files += storage.write_partition(
                 env, spec.database, spec.collection, day, leaves,
