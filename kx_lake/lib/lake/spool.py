@@ -2,15 +2,17 @@
 
 Extraction streams documents in (timestamp, _id) order but a window spans many dates and the schema
 is only final once the whole window was seen, so the raw bytes wait on disk: one append-only file
-per partition date, a few open at a time (LRU), read back in bounded chunks. Memory stays at a batch
-whatever the collection's size; disk holds the window's raw BSON once.
+per collection, with, per partition date, the byte ranges its documents occupy (in the query's order
+a date's documents are one run, or a few when timestamp encodings interleave), read back in bounded
+chunks in append order. One file, not one per date: creating, closing and removing a file per date
+cost a full load ~1 ms each, 40k times at scale 0.1 (docs/benchmarks.md). Memory stays at a batch
+and two integers per run whatever the collection's size; disk holds the window's raw BSON once.
 """
 
 from __future__ import annotations
 
 import shutil
 import struct
-from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -19,8 +21,8 @@ from typing import BinaryIO
 from kx_lake.lib.extract.reader import decode_spooled
 from kx_lake.lib.staging import make_private_dirs, open_private_append
 
-_MAX_OPEN = 32
 _INT32 = struct.Struct("<i")
+_FILE_NAME = "spool.bson"
 
 
 class DateSpool:
@@ -29,50 +31,52 @@ class DateSpool:
         self.directory = directory
         self.keep = keep
         make_private_dirs(directory)
-        self._open: OrderedDict[date, BinaryIO] = OrderedDict()
+        self._path = directory / _FILE_NAME
+        self._writer: BinaryIO | None = None
+        self._size = 0
+        self._runs: dict[date, list[list[int]]] = {}  # date -> [start, end) byte ranges, in append order
         self.counts: dict[date, int] = {}
 
-    def _path(self, day: date) -> Path:
-        return self.directory / f"{day.isoformat()}.bson"
-
-    def _handle(self, day: date) -> BinaryIO:
-        handle = self._open.pop(day, None)
-        if handle is None:
-            if len(self._open) >= _MAX_OPEN:
-                _, oldest = self._open.popitem(last=False)
-                oldest.close()
-            handle = open_private_append(self._path(day))  # kept open across appends, closed by LRU/close()
-        self._open[day] = handle
-        return handle
-
     def append(self, day: date, raw: bytes) -> None:
-        self._handle(day).write(raw)
+        if self._writer is None:
+            self._writer = open_private_append(self._path)  # kept open across appends, closed by close()
+            self._size = self._writer.tell()
+        self._writer.write(raw)
+        start, self._size = self._size, self._size + len(raw)
+        runs = self._runs.setdefault(day, [])
+        if runs and runs[-1][1] == start:
+            runs[-1][1] = self._size
+        else:
+            runs.append([start, self._size])
         self.counts[day] = self.counts.get(day, 0) + 1
 
     def close(self) -> None:
-        for handle in self._open.values():
-            handle.close()
-        self._open.clear()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def dates(self) -> list[date]:
         return sorted(self.counts)
 
     def read(self, day: date, chunk_docs: int = 5000) -> Iterator[list[dict]]:
-        """The date's documents as dicts, `chunk_docs` at a time."""
+        """The date's documents as dicts, `chunk_docs` at a time, in the order they were appended."""
         self.close()
-        path = self._path(day)
-        if not path.exists():
-            if self.counts.get(day):  # never publish a swept spool as an empty date
-                raise FileNotFoundError(f"spool file {path} of {self.counts[day]} document(s) was removed under its run")
+        if not self.counts.get(day):
             return
-        with open(path, "rb") as fh:
+        if not self._path.exists():  # never publish a swept spool as an empty date
+            raise FileNotFoundError(f"spool file {self._path} of {self.counts[day]} document(s) was removed under its run")
+        with open(self._path, "rb") as fh:
             buf: list[bytes] = []
-            while header := fh.read(4):
-                (size,) = _INT32.unpack(header)
-                buf.append(header + fh.read(size - 4))
-                if len(buf) >= chunk_docs:
-                    yield decode_spooled(b"".join(buf))
-                    buf = []
+            for start, end in self._runs[day]:
+                fh.seek(start)
+                while start < end:
+                    header = fh.read(4)
+                    (size,) = _INT32.unpack(header)
+                    buf.append(header + fh.read(size - 4))
+                    start += size
+                    if len(buf) >= chunk_docs:
+                        yield decode_spooled(b"".join(buf))
+                        buf = []
             if buf:
                 yield decode_spooled(b"".join(buf))
 
