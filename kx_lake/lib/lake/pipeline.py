@@ -44,6 +44,7 @@ from kx_lake.lib.lake.placement import pii_tokenizer, placement
 from kx_lake.lib.lake.state import CollectionState
 from kx_lake.lib.pii import PiiTokenizer
 from kx_lake.lib.storage import LakeStorage, WrittenFile
+from kx_lake.lib.storage.paths import date_segment
 
 _LOG = logging.getLogger(__name__)
 
@@ -273,15 +274,18 @@ def _leaves(staged: StagedCollection, conv: Converter, day: date) -> dict[LeafKe
     return leaves
 
 
-def _dates_to_write(staged: StagedCollection) -> list[date]:
-    """The dates whose files change. A requested date with no document staged, under an unchanged
-    schema, would be rewritten from its own files into the same rows (re-materializing merges and
-    never drops a version): skipping it keeps a cycle with nothing new from re-reading and rewriting
-    every leaf of its look-back dates, for every collection."""
-    if staged.schema_changed:
-        return staged.dates
+def _dates_to_write(staged: StagedCollection, existing: Callable[[], set[str]]) -> list[date]:
+    """The dates whose files change. A requested date with no document staged would be rewritten from
+    its own files into the same rows (re-materializing merges and never drops a version): skipped
+    under an unchanged schema — a cycle with nothing new rewrote every leaf of its look-back dates,
+    for every collection — and, under a changed one, skipped when it has no files (`existing`: the
+    table's `date=` directory names; half the dates of a full load hold no document)."""
     rewrite = set(staged.rewrite_dates)
-    return [d for d in staged.dates if d in rewrite or staged.rows_by_date.get(d)]
+    changed = [d for d in staged.dates if d in rewrite or staged.rows_by_date.get(d)]
+    if not staged.schema_changed or len(changed) == len(staged.dates):
+        return changed
+    on_disk = existing()
+    return [d for d in staged.dates if d in rewrite or staged.rows_by_date.get(d) or date_segment(d) in on_disk]
 
 
 def publish_staged(project: ProjectConfig, staged: StagedCollection, log: logging.Logger | None = None) -> PublishedCollection:
@@ -296,7 +300,7 @@ def publish_staged(project: ProjectConfig, staged: StagedCollection, log: loggin
     )
     files: list[WrittenFile] = []
     try:
-        for day in _dates_to_write(staged):
+        for day in _dates_to_write(staged, lambda: storage.date_dirs(env, spec.database, spec.collection)):
             leaves = _leaves(staged, conv, day)
             files += storage.write_partition(
                 env, spec.database, spec.collection, day, leaves,

@@ -248,6 +248,16 @@ class LakeStorage:
             out.append(PartitionInfo(date, ids, fsio.to_uri(self.fs, path), rows, size))
         return out
 
+    def date_dirs(self, env: str, database: str, collection: str) -> set[str]:
+        """The table's `date=YYYY-MM-DD` directory names (one listing, no footers read); empty if none."""
+        table = self._path(table_relpath(env, database, collection))
+        self.fs.invalidate_cache(table)
+        try:
+            names = self.fs.ls(table, detail=False)
+        except FileNotFoundError:
+            return set()
+        return {n.rstrip("/").rsplit("/", 1)[-1] for n in names} - {""}
+
     def read_table(self, env: str, database: str, collection: str, date: dt.date | str | None = None) -> pa.Table:
         """The table (or one date) with its partition columns restored from the paths; for tests and tools."""
         tables = []
