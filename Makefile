@@ -33,12 +33,12 @@ test: setup
 test-fast: setup
 	.venv/bin/pytest -m "not integration and not slow"
 
-## Throughput vs the read ceiling and dlt (docs/benchmarks.md), scale 1 by default (BENCH_SCALE=0.1,0.3 for a curve).
+## Throughput vs the read ceiling, dlt and the Spark engine (docs/benchmarks.md), scale 1 by default (BENCH_SCALE=0.1,0.3 for a curve).
 BENCH_SCALE ?= 1
 bench: setup
 	.venv/bin/python -m benchmarks.run --scale $(BENCH_SCALE)
 
-## A quick check (~30 s): all four contenders on two collections at scale 0.005.
+## A quick check (~2 min): all five contenders on two collections at scale 0.005.
 bench-quick: setup
 	.venv/bin/python -m benchmarks.run --scale 0.005 --collections bills,vitals --output benchmarks/data/results/quick.json
 

@@ -57,6 +57,15 @@ def ratios(ms: list[Measurement]) -> dict:
         m = _get(ms, "full", other)
         if kx is not None and m is not None and kx.docs_per_s and m.docs_per_s:
             out[f"full: kx-lake/{other} docs/s"] = round(kx.docs_per_s / m.docs_per_s, 3)
+    for phase in ("full", "incremental"):  # the Spark engine: its fixed start-up, then its cost per document
+        kx, spark = _get(ms, phase, "kx-lake"), _get(ms, phase, "spark")
+        if spark is not None and spark.detail.get("startup_s") is not None:
+            out[f"{phase}: spark start-up s"] = spark.detail["startup_s"]
+            out[f"{phase}: spark ms/document (after start-up)"] = spark.detail.get("ms_per_document")
+            if kx is not None and kx.wall_s:
+                out[f"{phase}: spark wall/kx-lake wall"] = round(spark.wall_s / kx.wall_s, 3)
+                if kx.documents:
+                    out[f"{phase}: kx-lake ms/document"] = round(kx.wall_s * 1000 / kx.documents, 4)
     kx = _get(ms, "incremental", "kx-lake")
     for other in ("ceiling-raw", "ceiling-arrow", "dlt"):
         m = _get(ms, "incremental", other)

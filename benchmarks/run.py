@@ -2,7 +2,8 @@
 
 Per scale, on one environment of a private workspace (benchmarks/data/, its own FerretDB):
   1. fresh source: seed (or restore the seeded copy) — identical documents every run;
-  2. full load: read ceiling (raw, arrow) over kx-lake's full windows, kx-lake, dlt;
+  2. full load: read ceiling (raw, arrow) over kx-lake's full windows, kx-lake, its Spark engine
+     (local[2], its own lake; start-up timed apart), dlt;
   3. `seed --mutate --days 1`;
   4. incremental cycle: the ceiling over the windows kx-lake now plans, kx-lake, dlt (its own cursor);
   5. dashboard site (kx-lake's lake, all collections): catalog refresh, then every page over HTTP,
@@ -26,7 +27,7 @@ from benchmarks.measure import measure
 from benchmarks.site_pages import measure_pages
 from benchmarks.workspace import BENCH_DIR, DEFAULT_DATA, Workspace
 
-ALL = ("ceiling-raw", "ceiling-arrow", "kx-lake", "dlt")
+ALL = ("ceiling-raw", "ceiling-arrow", "kx-lake", "spark", "dlt")
 
 
 def _project(ws: Workspace):  # noqa: ANN202
@@ -64,6 +65,8 @@ def run_scale(ws: Workspace, scale: float, args: argparse.Namespace, console: Co
             extra: list[str] = []
             if contender == "dlt":
                 extra = ["--workdir", str(ws.dlt_dir), "--dlt-format", args.dlt_format]
+            if contender == "spark":
+                extra = ["--workdir", str(ws.spark_lake)]
             if contender == "kx-lake" and args.profile:
                 extra = ["--profile", str(ws.root / "logs" / f"kx-lake-{name}.profile.txt")]
             log(f"{name}: {contender} over {len(plan.items)} collections…")

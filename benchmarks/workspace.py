@@ -38,6 +38,10 @@ class Workspace:
         return self.root / "lake"
 
     @property
+    def spark_lake(self) -> Path:
+        return self.root / "lake-spark"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 
@@ -116,5 +120,5 @@ class Workspace:
         self.kx("seed", "--env", self.env, "--mutate", "--days", str(days))
 
     def reset_outputs(self) -> None:
-        for path in (self.lake, self.dagster_home, self.dlt_dir, self.home / "staging"):
+        for path in (self.lake, self.spark_lake, self.dagster_home, self.dlt_dir, self.home / "staging"):
             shutil.rmtree(path, ignore_errors=True)

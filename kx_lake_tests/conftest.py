@@ -2,6 +2,7 @@
 own configuration and definitions are shared fixtures here (loaded once, never from the caller's
 environment)."""
 
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -15,6 +16,7 @@ pytest_plugins = [
     "kx_lake_tests.fixtures.seaweedfs",
     "kx_lake_tests.fixtures.moto_server",
     "kx_lake_tests.fixtures.trino_server",
+    "kx_lake_tests.fixtures.spark_session",
 ]
 
 
@@ -28,6 +30,14 @@ def repo_project() -> ProjectConfig:
 def repo_project_in(tmp_path: Path) -> ProjectConfig:
     """assets_config/ as committed, its state (KX_LAKE_HOME: catalogs, servers, default lake) in tmp_path."""
     return ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={"KX_LAKE_HOME": str(tmp_path)}))
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """A copy of assets_config/ in tmp_path/cfg, for a test to edit."""
+    target = tmp_path / "cfg"
+    shutil.copytree(DEFAULT_CONFIG_DIR, target)
+    return target
 
 
 @pytest.fixture(scope="session")

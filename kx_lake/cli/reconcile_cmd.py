@@ -9,8 +9,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from kx_lake.cli.common import console, err_console, project, user_errors
-from kx_lake.cli.sync_cmd import dagster_instance, load_definitions, select_collections
+from kx_lake.cli.common import console, err_console, fail, project, user_errors
+from kx_lake.cli.sync_cmd import EXIT_LAKE_BUSY, dagster_instance, load_definitions, select_collections
 
 COLUMNS = ("source_documents", "latest_ids", "missing", "stale", "deleted", "tombstoned", "repaired", "rejected")
 
@@ -27,13 +27,18 @@ def reconcile(
         cfg.environment(env)
     specs = select_collections(cfg, collections)
     from kx_lake.components.reconcile_job import run_reconcile
+    from kx_lake.components.run_lease import PrintingLog
+    from kx_lake.lib.lake.lease import LeaseHeldError
 
     defs = load_definitions(cfg)
     instance = dagster_instance(cfg)
     with err_console.status(f"reconciling {env} ({len(specs)} collection(s))", spinner="dots"):
         try:
-            results, run_id = run_reconcile(defs, env, [s.collection for s in specs] if collections else None,
-                                            instance=instance)
+            results, run_id = run_reconcile(
+                defs, env, [s.collection for s in specs] if collections else None, instance=instance,
+                lease_log=PrintingLog(lambda m: err_console.print(m, markup=False, highlight=False)))
+        except LeaseHeldError as exc:  # a sync (or another reconcile) of this environment kept the lake
+            fail(exc, code=EXIT_LAKE_BUSY)
         except RuntimeError as exc:
             err_console.print(f"[red]{exc}[/]")
             raise typer.Exit(code=1) from exc

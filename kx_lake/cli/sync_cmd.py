@@ -74,9 +74,13 @@ def sync(
     lookback_days: Annotated[int, typer.Option("--lookback-days", help="Incremental look-back for late writes.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="Dagster console log level.")] = "WARNING",
+    engine: Annotated[Optional[str], typer.Option(
+        "--engine", help="local or spark, for this run (default: the environment's `engine`).")] = None,
 ) -> None:
     """Extract collections into the lake through the Dagster assets (incremental by default)."""
     cfg = project(ctx)
+    if engine not in (None, "local", "spark"):
+        raise typer.BadParameter(f"--engine {engine!r}: expected local or spark")
     with user_errors():
         cfg.environment(env)
     if dates and all_dates:
@@ -100,7 +104,8 @@ def sync(
         try:
             summary = run_sync(defs, SYNC_JOB, groups, instance=instance, log_level=log_level.upper(),
                                progress=lambda name, status: bar.update(task, advance=1, last=f"{name} {status}"),
-                               lease_log=PrintingLog(lambda m: err_console.print(m, markup=False, highlight=False)))
+                               lease_log=PrintingLog(lambda m: err_console.print(m, markup=False, highlight=False)),
+                               engine=engine)
         except LeaseHeldError as exc:  # another sync of this environment kept the lake past the wait
             fail(exc, code=EXIT_LAKE_BUSY)
         bar.update(task, completed=len(specs))

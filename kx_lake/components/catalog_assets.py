@@ -21,6 +21,7 @@ import dagster as dg
 
 from kx_lake.components.catalog_resource import CatalogResource
 from kx_lake.components.collection_assets import collection_key
+from kx_lake.components.partitions import parse_key
 from kx_lake.lib.catalog.names import ANALYTICS
 from kx_lake.lib.catalog.objects import CatalogObject
 from kx_lake.lib.catalog.sql_template import render_sql
@@ -58,7 +59,7 @@ def failed_last(instance: dg.DagsterInstance, key: dg.AssetKey, env: str) -> boo
     """Whether the collection's latest sync in `env` failed (a failure observation newer than its
     latest materialization there) — crawler mode leaves such collections out, as the original job did."""
     def latest(records) -> float:
-        return max((r.timestamp for r in records if r.partition_key and env in r.partition_key.split("|")),
+        return max((r.timestamp for r in records if r.partition_key and parse_key(r.partition_key).env == env),
                    default=0.0)
     failures = [r for r in instance.fetch_observations(key, limit=200).records
                 if (r.asset_observation and r.asset_observation.metadata.get("status")

@@ -63,10 +63,18 @@ class CatalogResource(dg.ConfigurableResource):
         return self.project.environment(env).catalog
 
     @contextmanager
-    def backend(self, env: str, engine: str | None = None) -> Iterator[CatalogBackend]:
-        """The env's catalog backend (`engine` overrides its configured mode), open for one use."""
+    def backend(self, env: str, engine: str | None = None, read_only: bool = False) -> Iterator[CatalogBackend]:
+        """The env's catalog backend (`engine` overrides its configured mode), open for one use.
+        `read_only`: DuckDB opens its file read-only (no waiting for the writer lock; an error when
+        there is no catalog yet); the other engines are the same either way."""
         mode = engine or self.mode(env)
-        if mode == "duckdb":
+        if mode == "duckdb" and read_only:
+            con = duckdb_catalog.connect(self.project, env, read_only=True)
+            try:
+                yield DuckDbBackend(self.project, env, con)
+            finally:
+                con.close()
+        elif mode == "duckdb":
             with self.duckdb_writer(env) as con:
                 yield DuckDbBackend(self.project, env, con)
         elif mode == "trino":

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from kx_lake.components.catalog_assets import latest_key
+from kx_lake.components.partitions import env_tags
 from kx_lake.lib.catalog.objects import CatalogObject
 from kx_lake.lib.config import CollectionSpec
 
@@ -50,7 +51,7 @@ def run_catalog_refresh(
         instance=instance,
         run_id=run_id,
         asset_selection=keys,
-        tags={"kx_lake/source": "cli", "kx_lake/env": env, **({"kx_lake/engine": engine} if engine else {})},
+        tags={**env_tags(env, "cli"), **({"kx_lake/engine": engine} if engine else {})},
         run_config={
             "ops": {op: {"config": {"envs": [env], "engine": engine}} for op in ops},
             "loggers": {"console": {"config": {"log_level": log_level}}},

@@ -6,73 +6,92 @@ in every `sync_collections` run, right after they materialize — and, since the
 and must never fail it, every measurement error becomes a failed (WARN) result, never an exception.
 
 Which environments: the run's own (partition or range tags); a check-only run from the UI checks
-every active environment. Results of several environments are combined into one per check (failed if
-any failed) with per-environment metadata. Checks read the embedded DuckDB catalog
-(`kx-lake catalog refresh` / the catalog assets create it); a missing catalog or view is a WARN.
-The measurements themselves live in kx_lake/lib/ops/quality.py.
+every active environment (or the one in its `kx_lake/env` tag). Results of several environments are
+combined into one per check (failed if any failed) with per-environment metadata.
+
+Where they read: the catalog backend of the environment (`kx_catalog`: the DuckDB file opened
+read-only, Athena in glue/crawler mode, or Trino), in Athena SQL; a missing catalog or view is a WARN.
+How much they read: a sync run's checks read only the dates the run covered (its partition range)
+and the source's documents of that window, so an hourly cycle costs in proportion to what changed;
+a run from the first partition (a full load) and a check-only run (the `quality_checks` job, daily
+schedule `quality_checks_daily`, stopped by default) check all dates. lib/ops/catalog_checks.py has
+the measurements and the exact inequalities.
 """
 
 
 from collections import defaultdict
+from contextlib import ExitStack
 
 import dagster as dg
 
+from kx_lake.components.catalog_resource import CatalogResource
 from kx_lake.components.collection_assets import collection_key
 from kx_lake.components.notify_resources import project_scrubber
+from kx_lake.components.partitions import ZoneGroup, partition_scope, run_env, zone_groups
 from kx_lake.components.resources import MongoSourceResource, ProjectResource
-from kx_lake.lib.catalog import duckdb_catalog, names
+from kx_lake.lib.catalog import names
+from kx_lake.lib.catalog.backend import CatalogBackend
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
 from kx_lake.lib.lake.pipeline import storage_for
-from kx_lake.lib.lake.state import CollectionState
 from kx_lake.lib.lake.rejects import read_rejects
-from kx_lake.lib.ops import quality
+from kx_lake.lib.lake.state import CollectionState
+from kx_lake.lib.ops import catalog_checks, quality
+from kx_lake.lib.ops.catalog_checks import Scope
 from kx_lake.lib.ops.config import OperationsConfig
 from kx_lake.lib.ops.quality import Measurement
 
 COLLECTION_CHECKS = {
-    "reconciliation": "distinct _ids in _latest plus rejects vs MongoDB documents before the synced point "
-                      "(M ≤ L + R, L ≤ T)",
-    "id_unique": "_id unique in _latest; no version stored twice in the table",
+    "reconciliation": "MongoDB vs the lake, rejects (R) and tombstones counted. All dates: M ≤ L + R and L ≤ T "
+                      "(M: documents before the synced point, T: all documents, L: _ids in _latest = identities "
+                      "in the table − tombstoned). A sync's own dates: M_w ≤ L_w + R (M_w: documents modified "
+                      "in the run's window, L_w: non-tombstone _ids in those partitions)",
+    "id_unique": "_id unique in _latest; no version stored twice in the table (a sync: its dates and their _ids)",
     "freshness": "newest date partition not older than the configured lag",
     "schema_drift": "new or widened fields vs the previous schema version",
 }
 FACILITY_CHECK = "facility_names"
+QUALITY_JOB = "quality_checks"
+QUALITY_SCHEDULE = "quality_checks_daily"
+DAILY_CRON = "0 4 * * *"  # 04:00 in the environments' timezone, after the night's quiet hours
 
 
 def _run_envs(tags: dict[str, str], project: ProjectConfig) -> list[EnvironmentSpec]:
-    for key in ("dagster/asset_partition_range_start", "dagster/partition"):
-        if "|" in tags.get(key, ""):
-            return [project.environment(tags[key].split("|")[-1])]
-    for key in ("dagster/partition/env", "kx_lake/env"):  # kx_lake/env: a check-only run for one env
-        if tags.get(key):
-            return [project.environment(tags[key])]
-    return list(project.active_environments)
+    env = run_env(tags)  # kx_lake/env included: a check-only run for one env
+    return [project.environment(env)] if env else list(project.active_environments)
 
 
-def _relations(con) -> set[str]:
-    return {f"{s}.{n}" for s, n in duckdb_catalog.existing_relations(con)} if con is not None else set()
+def run_scope(tags: dict[str, str], project: ProjectConfig) -> Scope | None:
+    """The dates a sync run covers (its partition or partition range), or None for all dates: a
+    check-only run, or a range from the first partition (a full load checks everything anyway)."""
+    keys = [tags[k] for k in ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end",
+                              "dagster/partition") if "|" in tags.get(k, "")]
+    if not keys:
+        return None
+    (days,) = partition_scope(keys).values()
+    if days[0] <= project.partitions_start:
+        return None
+    return Scope(days[0], days[-1])
 
 
 class _Measurer:
-    """Measurements of one environment, sharing its catalog connection and MongoDB client."""
+    """Measurements of one environment, sharing its catalog backend and MongoDB client."""
 
-    def __init__(self, project: ProjectConfig, env: EnvironmentSpec, mongo: MongoSourceResource, ops: OperationsConfig):
-        self.project, self.env, self.mongo, self.ops = project, env, mongo, ops
+    def __init__(self, project: ProjectConfig, env: EnvironmentSpec, mongo: MongoSourceResource, ops: OperationsConfig,
+                 backend: CatalogBackend | None, backend_error: str | None, scope: Scope | None):
+        self.project, self.env, self.mongo, self.ops, self.scope = project, env, mongo, ops, scope
         self.storage = storage_for(project, env)
-        try:
-            self.con = duckdb_catalog.connect(project, env.name)
-            self.con_error = None
-        except duckdb_catalog.CatalogError as exc:
-            self.con, self.con_error = None, str(exc)
-        self.relations = _relations(self.con)
+        self.backend, self.backend_error = backend, backend_error
+        self._relations: set[str] | None = None
 
-    def close(self) -> None:
-        if self.con is not None:
-            self.con.close()
+    @property
+    def relations(self) -> set[str]:
+        if self._relations is None:
+            self._relations = {f"{s}.{n}" for s, n in self.backend.relations()}
+        return self._relations
 
     def _need(self, relation: str) -> Measurement | None:
-        if self.con is None:
-            return Measurement(False, f"no catalog: {self.con_error}", quality.WARN)
+        if self.backend is None:
+            return Measurement(False, f"no catalog: {self.backend_error}", quality.WARN)
         if relation not in self.relations:
             return Measurement(False, f"{relation} is not in the catalog; run `kx-lake catalog refresh "
                                       f"--env {self.env.name}`", quality.WARN)
@@ -89,23 +108,31 @@ class _Measurer:
             return quality.schema_drift(state)
         if check == "reconciliation":
             rejected = read_rejects(self.storage, self.env.name, spec.database, spec.collection).num_rows
-            return self._need(f"{db}.{names.latest_view_name(spec)}") or quality.reconciliation(
-                self.mongo.client(self.env.name), self.con, self.env, spec, state, rejected)
+            return self._need(f"{db}.{names.latest_view_name(spec)}") or catalog_checks.reconciliation(
+                self.mongo.client(self.env.name), self.backend, self.env, spec, state, rejected, self.scope)
         if check == "id_unique":
-            return self._need(f"{db}.{names.latest_view_name(spec)}") or quality.id_unique(self.con, self.env, spec)
+            return self._need(f"{db}.{names.latest_view_name(spec)}") or catalog_checks.id_unique(
+                self.backend, self.env, spec, state, self.scope)
         if check == FACILITY_CHECK:
-            fc = self.ops.checks.facility_names
-            dim = f"{db}.{fc.view}"
-            sources = []
-            for ref in fc.spellings_from:
-                sdb, scoll = ref.split(".", 1)
-                sources.append(f"{names.glue_database(self.env, sdb)}.{scoll}{names.LATEST_SUFFIX}")
-            for rel in (dim, *sources):
-                missing = self._need(rel)
-                if missing:
-                    return missing
-            return quality.facility_names(self.con, dim, sources, fc.max_spellings)
+            return self._facility_names(db)
         raise ValueError(f"unknown check {check!r}")
+
+    def _facility_names(self, db: str) -> Measurement:
+        fc = self.ops.checks.facility_names
+        dim = f"{db}.{fc.view}"
+        specs = [self.project.collection(ref.split(".", 1)[1]) for ref in fc.spellings_from]
+        latest = [f"{names.glue_database(self.env, s.database)}.{names.latest_view_name(s)}" for s in specs]
+        for rel in (dim, *latest):
+            missing = self._need(rel)
+            if missing:
+                return missing
+        if self.scope is None:
+            sources = latest
+        else:  # the transactions written in the run's dates; facility_id as its partition value
+            sources = [self.backend.partition_scan(s, self.scope.first, self.scope.last) for s in specs]
+        m = catalog_checks.facility_names(self.backend, dim, sources, fc.max_spellings)
+        m.metadata["scope"] = str(self.scope) if self.scope else "all dates"
+        return m
 
 
 def _combine(per_env: dict[str, Measurement]) -> tuple[bool, dg.AssetCheckSeverity, str, dict]:
@@ -131,14 +158,20 @@ def _database_checks(database: str, specs: list[CollectionSpec], ops: Operations
                     for s in specs if (s.database, s.collection) == facility]
 
     @dg.multi_asset_check(name=f"quality_{database}", specs=check_specs, can_subset=True)
-    def _checks(context: dg.AssetCheckExecutionContext, kx_project: ProjectResource, mongo: MongoSourceResource):
+    def _checks(context: dg.AssetCheckExecutionContext, kx_project: ProjectResource, mongo: MongoSourceResource,
+                kx_catalog: CatalogResource):
         project = kx_project.project
         scrub = project_scrubber(kx_project.config_dir)
         keys = sorted(context.selected_asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name))
         results: dict[dg.AssetCheckKey, dict[str, Measurement]] = defaultdict(dict)
+        scope = run_scope(context.run.tags, project)
         for env in _run_envs(context.run.tags, project):
-            measurer = _Measurer(project, env, mongo, ops)
-            try:
+            with ExitStack() as stack:
+                try:  # read-only: a check never takes DuckDB's writer lock from a catalog refresh
+                    backend, error = stack.enter_context(kx_catalog.backend(env.name, read_only=True)), None
+                except Exception as exc:  # no catalog yet, Trino not startable...: each check warns
+                    backend, error = None, scrub(f"{type(exc).__name__}: {exc}")[:300]
+                measurer = _Measurer(project, env, mongo, ops, backend, error, scope)
                 for key in keys:
                     try:
                         m = measurer.measure(key.name, by_key[key.asset_key])
@@ -146,8 +179,6 @@ def _database_checks(database: str, specs: list[CollectionSpec], ops: Operations
                         m = Measurement(False, scrub(f"could not measure: {type(exc).__name__}: {exc}")[:500],
                                         quality.WARN)
                     results[key][env.name] = m
-            finally:
-                measurer.close()
         for key in keys:
             passed, severity, description, metadata = _combine(results[key])
             if not passed:
@@ -167,3 +198,33 @@ def build_collection_checks(cfg: ProjectConfig, ops: OperationsConfig) -> list[d
     for spec in cfg.enabled_collections:
         by_db[spec.database].append(spec)
     return [_database_checks(db, specs, ops) for db, specs in sorted(by_db.items())]
+
+
+def build_quality_job():  # noqa: ANN201 - define_asset_job's type is not public
+    """Every data-quality check over all dates, without syncing: the full comparison on its own cadence."""
+    return dg.define_asset_job(QUALITY_JOB, selection=dg.AssetSelection.all_asset_checks(),
+                               description="All data-quality checks over all dates (no sync).")
+
+
+def build_quality_schedules(cfg: ProjectConfig, cron: str = DAILY_CRON) -> list[dg.ScheduleDefinition]:
+    """Daily, STOPPED by default; one per timezone of the active environments, like the sync schedules.
+    Why a cadence of its own: the full reconciliation counts the source before the synced point (a
+    collection scan on FerretDB) and reads every date's files; hourly syncs check only the dates they
+    touched."""
+    return [_quality_schedule(group, cron) for group in zone_groups(cfg)]
+
+
+def _quality_schedule(group: ZoneGroup, cron: str) -> dg.ScheduleDefinition:
+    tz, envs = group.timezone, group.envs
+
+    @dg.schedule(name=group.name(QUALITY_SCHEDULE), cron_schedule=cron, job_name=QUALITY_JOB,
+                 execution_timezone=tz, default_status=dg.DefaultScheduleStatus.STOPPED,
+                 description=f"All data-quality checks over all dates of {', '.join(e.name for e in envs)} "
+                             f"({cron}, {tz}).")
+    def _schedule(context: dg.ScheduleEvaluationContext):
+        key = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else None
+        return [dg.RunRequest(run_key=f"{env.name}:{key}" if key else None,
+                              tags={"kx_lake/env": env.name, "kx_lake/source": "schedule"})
+                for env in envs]
+
+    return _schedule

@@ -30,6 +30,7 @@ from kx_lake.lib.config import CollectionSpec, ProjectConfig
 from kx_lake.components.lake_metadata import staged_metadata
 from kx_lake.lib.lake.pipeline import StagedCollection, stage_collection
 from kx_lake.lib.scrub import Scrubber
+from kx_lake.components.spark_resource import SparkEngineResource, engine_for
 
 LAKE_IO_MANAGER = "lake_io_manager"
 
@@ -76,15 +77,21 @@ def _database_asset(
     )
     @holds_environment_leases  # one writer per environment (components/run_lease.py)
     def _extract(
-        context: dg.AssetExecutionContext, kx_project: ProjectResource, mongo: MongoSourceResource
+        context: dg.AssetExecutionContext, kx_project: ProjectResource, mongo: MongoSourceResource,
+        kx_spark: SparkEngineResource,
     ) -> Iterator[dg.MaterializeResult]:
         scope = partition_scope(context.partition_keys)
         clients = {env: mongo.client(env) for env in scope}
         project, staging_dir = kx_project.project, kx_project.staging_dir(context.run.run_id)
         keys = sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())
+        engines = {env: engine_for(project, env, context.run.tags) for env in scope}
+        local = {env: dates for env, dates in scope.items() if engines[env] == "local"}
+        on_spark = _spark_outcomes([by_key[k] for k in keys], {e: d for e, d in scope.items() if e not in local},
+                                   kx_spark, mongo, clients, project, staging_dir)
         failures: list[str] = []
-        for key, outcome in _staged_ahead(keys, lambda k: _stage_all(by_key[k], scope, clients, project, staging_dir)):
+        for key, outcome in _staged_ahead(keys, lambda k: _stage_all(by_key[k], local, clients, project, staging_dir)):
             spec = by_key[key]
+            outcome = outcome.joined(on_spark.get(key))
             outcome.log.replay(context.log)
             for env, message, trace, duration in outcome.failures:
                 failures.append(f"{env}/{database}.{spec.collection}: {message}")
@@ -132,6 +139,35 @@ class _Outcome:
     staged: list[StagedCollection] = field(default_factory=list)
     failures: list[tuple[str, str, str, float]] = field(default_factory=list)  # env, message, trace, seconds
     log: _BufferedLog = field(default_factory=_BufferedLog)
+
+    def joined(self, other: "_Outcome | None") -> "_Outcome":
+        if other is None:
+            return self
+        self.log.records += other.log.records
+        return _Outcome(self.staged + other.staged, self.failures + other.failures, self.log)
+
+
+def _spark_outcomes(
+    specs: list[CollectionSpec], scope: dict, spark: SparkEngineResource, mongo: MongoSourceResource,
+    clients: dict, project: ProjectConfig, staging_dir: Path,
+) -> dict[dg.AssetKey, _Outcome]:
+    """The spark-engine environments of the run, staged and written in Spark (kx_lake.lib.spark);
+    rejects and state are left to the IO manager, as for the local engine."""
+    from kx_lake.lib.spark import sync_with_spark  # pyspark is imported by spark-engine runs only
+
+    outcomes: dict[dg.AssetKey, _Outcome] = {collection_key(s): _Outcome() for s in specs} if scope else {}
+    for env, dates in scope.items():
+        log = _BufferedLog()
+        result = sync_with_spark(spark.session(env), project, env, specs, dates, mongo_uri=mongo.uri(env),
+                                 staging_dir=staging_dir, log=log, client=clients[env])
+        first = outcomes[collection_key(specs[0])]
+        first.log.records += log.records
+        for staged in result.staged:
+            outcomes[collection_key(staged.spec)].staged.append(staged)
+        for f in result.failures:
+            spec = next(s for s in specs if (s.database, s.collection) == (f.database, f.collection))
+            outcomes[collection_key(spec)].failures.append((f.env, f.message, f.trace, f.duration_s))
+    return outcomes
 
 
 def _stage_all(spec: CollectionSpec, scope: dict, clients: dict, project: ProjectConfig, staging_dir: Path) -> _Outcome:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from kx_lake.components.partitions import ENV_PARTITION_TAG, ENV_TAG
+
 # The release whose SqlEventLogStorage.store_event the batched branch reproduces (requirements.lock).
 # Bumping Dagster means re-reading that method and `batching_event_log`, then this constant.
 VERIFIED_DAGSTER_VERSION = "1.13.27"
@@ -23,17 +25,17 @@ _MARKER = "# Written by kx-lake"
 # One sync per environment: queued runs carrying the same environment tag start one at a time
 # (kx_lake/env on the CLI's, schedule's and sensor's runs; dagster/partition/env on a UI launch of
 # one partition). In-process runs skip the queue: the lake's lease (components/run_lease.py) binds them.
-_COMMON_YAML = """\
+_COMMON_YAML = f"""\
 telemetry:
   enabled: false
 concurrency:
   runs:
     tag_concurrency_limits:
-      - key: kx_lake/env
+      - key: {ENV_TAG}
         value:
           applyLimitPerUniqueValue: true
         limit: 1
-      - key: dagster/partition/env
+      - key: {ENV_PARTITION_TAG}
         value:
           applyLimitPerUniqueValue: true
         limit: 1

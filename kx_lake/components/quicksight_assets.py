@@ -19,13 +19,19 @@ builds the boto3 client lazily, at first use in a run; `endpoint_url` points it 
 Run config `envs` chooses environments (default: every active one with QuickSight settings).
 """
 
+import logging
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from pydantic import PrivateAttr
 
+from kx_lake.components.catalog_resource import CatalogResource
 from kx_lake.components.resources import ProjectResource
+
+_LOG = logging.getLogger(__name__)
 
 QUICKSIGHT_GROUP = "quicksight"
 # Refresh a data set when its view (or the RLS data set) was updated; held back while one is missing.
@@ -51,6 +57,7 @@ class QuickSightResource(dg.ConfigurableResource):
     """Plans and clients per environment, created on first use in a run (never at load)."""
 
     kx_project: ProjectResource
+    kx_catalog: CatalogResource | None = None  # column types of the data sets; None: from the SQL
     endpoint_url: str | None = None  # None: AWS; a moto server in tests
     sql_dir: str | None = None
     dashboards_dir: str | None = None
@@ -66,11 +73,24 @@ class QuickSightResource(dg.ConfigurableResource):
         return [e.name for e in project.active_environments if e.name in configured]
 
     def plan(self, env: str, *, with_dashboards: bool) -> Any:
+        """The env's deploy plan, with the data sets' column types from its catalog backend (whatever the
+        mode) when `kx_catalog` is set and the catalog opens, else from the dataset SQL."""
         from kx_lake.lib.dashboards import quicksight_deploy as qsd
 
-        return qsd.plan(self.kx_project.project, env, with_dashboards=with_dashboards,
-                        sql_dir=Path(self.sql_dir) if self.sql_dir else None,
-                        dashboards_dir=Path(self.dashboards_dir) if self.dashboards_dir else None)
+        def make(catalog: Any) -> Any:
+            return qsd.plan(self.kx_project.project, env, with_dashboards=with_dashboards, catalog=catalog,
+                            sql_dir=Path(self.sql_dir) if self.sql_dir else None,
+                            dashboards_dir=Path(self.dashboards_dir) if self.dashboards_dir else None)
+
+        if self.kx_catalog is None:
+            return make(None)
+        with ExitStack() as stack:
+            try:
+                catalog = stack.enter_context(self.kx_catalog.backend(env, read_only=True))
+            except Exception as exc:  # no local catalog (a deploy box): the SQL is enough
+                _LOG.info("quicksight: no catalog for %s (%s); column types from the dataset SQL", env, exc)
+                catalog = None
+            return make(catalog)
 
     def client(self, plan: Any) -> Any:
         from kx_lake.lib.dashboards import quicksight_deploy as qsd
@@ -96,6 +116,16 @@ def build_quicksight_assets(sql_dir: Path | None = None) -> list[dg.AssetsDefini
     return assets
 
 
+def _deploy_each_env(quicksight: QuickSightResource, config: QuickSightConfig, deploy: Callable[[Any, Any], Any], *,
+                     with_dashboards: bool) -> dg.MaterializeResult:
+    """`deploy(client, plan)` in every selected environment; its actions per environment as metadata."""
+    out = {}
+    for env in quicksight.envs(config.envs):
+        plan = quicksight.plan(env, with_dashboards=with_dashboards)
+        out[env] = deploy(quicksight.client(plan), plan).actions
+    return dg.MaterializeResult(metadata={"actions": out})
+
+
 def _rls_asset() -> dg.AssetsDefinition:
     @dg.asset(key=RLS_KEY, group_name=QUICKSIGHT_GROUP, kinds={"quicksight"},
               description="QuickSight groups, the Athena data source and the row-level-security rules data set "
@@ -103,11 +133,7 @@ def _rls_asset() -> dg.AssetsDefinition:
     def _rls(context: dg.AssetExecutionContext, config: QuickSightConfig, quicksight: QuickSightResource):
         from kx_lake.lib.dashboards import quicksight_deploy as qsd
 
-        out = {}
-        for env in quicksight.envs(config.envs):
-            plan = quicksight.plan(env, with_dashboards=False)
-            out[env] = qsd.deploy_foundation(quicksight.client(plan), plan).actions
-        return dg.MaterializeResult(metadata={"actions": out})
+        return _deploy_each_env(quicksight, config, qsd.deploy_foundation, with_dashboards=False)
 
     return _rls
 
@@ -160,10 +186,6 @@ def _dashboards_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
     def _dashboards(context: dg.AssetExecutionContext, config: QuickSightConfig, quicksight: QuickSightResource):
         from kx_lake.lib.dashboards import quicksight_deploy as qsd
 
-        out = {}
-        for env in quicksight.envs(config.envs):
-            plan = quicksight.plan(env, with_dashboards=True)
-            out[env] = qsd.deploy_dashboards(quicksight.client(plan), plan).actions
-        return dg.MaterializeResult(metadata={"actions": out})
+        return _deploy_each_env(quicksight, config, qsd.deploy_dashboards, with_dashboards=True)
 
     return _dashboards

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from kx_lake.components.partitions import env_tags
 from kx_lake.components.quicksight_assets import QUICKSIGHT_GROUP, RLS_KEY, DASHBOARDS_KEY
 from kx_lake.lib.dashboards.quicksight_deploy import action_counts
 
@@ -47,7 +48,7 @@ def run_quicksight(defs: dg.Definitions, job_name: str, env: str, *, instance: d
         run_config["resources"] = {"quicksight": {"config": {"endpoint_url": endpoint_url}}}
     run_id = str(uuid.uuid4())
     result = job.execute_in_process(instance=instance, run_id=run_id, asset_selection=keys, run_config=run_config,
-                                    tags={"kx_lake/source": "cli", "kx_lake/env": env}, raise_on_error=False)
+                                    tags=env_tags(env, "cli"), raise_on_error=False)
     out = QuickSightRun(run_id, result.success)
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
         materialization = record.dagster_event.event_specific_data.materialization

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from kx_lake.components.partitions import run_env
 from kx_lake.components.run_summary import results_from_events
 from kx_lake.lib.notify import CheckOutcome, RunReport
 from kx_lake.lib.ops.config import OperationsConfig
@@ -16,12 +17,8 @@ from kx_lake.lib.ops.config import OperationsConfig
 _RESULT_EVENTS = {dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_OBSERVATION}
 
 
-def run_env(run: dg.DagsterRun) -> str:
-    tags = run.tags
-    for key in ("dagster/asset_partition_range_start", "dagster/partition"):
-        if "|" in tags.get(key, ""):
-            return tags[key].split("|")[-1]
-    return tags.get("dagster/partition/env", "all environments")
+def env_of_run(run: dg.DagsterRun) -> str:
+    return run_env(run.tags) or "all environments"
 
 
 def check_outcomes(instance: dg.DagsterInstance, run_id: str) -> list[CheckOutcome]:
@@ -37,7 +34,7 @@ def check_outcomes(instance: dg.DagsterInstance, run_id: str) -> list[CheckOutco
 
 def report_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun, ops: OperationsConfig,
                    run_error: str | None = None) -> RunReport:
-    env = run_env(run)
+    env = env_of_run(run)
     stats = instance.get_run_stats(run.run_id)
     duration = (stats.end_time - stats.start_time) if stats.start_time and stats.end_time else None
     return RunReport(

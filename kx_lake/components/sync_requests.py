@@ -11,7 +11,7 @@ from __future__ import annotations
 import dagster as dg
 
 from kx_lake.components.collection_assets import collection_key
-from kx_lake.components.partitions import range_tags
+from kx_lake.components.partitions import FULL_LOAD_TAG, SOURCE_TAG, range_tags
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.lake.plan import SyncGroup
 
@@ -21,6 +21,6 @@ def group_request(cfg: ProjectConfig, group: SyncGroup, *, source: str, run_key:
     return dg.RunRequest(
         run_key=f"{group.env}:{group.first}..{group.last}:{run_key}",
         asset_selection=None if everything else [collection_key(c) for c in group.collections],
-        tags={**range_tags(group.env, group.first, group.last), "kx_lake/source": source,
-              **({"kx_lake/full_load": "true"} if group.full_load else {})},
+        tags={**range_tags(group.env, group.first, group.last), SOURCE_TAG: source,
+              **({FULL_LOAD_TAG: "true"} if group.full_load else {})},
     )

@@ -17,10 +17,11 @@ from typing import Any
 import dagster as dg
 
 from kx_lake.components.collection_assets import collection_key
-from kx_lake.components.partitions import range_tags
+from kx_lake.components.partitions import SOURCE_TAG, range_tags
 from kx_lake.components.resources import load_project
-from kx_lake.components.run_lease import hold_leases
+from kx_lake.components.run_lease import LEASE_HOLDER_TAG, hold_leases
 from kx_lake.components.run_summary import results_from_events
+from kx_lake.components.spark_resource import ENGINE_TAG
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.summary import CollectionResult, SyncSummary
 from kx_lake.lib.scrub import scrub
@@ -62,9 +63,13 @@ def run_sync(
     progress: ProgressFn | None = None,
     log_level: str = "INFO",
     lease_log: Any = None,
+    lease_holder: str | None = None,
+    engine: str | None = None,
 ) -> SyncSummary:
     """Run each group; the environment's lease is held around each whole run (components/run_lease.py):
-    LeaseHeldError if another sync keeps it past the configured wait. `lease_log` hears the waiting."""
+    LeaseHeldError if another sync keeps it past the configured wait. `lease_log` hears the waiting.
+    `lease_holder`: the runs join the lease this holder id already holds (a reconcile's repairs).
+    `engine` (local|spark) overrides the environment's engine for these runs (a run tag the assets read)."""
     if not groups:
         raise ValueError("nothing to sync: no collections selected")
     env = groups[0].env
@@ -77,13 +82,16 @@ def run_sync(
         if progress is not None:
             watcher = threading.Thread(target=_watch, args=(instance, run_id, stop, progress), daemon=True)
         try:
-            with hold_leases(load_project(), [group.env], run_id, lease_log):  # before any run is recorded
+            holder = {LEASE_HOLDER_TAG: lease_holder} if lease_holder else {}
+            # taken before any run is recorded
+            with hold_leases(load_project(), [group.env], lease_holder or run_id, lease_log, instance):
                 if watcher is not None:
                     watcher.start()
                 result = job.execute_in_process(
                     instance=instance,
                     run_id=run_id,
-                    tags={**range_tags(group.env, group.first, group.last), "kx_lake/source": "cli"},
+                    tags={**range_tags(group.env, group.first, group.last), SOURCE_TAG: "cli", **holder,
+                          **({ENGINE_TAG: engine} if engine else {})},
                     asset_selection=[collection_key(s) for s in group.collections],
                     run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                     raise_on_error=False,
@@ -110,30 +118,50 @@ def run_sync(
 
 
 def _summary_events(instance: dg.DagsterInstance, run_id: str, collections) -> list:  # noqa: ANN001
-    """The run's failure observations, then each collection's first materialization of the run.
+    """The events the summary needs: the fast path, or the run's whole log when it cannot answer."""
+    fast = first_materializations(instance, run_id, collections)
+    return fast if fast is not None else list(instance.all_logs(run_id, of_type=_WATCHED))
 
-    Only the first materialization per asset is read (they all carry the run's metadata): a full
-    load records one per partition date, ~40k for 102 collections, and reading every one back cost
-    ~10% of the load. Failure observations come first so a failure still wins, as in event order."""
-    observations = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION).records
+
+def first_materializations(instance: dg.DagsterInstance, run_id: str, collections) -> list | None:  # noqa: ANN001
+    """The run's failure observations, then each collection's first materialization since the run started;
+    None when one of those belongs to another run (a shared instance): read the whole log then.
+
+    Only one materialization per asset is read (they all carry the run's metadata): a full load records
+    one per partition date, ~40k for 102 collections, and reading every one back cost ~10% of the load.
+    The asset index is filtered by the run's start *time*: a run's own event records are numbered in its
+    own SQLite shard and the asset index in another, so their storage ids do not compare. Failure
+    observations come first so a failure still wins, as in event order."""
     first = instance.get_records_for_run(run_id, limit=1).records
-    events = [r.event_log_entry for r in observations]
     if not first:
-        return events
+        return []
+    started = first[0].event_log_entry.timestamp
+    observations = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION).records
+    events = [r.event_log_entry for r in observations]
     for spec in collections:
         found = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=collection_key(spec), after_storage_id=first[0].storage_id - 1),
+            dg.AssetRecordsFilter(asset_key=collection_key(spec), after_timestamp=started),
             limit=1, ascending=True,
         ).records
         if found and found[0].run_id == run_id:
             events.append(found[0].event_log_entry)
-        elif found:  # another run materialized it meanwhile (a shared instance): read this run's whole log
-            return list(instance.all_logs(run_id, of_type=_WATCHED))
+        elif found:
+            return None
     return events
 
 
+def step_error(error: Any) -> str:
+    """A step failure's own message: Dagster wraps what an op or the IO manager raised ("Error occurred
+    while executing op / handling output ..."); the cause is the one naming the collection and file."""
+    chain = []
+    while error is not None:
+        chain.append(error.message.strip())
+        error = error.cause
+    return next((m for m in chain if not m.startswith("dagster.")), chain[0])
+
+
 def _missing(env: str, database: str, collection: str, result: dg.ExecuteInProcessResult) -> CollectionResult:
-    errors = [scrub(e.event_specific_data.error.message.strip()) for e in result.all_events
+    errors = [scrub(step_error(e.event_specific_data.error)) for e in result.all_events
               if e.event_type_value == "STEP_FAILURE" and e.event_specific_data.error]
     return CollectionResult(env, database, collection, "failed",
                             error=(errors[0][:500] if errors else "no materialization recorded"))

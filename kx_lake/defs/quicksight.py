@@ -7,6 +7,7 @@ defs/resources.py, so the QuickSight wiring stays in one module.
 
 import dagster as dg
 
+from kx_lake.components.catalog_resource import CatalogResource
 from kx_lake.components.quicksight_assets import QUICKSIGHT_GROUP, QuickSightResource, build_quicksight_assets
 from kx_lake.components.resources import project_resource
 
@@ -22,7 +23,8 @@ def quicksight() -> dg.Definitions:
         jobs=[dg.define_asset_job(QUICKSIGHT_JOB, selection=dg.AssetSelection.groups(QUICKSIGHT_GROUP),
                                   description="Deploy QuickSight (data source, RLS, data sets, dashboards) and "
                                               "refresh SPICE. Needs AWS credentials.")],
-        resources={"quicksight": QuickSightResource(kx_project=project_resource())},
+        resources={"quicksight": QuickSightResource(kx_project=project_resource(),
+                                                    kx_catalog=CatalogResource(kx_project=project_resource()))},
         # STOPPED: it calls AWS; start it where QuickSight is deployed
         sensors=[dg.AutomationConditionSensorDefinition(
             QUICKSIGHT_AUTOMATION_SENSOR, target=dg.AssetSelection.groups(QUICKSIGHT_GROUP),

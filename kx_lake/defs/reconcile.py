@@ -3,7 +3,7 @@ job) and its weekly schedule, STOPPED by default."""
 
 import dagster as dg
 
-from kx_lake.components.reconcile_job import build_reconcile_job, build_reconcile_schedule
+from kx_lake.components.reconcile_job import build_reconcile_job, build_reconcile_schedules
 from kx_lake.components.resources import load_project
 from kx_lake.defs.lake import SYNC_JOB
 
@@ -20,5 +20,5 @@ def reconcile() -> dg.Definitions:
     cfg = load_project()
     return dg.Definitions(
         jobs=[build_reconcile_job(SYNC_JOB, _code_location)],
-        schedules=[build_reconcile_schedule(cfg)],
+        schedules=build_reconcile_schedules(cfg),
     )

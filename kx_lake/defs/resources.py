@@ -6,6 +6,7 @@ from kx_lake.components.catalog_resource import CatalogResource
 from kx_lake.components.collection_assets import LAKE_IO_MANAGER
 from kx_lake.components.lake_io_manager import LakeParquetIOManager
 from kx_lake.components.resources import MongoSourceResource, project_resource
+from kx_lake.components.spark_resource import SparkEngineResource
 
 
 @dg.definitions
@@ -18,6 +19,7 @@ def resources() -> dg.Definitions:
             "kx_project": project,
             "mongo": MongoSourceResource(kx_project=project),
             "kx_catalog": CatalogResource(kx_project=project),
+            "kx_spark": SparkEngineResource(kx_project=project),
             LAKE_IO_MANAGER: LakeParquetIOManager(kx_project=project),
         }
     )

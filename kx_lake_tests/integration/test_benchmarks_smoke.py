@@ -1,5 +1,5 @@
-"""The benchmark harness end to end at a tiny scale on two collections: all three contenders (and
-both read ceilings) run in both phases and the JSON holds positive, mutually consistent figures.
+"""The benchmark harness end to end at a tiny scale on two collections: all contenders (kx-lake, its
+Spark engine, dlt and both read ceilings) run in both phases and the JSON holds positive, mutually consistent figures.
 Speed is never asserted — the machine is shared; this guards the harness, not the numbers."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from benchmarks import run
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-CONTENDERS = {"ceiling-raw", "ceiling-arrow", "kx-lake", "dlt"}
+CONTENDERS = {"ceiling-raw", "ceiling-arrow", "kx-lake", "spark", "dlt"}
 
 
 def test_benchmark_smoke(tmp_path: Path) -> None:
@@ -38,5 +38,11 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
     # incremental: kx-lake re-reads its planned dates (look-back included), dlt only what its cursor missed
     assert 0 < by["incremental", "dlt"]["documents"] <= by["incremental", "kx-lake"]["documents"] < full_docs
     assert result["ratios"]["full: kx-lake/ceiling-raw docs/s"] > 0
+    # the Spark engine (its own lake) reads what kx-lake reads, and reports its fixed and per-document cost
+    assert by["incremental", "spark"]["documents"] == by["incremental", "kx-lake"]["documents"]
+    for phase in ("full", "incremental"):
+        spark = by[phase, "spark"]["detail"]
+        assert spark["startup_s"] > 0 and spark["ms_per_document"] > 0 and spark["master"] == "local[2]"
+        assert result["ratios"][f"{phase}: spark start-up s"] == spark["startup_s"]
     assert result["ratios"]["full: kx-lake/dlt docs/s"] > 0
     assert {t["target"] for t in result["targets"]}

@@ -34,6 +34,7 @@ from kx_lake.lib.catalog.glue import (
     TableChange,
 )
 from kx_lake.lib.config import EnvironmentSpec
+from kx_lake_tests.fixtures.fake_clock import FakeClock
 from kx_lake_tests.fixtures.moto_server import MotoServer, unique_name
 
 pytestmark = pytest.mark.integration
@@ -278,19 +279,6 @@ def test_unknown_crawler_is_named(catalog: GlueCatalog) -> None:
 
 
 # Athena --------------------------------------------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

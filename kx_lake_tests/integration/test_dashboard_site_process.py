@@ -3,7 +3,6 @@ instead of started twice, and stops (what `make demo` relies on to end with a wo
 
 from __future__ import annotations
 
-import socket
 import urllib.request
 from pathlib import Path
 
@@ -13,14 +12,9 @@ from kx_lake.lib.catalog import duckdb_catalog
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 from kx_lake.lib.dashboards import site_process
+from kx_lake.lib.process_lifecycle import free_port
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_background_site_starts_once_answers_and_stops(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from datetime import date
 
 import pytest
 
-from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, on_both_engines, utc
+from kx_lake_tests.fixtures.golden_hospital import Update, golden_fixtures, utc
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a scratch lake, a sync and a catalog each
 
@@ -126,15 +126,10 @@ UPDATES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def golden_lake(local_source, tmp_path_factory: pytest.TempPathFactory):
-    with golden_catalog(local_source, tmp_path_factory.mktemp("datasets-golden") / "lake", DOCS, env=ENV,
-                        updates=UPDATES, datasets=["fin_revenue_daily", "fin_payer_mix", "fin_collections_outstanding",
-                                                   "fin_revenue_leakage", "ops_appointments"]) as golden:
-        yield golden
-
-
-golden = on_both_engines("golden_lake")
+golden_lake, golden = golden_fixtures(
+    "datasets-golden", DOCS, env=ENV, updates=UPDATES,
+    datasets=["fin_revenue_daily", "fin_payer_mix", "fin_collections_outstanding", "fin_revenue_leakage",
+              "ops_appointments"])
 
 
 def rows(golden, sql: str) -> list[tuple]:

@@ -1,16 +1,10 @@
 """Golden tests of the clinical dashboard datasets: clin_diagnoses, clin_lab_volumes, clin_lab_abnormal,
 clin_radiology, clin_prescriptions and clin_blood_bank.
 
-A tiny hospital written BY HAND into env1's real local FerretDB (real collection names, the
-synthetic generator's document shapes), synced through the Dagster `sync_collections` job into a
-scratch lake, the DuckDB catalog refreshed (Athena SQL transpiled by sqlglot), and every row of each
-dataset compared with values computed by hand from the documents below (arithmetic in comments).
-
-Timestamps are UTC; the lake holds IST wall clock (+05:30), so anything at or after 18:30Z lands on
-the NEXT IST day. The messes on purpose:
-  * facility F1 is "Apollo Care, Pune" in the master but "Apolo Care Pune" in its encounters and bills
-    (the master must win); F2 has no master document and two observed spellings, "Sunrise Clinic"
-    (2 uses) and "Sunrise Clinic Baner" (1 use, the most recent): the commoner one must win;
+How (a hand-written hospital synced through the job, every row computed by hand in comments; UTC
+timestamps on IST days, 18:30Z and later on the NEXT day): fixtures/golden_hospital.py. The messes on
+purpose:
+  * facility names F1/F2 as `two_facility_names` spells them (the master wins, else the commonest);
   * second versions after a first sync, their old versions left in older partitions, so only the
     `_latest` views give these numbers: diagnosis DG3 (provisional → confirmed), the I10 master
     (description), lab order LO1 (in progress → reported), lab result R4 (corrected), radiology order
@@ -29,7 +23,7 @@ from datetime import date
 import pytest
 from bson import ObjectId
 
-from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, on_both_engines, two_facility_names, utc
+from kx_lake_tests.fixtures.golden_hospital import Update, golden_fixtures, two_facility_names, utc
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a scratch lake, a sync and a catalog each
 
@@ -292,14 +286,7 @@ DATASETS = ["clin_diagnoses", "clin_lab_volumes", "clin_lab_abnormal", "clin_rad
             "clin_blood_bank"]
 
 
-@pytest.fixture(scope="module")
-def golden_lake(local_source, tmp_path_factory: pytest.TempPathFactory):
-    with golden_catalog(local_source, tmp_path_factory.mktemp("golden-clinical") / "lake", DOCS,
-                        updates=UPDATES, datasets=DATASETS) as catalog:
-        yield catalog
-
-
-golden = on_both_engines("golden_lake")
+golden_lake, golden = golden_fixtures("golden-clinical", DOCS, updates=UPDATES, datasets=DATASETS)
 
 
 def test_old_versions_are_really_in_the_tables(golden) -> None:

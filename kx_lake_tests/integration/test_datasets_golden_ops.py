@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 import pytest
 
-from kx_lake_tests.fixtures.golden_hospital import Update, golden_catalog, on_both_engines, utc
+from kx_lake_tests.fixtures.golden_hospital import Update, golden_fixtures, utc
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a scratch lake, a sync and a catalog each
 
@@ -319,14 +319,7 @@ UPDATES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def golden_lake(local_source, tmp_path_factory: pytest.TempPathFactory):
-    with golden_catalog(local_source, tmp_path_factory.mktemp("datasets-golden-ops") / "lake", DOCS, env=ENV,
-                        updates=UPDATES, datasets=DATASETS) as g:
-        yield g
-
-
-golden = on_both_engines("golden_lake")
+golden_lake, golden = golden_fixtures("datasets-golden-ops", DOCS, env=ENV, updates=UPDATES, datasets=DATASETS)
 
 
 def test_old_versions_are_really_in_the_tables(golden) -> None:

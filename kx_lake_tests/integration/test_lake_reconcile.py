@@ -174,3 +174,67 @@ def test_cli_runs_the_reconcile_job(lake, tmp_path: Path, monkeypatch: pytest.Mo
         "repaired": 1, "rejected": 0, "status": "ok", "repair_dates": ["2026-01-03"]}
     runs = dg.DagsterInstance.get().get_run_records()
     assert {r.dagster_run.job_name for r in runs} == {"reconcile_lake", "sync_collections"}
+
+
+def test_reconcile_holds_the_environment_lease_waiting_for_a_sync_or_exiting_75(lake, tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch):
+    """Reconcile and sync never overlap: reconcile takes the lease every sync takes, waits for a holder,
+    gives up naming it (exit 75, nothing written); its repair syncs join its lease instead of waiting."""
+    import os
+    import threading
+    from datetime import timedelta
+
+    from kx_lake.cli import app
+    from kx_lake.components.reconcile_job import RECONCILE_JOB, run_config
+    from kx_lake.components import run_lease
+    from kx_lake.components.run_lease import LEASE_HOLDER_TAG
+    from kx_lake.components.sync_runner import step_error
+    from kx_lake.lib.lake.lease import EnvironmentLease
+
+    project, definitions, db, storage, client = lake
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    settings = Path(os.environ["KX_LAKE_CONFIG_DIR"]) / "operations.yaml"
+    db.l_bills.insert_many([{"_id": "a", "updated_at": utc(2026, 1, 2, 6), "facility_id": "F1"},
+                            {"_id": "b", "updated_at": utc(2026, 1, 2, 7), "facility_id": "F1"}])
+    full_sync(project, definitions, "l_bills")
+    db.l_bills.delete_one({"_id": "a"})
+    db.l_bills.insert_one({"_id": "late", "updated_at": utc(2026, 1, 3, 6), "facility_id": "F2"})
+    args = ["reconcile", "--env", "env1", "--collections", "l_bills", "--json"]
+
+    settings.write_text("lease:\n  ttl_seconds: 30\n  wait_seconds: 1\n")
+    sync_holder = EnvironmentLease(storage, "env1", "run-held-by-test", wait=timedelta(0))
+    with sync_holder:
+        busy = CliRunner().invoke(app, args)
+        job = definitions.resolve_job_def(RECONCILE_JOB).execute_in_process(  # the schedule's path: no CLI
+            run_config=run_config("env1", ["l_bills"]), instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert busy.exit_code == 75, busy.output
+    assert "env1: the lake is being synced by run run-held-by-test (host " in busy.output
+    assert "waiting up to 1s for the lake's lease" in busy.output
+    assert not job.success
+    [failure] = [e for e in job.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert step_error(failure.event_specific_data.error).startswith(
+        "kx_lake.lib.lake.lease.LeaseHeldError: env1: the lake is being synced by run run-held-by-test (host ")
+    assert "_kx_deleted" not in storage.read_table("env1", "hims_billing", "l_bills").column_names  # nothing written
+
+    settings.write_text("lease:\n  ttl_seconds: 30\n  wait_seconds: 120\n")
+    sync_holder = EnvironmentLease(storage, "env1", "run-held-by-test", wait=timedelta(0))
+    sync_holder.__enter__()
+    waiting = threading.Event()
+
+    class HearsTheWait(run_lease.PrintingLog):  # the CLI's own notice, plus a signal to end the "sync"
+        def info(self, msg: str) -> None:
+            super().info(msg)
+            waiting.set()
+
+    monkeypatch.setattr(run_lease, "PrintingLog", HearsTheWait)
+    ends = threading.Thread(target=lambda: (waiting.wait(300), sync_holder.__exit__(None, None, None)))
+    ends.start()  # the sync ends once the reconcile is waiting for it
+    waited = CliRunner().invoke(app, args)
+    ends.join()
+    assert waited.exit_code == 0, waited.output
+    assert "waiting up to 120s for the lake's lease, held by run run-held-by-test" in waited.output
+    [row] = json.loads(waited.stdout[waited.stdout.index("{"):])["collections"]
+    assert (row["tombstoned"], row["repaired"], row["status"]) == (1, 1, "ok")
+    runs = {r.dagster_run.job_name: r.dagster_run for r in dg.DagsterInstance.get().get_run_records()}
+    assert runs["sync_collections"].tags[LEASE_HOLDER_TAG] == runs["reconcile_lake"].run_id
+    assert storage.read_json("env1", "_lease.json") is None

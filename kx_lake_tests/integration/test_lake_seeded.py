@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa

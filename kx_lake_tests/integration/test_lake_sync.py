@@ -198,12 +198,12 @@ def test_zero_rows_with_newer_source_data_is_a_loud_error(lake, monkeypatch: pyt
     assert sync(project, defs, date(2026, 1, 1), date(2026, 1, 2), names=("t_vitals",)).results[0].ok
     coll.insert_one({"_id": 2, "recorded_ms": int(utc(2026, 1, 2, 6).timestamp() * 1000), "facility_id": "F1"})
 
-    import kx_lake.lib.lake.pipeline as pipeline
+    import kx_lake.lib.lake.scan as scan  # the extraction step both engines share
 
     def dates_only(column, window, bounds=None):  # a broken filter: only BSON dates, so epoch millis are missed
         return {column: {"$gte": window.start_utc, "$lt": window.end_utc}}
 
-    monkeypatch.setattr(pipeline, "window_filter", dates_only)
+    monkeypatch.setattr(scan, "window_filter", dates_only)
     result = sync(project, defs, date(2026, 1, 1), date(2026, 1, 2), names=("t_vitals",)).results[0]
     assert not result.ok
     assert "WatermarkGuardError" in result.error and "newer than the watermark" in result.error

@@ -17,7 +17,6 @@ import dagster as dg
 import pytest
 
 from kx_lake.components.collection_assets import collection_key
-from kx_lake.components.partitions import range_tags
 from kx_lake.components.resources import load_project
 from kx_lake.components.run_report import check_outcomes
 from kx_lake.components.sync_runner import run_sync
@@ -119,7 +118,7 @@ def test_checks_pass_on_a_consistent_lake_and_fail_on_purposeful_damage(lake: La
 
     lake.refresh_catalog()
     ok = lake.checks()
-    assert len(ok) == 3 * 4 + 1
+    assert len(ok) == 3 * 5 + 1  # 4 quality checks and quarantine (rejects_check.py) per collection; facilities
     assert {k: (v.passed, v.description) for k, v in ok.items() if not v.passed} == {}
     assert "3 ids in _latest = 3 documents in MongoDB" in ok[("hims_patient.q_encounters", "reconciliation")].description
     assert "2 facilities" in ok[("hims_masters.q_facilities", "facility_names")].description

@@ -144,7 +144,7 @@ class MotoGaps:
 def env(moto_server: MotoServer, tmp_path: Path, repo_project: ProjectConfig) -> tuple[deploy.DeployPlan, QuickSightClient, MotoGaps]:
     project = repo_project
     sql_dir, dash_dir = write_samples(tmp_path)
-    plan = deploy.plan(project, "env1", sql_dir=sql_dir, dashboards_dir=dash_dir, use_duckdb=False)
+    plan = deploy.plan(project, "env1", sql_dir=sql_dir, dashboards_dir=dash_dir)
     # moto's account, a unique env name so tests sharing the session server never collide
     name = unique_name("env1").replace("_", "-")
     t = plan.target

@@ -2,25 +2,17 @@
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import pytest
 
 from kx_lake.components.catalog_resource import wait_for_writer
 from kx_lake.lib.backoff import Backoff
 from kx_lake.lib.catalog import duckdb_catalog
 from kx_lake.lib.config import ProjectConfig
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def __call__(self) -> float:
-        return self.now
+from kx_lake_tests.fixtures.fake_clock import FakeClock
 
 
 def test_poll_backs_off_geometrically_to_the_cap_and_returns_the_first_answer() -> None:
@@ -71,13 +63,22 @@ def test_retry_only_retries_what_it_is_told_and_reraises_the_last_error() -> Non
 HOLD = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(600)"
 
 
-def test_a_catalog_writer_waits_while_another_process_holds_the_duckdb_file(repo_project_in: ProjectConfig) -> None:
-    project = repo_project_in
-    path = duckdb_catalog.catalog_path(project, "env1")
+@contextmanager
+def held(path: Path) -> Iterator[subprocess.Popen]:
+    """Another process holding the DuckDB file `path` open for writing, until the block ends."""
     path.parent.mkdir(parents=True)
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_catalog_writer_waits_while_another_process_holds_the_duckdb_file(repo_project_in: ProjectConfig) -> None:
+    project = repo_project_in
+    with held(duckdb_catalog.catalog_path(project, "env1")) as holder:
         clock = FakeClock()
 
         def release_on_second_wait(seconds: float) -> None:  # the other run finishes while we back off
@@ -90,23 +91,14 @@ def test_a_catalog_writer_waits_while_another_process_holds_the_duckdb_file(repo
                               sleep=release_on_second_wait, clock=clock)
         con.close()
         assert clock.sleeps == pytest.approx([0.2, 0.3])
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_a_lock_held_past_the_timeout_fails_naming_the_file(repo_project_in: ProjectConfig) -> None:
     project = repo_project_in
     path = duckdb_catalog.catalog_path(project, "env1")
-    path.parent.mkdir(parents=True)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held(path):
         clock = FakeClock()
         with pytest.raises(duckdb_catalog.CatalogError, match=f"env1: opening the DuckDB catalog {path}"):
             wait_for_writer(lambda: duckdb_catalog.connect(project, "env1", read_only=False), 2.0,
                             sleep=clock.sleep, clock=clock)
         assert clock.sleeps == pytest.approx([0.2, 0.3, 0.45, 0.675])
-    finally:
-        holder.kill()
-        holder.wait()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,6 @@ from kx_lake.lib.config import ConfigError, ConfigErrors, ProjectConfig, Setting
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 
 HEADER = "collection,database,timestamp_column,timestamp_encoding,partition_columns,enabled\n"
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "cfg"
-    shutil.copytree(DEFAULT_CONFIG_DIR, target)
-    return target
 
 
 def load(config_dir: Path) -> ProjectConfig:
@@ -89,7 +81,8 @@ def test_more_than_two_partition_columns(config_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("row", "field", "text"),
     [
-        ("bills,hims_billing,updated_at,date,facility_id,perhaps", "enabled", "expected true or false"),
+        ("bills,hims_billing,updated_at,date,facility_id,perhaps", "enabled", "(true/false, yes/no, 1/0, on/off), got 'perhaps'"),
+        ("bills,hims_billing,updated_at,date,facility_id,", "enabled", "valid boolean"),
         ("bills,hims_billing,updated_at,weekly,facility_id,true", "timestamp_encoding", "date"),
         ("bad name,hims_billing,updated_at,date,facility_id,true", "collection", "lowercase letters"),
         ("bills,hims_billing,updated_at,date,facility id,true", "partition_columns", "plain top-level field"),
@@ -103,6 +96,14 @@ def test_malformed_cells(config_dir: Path, row: str, field: str, text: str) -> N
     err = only_error(exc)
     assert (err.row, err.field) == (2, field)
     assert text in str(err)
+
+
+@pytest.mark.parametrize(("cell", "enabled"), [("true", True), ("TRUE", True), ("Yes", True), ("1", True), ("on", True),
+                                               ("false", False), ("No", False), ("0", False), ("off", False)])
+def test_enabled_accepts_the_usual_spellings(config_dir: Path, cell: str, enabled: bool) -> None:
+    write_rows(config_dir, f"bills,hims_billing,updated_at,date,facility_id,{cell}")
+    [spec] = load(config_dir).collections
+    assert spec.enabled is enabled
 
 
 def test_ragged_rows_and_missing_header_columns(config_dir: Path) -> None:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from kx_lake.lib.config import ConfigError, ConfigErrors, ProjectConfig, Settings
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 from kx_lake.lib.dashboards.tenants import Tenants
 
 HEADER = "collection,database,timestamp_column,timestamp_encoding,partition_columns,enabled\n"
 ROW = "bills,hims_billing,updated_at,date,facility_id,true"
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "cfg"
-    shutil.copytree(DEFAULT_CONFIG_DIR, target)
-    return target
 
 
 def load(config_dir: Path) -> ProjectConfig:

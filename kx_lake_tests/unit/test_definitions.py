@@ -102,7 +102,8 @@ def test_every_resource_nests_the_one_project_resource(defs: dg.Definitions, tmp
     from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 
     resources = defs.resources or {}
-    assert set(resources) == {"kx_project", "mongo", "kx_catalog", "lake_io_manager", "notifier", "quicksight"}
+    assert set(resources) == {"kx_project", "mongo", "kx_catalog", "lake_io_manager", "notifier", "quicksight",
+                              "kx_spark"}
     project = resources["kx_project"]
     for key, resource in resources.items():
         fields = type(resource).model_fields

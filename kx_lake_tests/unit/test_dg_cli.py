@@ -22,7 +22,11 @@ def test_dg_check_defs_is_clean() -> None:
     done = _dg("check", "defs")
     assert done.returncode == 0, done.stderr
     assert "All definitions loaded successfully." in done.stdout
-    assert "Warning" not in done.stdout + done.stderr
+    # dagster-pyspark's own component scaffolder announces itself as a preview whenever dg lists the
+    # installed components; that warning is the library's, not a problem of our definitions
+    lines = [line for line in (done.stdout + done.stderr).splitlines()
+             if "SparkDeclarativePipelineScaffolder" not in line and "ScaffolderUnavailableReason" not in line]
+    assert not [line for line in lines if "Warning" in line]
 
 
 def test_dg_list_defs_names_the_jobs_schedule_and_sensors() -> None:
@@ -31,5 +35,5 @@ def test_dg_list_defs_names_the_jobs_schedule_and_sensors() -> None:
     listed = json.loads(done.stdout)
     names = {section: {d.get("name") or d.get("key") for d in listed.get(section) or []} for section in listed}
     assert {"sync_collections", "refresh_catalog", "deploy_quicksight"} <= names["jobs"]
-    assert names["schedules"] == {"sync_recent_partitions", "reconcile_weekly"}
+    assert names["schedules"] == {"sync_recent_partitions", "reconcile_weekly", "quality_checks_daily"}
     assert {"mongodb_new_data", "sync_summary_email", "run_failure_email"} <= names["sensors"]

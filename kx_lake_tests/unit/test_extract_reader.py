@@ -22,9 +22,9 @@ from bson import ObjectId
 from bson.datetime_ms import DatetimeMS
 from bson.decimal128 import Decimal128
 from bson.int64 import Int64
-from pymongo.errors import AutoReconnect
+from pymongo.errors import AutoReconnect, ProtocolError
 
-from kx_lake.lib.extract.reader import ReadStats, iter_window
+from kx_lake.lib.extract.reader import DICT_OPTIONS, ReadStats, iter_window
 from kx_lake.lib.extract.timestamps import to_utc_ms
 from kx_lake.lib.extract.windows import Bounds, Window, parse_dates, window_filter
 
@@ -139,10 +139,10 @@ def _expected(docs: list[dict]) -> list[object]:
 def _read(coll: FakeCollection, batch_size: int, stats: ReadStats | None = None) -> list[object]:
     out = []
     for batch in iter_window(coll, window_filter(TS, WINDOW), TS, batch_size=batch_size, stats=stats):
-        for raw, doc in batch:
-            assert raw.raw == bson.encode(raw)  # the raw slice and the decoded dict are the same document
-            assert bson.decode(raw.raw)["_id"] == doc["_id"]
-            out.append(doc["_id"])
+        for item in batch:
+            assert item.problem is None
+            assert bson.decode(item.raw, DICT_OPTIONS) == item.doc  # the raw slice and the decoded dict are the same document
+            out.append(item.doc["_id"])
     return out
 
 
@@ -342,3 +342,49 @@ MS = ms(datetime(2026, 1, 1, 20, 0, tzinfo=UTC))
 ])
 def test_to_utc_ms(value, expected):
     assert to_utc_ms(value) == expected
+
+
+class CappedCursor(FakeCursor):
+    """A reply over the driver's message limit raises as pymongo's receive_message does."""
+
+    def __init__(self, batches: list[bytes], cap: int):
+        super().__init__(batches, None)
+        self.cap = cap
+
+    def __iter__(self):
+        for batch in self.batches:
+            if len(batch) > self.cap:
+                raise ProtocolError(f"Message length ({len(batch)}) is larger than server max message size ({self.cap})")
+            yield batch
+
+
+class CappedCollection(FakeCollection):
+    """A server that, like FerretDB 1.x, does not cap a reply by bytes."""
+
+    def __init__(self, docs: list[dict], cap: int):
+        super().__init__(docs, fail_after=None, failures=0)
+        self.cap, self.batch_sizes = cap, []
+
+    def find_raw_batches(self, query: dict, *, sort: list, batch_size: int, **kwargs) -> FakeCursor:
+        self.batch_sizes.append(batch_size)
+        cursor = super().find_raw_batches(query, sort=sort, batch_size=batch_size, **kwargs)
+        self.cursors[-1] = CappedCursor(cursor.batches, self.cap)
+        return self.cursors[-1]
+
+
+def test_a_reply_too_large_for_the_driver_halves_the_batch_and_resumes_without_loss():
+    docs = [{"_id": f"big{i:02d}", TS: D1 + timedelta(minutes=i // 3), "blob": "x" * 1000} for i in range(40)]
+    coll = CappedCollection(docs, cap=9_000)  # 8 documents per reply at most
+    stats = ReadStats()
+    got = _read(coll, 32, stats)
+    assert got == [d["_id"] for d in docs]  # each exactly once, in order
+    assert coll.batch_sizes[:3] == [32, 16, 8] and stats.resumes == 0
+
+
+def test_documents_growing_mid_window_halve_the_batch_and_resume_after_the_last_one_read():
+    docs = [{"_id": f"d{i:02d}", TS: D1 + timedelta(minutes=i // 4), "blob": "x" * (10 if i < 16 else 1000)}
+            for i in range(40)]
+    coll = CappedCollection(docs, cap=9_000)
+    got = _read(coll, 16, ReadStats())
+    assert got == [d["_id"] for d in docs]
+    assert coll.batch_sizes == [16, 8] and len(coll.queries[1]["$and"]) == 2  # the second query resumes

@@ -126,6 +126,7 @@ def test_renewal_keeps_the_lease_and_expiry_lets_another_run_take_it_over(storag
     b = lease(storage, clock, "run-b")
     b.acquire()
     assert record(storage)["run_id"] == "run-b"
+    assert b.taken_over is not None and b.taken_over.run_id == "run-a"  # so its run can be closed as dead
     assert not a.renew() and "run run-a lost the lake's lease" in str(a.lost)
     assert "run run-b (host host-run-b" in str(a.lost)
     a.release()  # never releases another run's lease

@@ -29,7 +29,7 @@ def project(repo_project: ProjectConfig) -> ProjectConfig:
 @pytest.fixture
 def plan(project: ProjectConfig, tmp_path: Path) -> deploy.DeployPlan:
     sql_dir, dash_dir = write_samples(tmp_path)
-    return deploy.plan(project, "env1", sql_dir=sql_dir, dashboards_dir=dash_dir, use_duckdb=False)
+    return deploy.plan(project, "env1", sql_dir=sql_dir, dashboards_dir=dash_dir)
 
 
 def test_repository_config_loads_for_every_environment(project: ProjectConfig) -> None:
@@ -159,7 +159,7 @@ REPO_SPECS = sorted(DASHBOARDS_DIR.glob("*.yaml"))
 
 @pytest.mark.skipif(not REPO_SPECS, reason="dashboards/*.yaml not committed yet")
 def test_every_repository_dashboard_compiles_to_a_valid_create_dashboard(project: ProjectConfig) -> None:
-    plan = deploy.plan(project, "env1", use_duckdb=False)
+    plan = deploy.plan(project, "env1")
     requests = deploy.dashboard_requests(plan)
     assert len(requests) == len(REPO_SPECS)
     problems = {r["DashboardId"]: validate("CreateDashboard", r) for r in requests}

@@ -233,6 +233,16 @@ def test_list_partitions_reports_rows_bytes_and_unescaped_ids(storage: LakeStora
     assert len(storage.list_partitions(ENV, DB, COLL)) == 3  # a collection sharing the name prefix is not listed
 
 
+def test_data_files_lists_the_table_or_one_date_without_reading_footers(storage: LakeStorage):
+    storage.write_partition(ENV, DB, COLL, D2, {("a:b",): batch(0, 7)}, SCHEMA, ["site"])
+    storage.write_partition(ENV, DB, COLL, D1, {("s1",): batch(0, 2), (None,): batch(2, 3)}, SCHEMA, ["site"])
+    files = storage.data_files(ENV, DB, COLL)
+    assert [(f.date, f.ids) for f in files] == [(p.date, p.ids) for p in storage.list_partitions(ENV, DB, COLL)]
+    assert all(f.bytes == storage.fs.size(f.path) > 0 and "://" not in f.path for f in files)
+    assert [f.ids for f in storage.data_files(ENV, DB, COLL, D2)] == [(("site", "a:b"),)]
+    assert storage.data_files(ENV, DB, "never_written") == []
+
+
 def test_read_table_restores_partition_columns_and_filters_by_date(storage: LakeStorage):
     storage.write_partition(ENV, DB, COLL, D1, {("s1",): batch(0, 2)}, SCHEMA, ["site"])
     storage.write_partition(ENV, DB, COLL, D2, {(None,): batch(2, 1)}, SCHEMA, ["site"])

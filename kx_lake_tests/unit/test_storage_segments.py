@@ -25,7 +25,6 @@ from kx_lake.lib.storage.segments import (
     HASH_SEPARATOR,
     LeafValue,
     is_plain,
-    leaf_value,
     original_column,
 )
 

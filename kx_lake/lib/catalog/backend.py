@@ -6,7 +6,13 @@ or crawler mode), or the self-hosted Trino (trino_catalog.TrinoCatalog). Each of
 * `sync_tables(specs)`: tables and their partitions, straight from the lake;
 * `sync_latest_views(specs)`, `sync_sql_views(views)`: the `_latest` dedup views, sql/views and
   sql/datasets (Athena SQL; DuckDB transpiles it, Athena and Trino run it as written);
-* `query(sql, params)`, `row_count(relation)`, `relations()`: reading it back.
+* `query(sql, params)`, `row_count(relation)`, `relations()`, `columns(relation)` (name and engine
+  type of a table's or view's columns, None when absent): reading it back;
+* `partition_scan(spec, first, last)`: a relation (to put after FROM) of a collection's table limited
+  to the date partitions first..last, read without touching the others — a partition predicate on
+  Athena and Trino (pruned by the metastore), a temporary view over only those date folders on
+  DuckDB (whose table view lists and binds every file of the table). What the data-quality checks
+  use to cost in proportion to the dates a run touched.
 
 `skips_failed_collections` is the one behavioural difference callers see: crawler mode leaves
 collections whose last sync failed out of the crawl, as the original Glue job did.
@@ -17,16 +23,19 @@ How a backend is opened (DuckDB's file lock, AWS clients, a running Trino) is th
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Protocol, runtime_checkable
 
 import duckdb
 
-from kx_lake.lib.catalog import aws_catalog, duckdb_catalog
+from kx_lake.lib.catalog import aws_catalog, duckdb_catalog, names
 from kx_lake.lib.catalog.athena import AthenaRunner
 from kx_lake.lib.catalog.glue import GlueCatalog
 from kx_lake.lib.catalog.objects import CatalogError, CatalogObject, QueryResult
 from kx_lake.lib.catalog.views import SqlView, execute_athena_sql_on_duckdb, load_all_sql
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
+from kx_lake.lib.lake.pipeline import table_ref
+from kx_lake.lib.storage import fsio
 
 
 @runtime_checkable
@@ -45,6 +54,10 @@ class CatalogBackend(Protocol):
     def query(self, sql: str, params: Sequence[object] | None = None) -> QueryResult: ...
 
     def row_count(self, relation: str) -> int: ...
+
+    def partition_scan(self, spec: CollectionSpec, first: date, last: date) -> str: ...
+
+    def columns(self, relation: str) -> list[tuple[str, str]] | None: ...
 
 
 class DuckDbBackend:
@@ -81,6 +94,27 @@ class DuckDbBackend:
 
     def row_count(self, relation: str) -> int:
         return int(self.con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0])
+
+    def columns(self, relation: str) -> list[tuple[str, str]] | None:
+        database, name = relation.split(".", 1)
+        if (database, name) not in duckdb_catalog.existing_relations(self.con):
+            return None
+        return [(str(r[0]), str(r[1])) for r in self.con.execute(f"DESCRIBE {names.qualified(database, name)}").fetchall()]
+
+    def partition_scan(self, spec: CollectionSpec, first: date, last: date) -> str:
+        ref = table_ref(self.project, self.env, spec)
+        fs, _ = fsio.open_filesystem(ref.table_dir)
+        table_dir, prefix = fs._strip_protocol(ref.table_dir), f"{names.DATE_COLUMN}="
+        folders = fs.ls(table_dir, detail=False) if fs.exists(table_dir) else []
+        dates = []  # the range's date folders that hold a file (DuckDB refuses a glob matching nothing)
+        for folder in sorted(folders):
+            seg = folder.rstrip("/").rsplit("/", 1)[-1]
+            if (seg.startswith(prefix) and first.isoformat() <= seg[len(prefix):] <= last.isoformat()
+                    and any(p.endswith(".parquet") for p in fsio.list_files(fs, folder))):
+                dates.append(seg[len(prefix):])
+        view = f"kx_scan_{names.table_name(spec)}"
+        self.con.execute(duckdb_catalog.partition_scan_sql(ref, view, dates))
+        return view
 
 
 class AwsBackend:
@@ -128,3 +162,14 @@ class AwsBackend:
 
     def row_count(self, relation: str) -> int:
         return int(self.query(f"SELECT count(*) FROM {relation}").rows[0][0])
+
+    def partition_scan(self, spec: CollectionSpec, first: date, last: date) -> str:
+        return names.date_range_relation(self.project.environment(self.env), spec, first, last)
+
+    def columns(self, relation: str) -> list[tuple[str, str]] | None:
+        """From Glue, where Athena registers its views too (Hive type names: string, bigint, ...)."""
+        database, name = relation.split(".", 1)
+        table = self.glue.get_table(database, name)
+        if table is None:
+            return None
+        return [(c["Name"], c["Type"]) for c in table.get("StorageDescriptor", {}).get("Columns", [])]

@@ -117,23 +117,44 @@ def _lit(text: str) -> str:
 
 def table_view_sql(ref: LakeTableRef, database: str) -> str:
     """CREATE OR REPLACE VIEW <database>.<collection> over the table directory (DuckDB SQL)."""
+    return f"CREATE OR REPLACE VIEW {names.qualified(database, ref.collection)} AS\n" + _scan_sql(ref, ["**/*.parquet"])
+
+
+def partition_scan_sql(ref: LakeTableRef, view: str, dates: Sequence[str]) -> str:
+    """CREATE OR REPLACE TEMP VIEW `view`: the table's columns, reading only the `dates` partitions.
+
+    The table view globs and binds every file of the table (union_by_name reads each footer), so a
+    query limited to a few dates still pays for the whole history; this one lists only their folders.
+    `dates` must exist (a glob that matches nothing is an error in DuckDB)."""
+    return f"CREATE OR REPLACE TEMP VIEW {_q(view)} AS\n" + _scan_sql(
+        ref, [f"{names.DATE_COLUMN}={d}/**/*.parquet" for d in dates])
+
+
+def _scan_sql(ref: LakeTableRef, patterns: Sequence[str]) -> str:
+    """SELECT of the table's catalog columns from the Parquet files matching `patterns` (relative to the
+    table directory), typed by the stored lake schema."""
     if ref.schema is None:
         raise CatalogError(f"{ref.env}/{ref.database}.{ref.collection}: no stored lake schema (never synced)")
     keys = names.partition_keys(ref.partition_columns)
     hive_types = "{" + ", ".join(f"{_lit(k.path_name)}: 'VARCHAR'" for k in keys) + "}"
-    scan = (
-        f"SELECT * FROM read_parquet({_lit(ref.table_dir.rstrip('/') + '/**/*.parquet')}, hive_partitioning = true, "
-        f"union_by_name = true, hive_types = {hive_types}, hive_types_autocast = false)"
-    )
+    globs = [_lit(ref.table_dir.rstrip('/') + '/' + p) for p in patterns]
     originals = [original_column(k.path_name) for k in keys[1:]]  # disambiguated leaves' values
     typed_nulls = ", ".join([*(f"CAST(NULL AS {duckdb_type(t)}) AS {_q(n)}" for n, t in ref.schema.fields),
                              *(f"CAST(NULL AS VARCHAR) AS {_q(o)}" for o in originals)])
+    if not globs:  # no file to read: the typed, empty relation
+        empty = [*(f"CAST(NULL AS {duckdb_type(t)}) AS {_q(n)}" for n, t in ref.schema.fields),
+                 *(f"CAST(NULL AS VARCHAR) AS {_q(o)}" for o in originals),
+                 *(f"CAST(NULL AS VARCHAR) AS {_q(k.name)}" for k in keys)]
+        return "SELECT " + ", ".join(empty) + " WHERE false"
+    scan = (
+        f"SELECT * FROM read_parquet({globs[0] if len(globs) == 1 else '[' + ', '.join(globs) + ']'}, "
+        f"hive_partitioning = true, union_by_name = true, hive_types = {hive_types}, hive_types_autocast = false)"
+    )
     columns = [f"CAST({_q(n)} AS {duckdb_type(t)}) AS {_q(n)}" for n, t in ref.schema.fields]
     columns += [f"CAST({_q(o)} AS VARCHAR) AS {_q(o)}" for o in originals]
     columns += [f"CAST({_q(k.path_name)} AS VARCHAR) AS {_q(k.name)}" for k in keys]
-    target = names.qualified(database, ref.collection)
     return (
-        f"CREATE OR REPLACE VIEW {target} AS\nSELECT\n  " + ",\n  ".join(columns)
+        "SELECT\n  " + ",\n  ".join(columns)
         + f"\nFROM (\n  {scan}\n  UNION ALL BY NAME\n  SELECT {typed_nulls} WHERE false\n) AS kx_files"
     )
 
@@ -234,6 +255,9 @@ def sync_latest_views(
             out.append(CatalogObject("latest", view, "skipped", "its table is not in the catalog"))
             continue
         schema = table_ref(project, env, spec).schema
+        if schema is None:  # a table of an earlier refresh, whose state is gone (rebuilt, first load unfinished)
+            out.append(CatalogObject("latest", view, "skipped", "no stored lake schema (never synced)"))
+            continue
         sql = latest_view_sql(env_spec, spec, schema)
         try:
             execute_athena_sql_on_duckdb(con, sql)

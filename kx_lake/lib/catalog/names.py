@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec
 from kx_lake.lib.harmonize import column_name
@@ -130,3 +131,10 @@ def timestamp_column_path(spec: CollectionSpec) -> tuple[str, ...]:
 def timestamp_column_sql(spec: CollectionSpec) -> str:
     """The timestamp column as a SQL expression: `"updated_at"`, or `"meta"."modifiedat"` for a nested one."""
     return ".".join(f'"{p}"' for p in timestamp_column_path(spec))
+
+
+def date_range_relation(env: EnvironmentSpec, spec: CollectionSpec, first: date, last: date) -> str:
+    """`(SELECT * FROM <db>.<table> WHERE "date" BETWEEN 'first' AND 'last')` (Athena SQL): a collection's
+    table limited to a range of date partitions, which Athena and Trino prune through the metastore."""
+    table = qualified(glue_database(env, spec.database), table_name(spec))
+    return f"(SELECT * FROM {table} WHERE \"{DATE_COLUMN}\" BETWEEN '{first.isoformat()}' AND '{last.isoformat()}')"

@@ -19,6 +19,7 @@ Only a local lake is supported (Trino reads `local:///`); an s3:// lake is refus
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 import sqlglot
 from sqlglot import exp
@@ -41,7 +42,7 @@ from kx_lake.lib.lake.pipeline import table_ref
 from kx_lake.lib.storage import fsio
 from kx_lake.lib.trino import client
 from kx_lake.lib.trino.client import TrinoSqlError
-from kx_lake.lib.trino.server import CATALOG
+from kx_lake.lib.trino.config import CATALOG
 
 
 def athena_sql_on_trino(sql: str) -> str:
@@ -206,6 +207,15 @@ class TrinoCatalog:
 
     def row_count(self, relation: str) -> int:
         return int(self._run(f"SELECT count(*) FROM {relation}", f"count {relation}").rows[0][0])
+
+    def columns(self, relation: str) -> list[tuple[str, str]] | None:
+        database, name = relation.split(".", 1)
+        rows = self._run(f"SELECT column_name, data_type FROM {CATALOG}.information_schema.columns WHERE table_schema = ? "
+                         "AND table_name = ? ORDER BY ordinal_position", f"columns of {relation}", [database, name]).rows
+        return [(str(c), str(t)) for c, t in rows] or None
+
+    def partition_scan(self, spec: CollectionSpec, first: date, last: date) -> str:
+        return names.date_range_relation(self.env_spec, spec, first, last)
 
     def qualify(self, sql: str) -> str:
         """Add the database to tables named without one (Trino has no search path); text unchanged

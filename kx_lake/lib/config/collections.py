@@ -1,7 +1,8 @@
 """The collection list (collections.csv): one row per MongoDB collection the lake extracts.
 
 A CSV because operators edit it in a spreadsheet; validated row by row into frozen specs, every error
-naming the file, the line ("row", counting the header as row 1) and the column.
+naming the file, the line ("row", counting the header as row 1) and the column. Cells reach the model
+as text and pydantic coerces them (`enabled`: its boolean spellings, any case).
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # partition columns the layout owns: the date directory, and _id (one directory per document)
 _RESERVED_PARTITION_COLUMNS = ("date", "_id")
 _PII_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_TRUE = {"true", "yes", "1", "y"}
-_FALSE = {"false", "no", "0", "n"}
 
 
 class TimestampEncoding(StrEnum):
@@ -141,15 +140,6 @@ def _split(cell: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in cell.split(";") if part.strip())
 
 
-def _parse_bool(cell: str) -> bool:
-    low = cell.strip().lower()
-    if low in _TRUE:
-        return True
-    if low in _FALSE:
-        return False
-    raise ValueError(f"expected true or false, got {cell!r}")
-
-
 def check_header(path: Path, header: list[str]) -> None:
     """Refuse duplicate, unknown (misspelled) and missing columns, all at once, each naming the column."""
     known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
@@ -199,11 +189,6 @@ def load_collections(path: Path, known_databases: set[str] | None = None) -> lis
             continue  # blank line
         cells = {k: (v or "").strip() for k, v in row.items()}
         values: dict[str, object] = {k: cells[k] for k in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if k in cells}
-        try:
-            values["enabled"] = _parse_bool(cells["enabled"])
-        except ValueError as exc:
-            errors.append(ConfigError(path, str(exc), row=row_no, field="enabled"))
-            continue
         values["partition_columns"] = _split(cells["partition_columns"])
         values["pii_columns"] = _split(cells.get("pii_columns", ""))
         if not values.get("timestamp_encoding"):
@@ -217,7 +202,8 @@ def load_collections(path: Path, known_databases: set[str] | None = None) -> lis
             spec = CollectionSpec(**values)
         except ValidationError as exc:
             for err in exc.errors():
-                errors.append(ConfigError(path, err["msg"], row=row_no, field=str(err["loc"][0])))
+                given = f" (true/false, yes/no, 1/0, on/off), got {err['input']!r}" if err["type"] == "bool_parsing" else ""
+                errors.append(ConfigError(path, err["msg"] + given, row=row_no, field=str(err["loc"][0])))
             continue
         if known_databases is not None and spec.database not in known_databases:
             errors.append(

@@ -11,12 +11,48 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kx_lake.lib.config.errors import ConfigError, ConfigErrors
 from kx_lake.lib.config.files import load_yaml
+from kx_lake.lib.spark_launch.config import EmrLaunch, GlueLaunch
 
 ENV_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,30}$"
+
+
+class SparkSettings(BaseModel):
+    """The Spark engine's session for an environment (used when its `engine` is spark, or `--engine spark`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # local[N], spark://host:port, yarn, or sc://host (Spark Connect); Glue/EMR set their own
+    master: str = Field(default="local[2]", min_length=1)
+    # any Spark configuration, e.g. spark.driver.memory: 1g (values are passed as text)
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    # contiguous date ranges each collection is read in (one Spark task each); few beat many on FerretDB
+    ranges_per_collection: int = Field(default=2, ge=1, le=256)
+    # where the sync runs (kx_lake.lib.spark_launch.config): the step's own session, spark-submit of
+    # kx_lake/spark_job.py, or a Glue 5.0 job / EMR cluster launched by Dagster Pipes (block below)
+    launcher: Literal["session", "submit", "glue", "emr"] = "session"
+    glue: GlueLaunch | None = None
+    emr: EmrLaunch | None = None
+
+    @model_validator(mode="after")
+    def _launcher_block(self) -> SparkSettings:
+        if self.launcher in ("glue", "emr") and getattr(self, self.launcher) is None:
+            raise ValueError(f"launcher {self.launcher!r} needs its '{self.launcher}:' block "
+                             "(docs/spark.md, 'Glue and EMR')")
+        return self
+
+    @field_validator("conf")
+    @classmethod
+    def _spark_keys(cls, value: dict) -> dict:
+        for key in value:
+            if not key.startswith("spark."):
+                raise ValueError(f"{key!r} is not a Spark setting (expected a key starting with 'spark.')")
+            if key == "spark.master":
+                raise ValueError("set the master with 'master', not conf 'spark.master'")
+        return value
 
 
 class EnvironmentSpec(BaseModel):
@@ -42,6 +78,9 @@ class EnvironmentSpec(BaseModel):
     catalog: Literal["duckdb", "glue", "crawler", "trino"] = "duckdb"
     # Which engine the dashboard site reads its datasets from: the DuckDB catalog or the Trino one.
     dashboards_engine: Literal["duckdb", "trino"] = "duckdb"
+    # Which engine extracts and writes the collections: this process (local) or Spark (spark, below).
+    engine: Literal["local", "spark"] = "local"
+    spark: SparkSettings = Field(default_factory=SparkSettings)
     # Crawler mode: the crawler of each MongoDB database ({env} and {database} are filled in).
     glue_crawler_name: str = Field(default="kx-lake-{env}-{database}", min_length=1)
 

@@ -206,22 +206,18 @@ class QuickSightClient:
 
     def upsert_data_source(self, request: Mapping[str, Any]) -> str:
         rid = request["DataSourceId"]
-        what = f"data source {rid}"
-        key = {"DataSourceId": rid}
-        action, _ = self._create_or_update(what, "describe_data_source", "create_data_source", "update_data_source",
-                                           key, request)
-        if action == UPDATED:
-            self._reconcile_permissions(what, "data_source", key, request.get("Permissions", []))
-        return action
+        return self._upsert_with_permissions(f"data source {rid}", "data_source", {"DataSourceId": rid}, request)
 
     def upsert_data_set(self, request: Mapping[str, Any]) -> str:
         rid = request["DataSetId"]
-        what = f"data set {request['Name']} ({rid})"
-        key = {"DataSetId": rid}
-        action, _ = self._create_or_update(what, "describe_data_set", "create_data_set", "update_data_set",
-                                           key, request)
+        return self._upsert_with_permissions(f"data set {request['Name']} ({rid})", "data_set", {"DataSetId": rid},
+                                             request)
+
+    def _upsert_with_permissions(self, what: str, kind: str, key: dict[str, str], request: Mapping[str, Any]) -> str:
+        """Create or update a `kind` (data_source, data_set); an updated one gets the request's permissions."""
+        action, _ = self._create_or_update(what, f"describe_{kind}", f"create_{kind}", f"update_{kind}", key, request)
         if action == UPDATED:
-            self._reconcile_permissions(what, "data_set", key, request.get("Permissions", []))
+            self._reconcile_permissions(what, kind, key, request.get("Permissions", []))
         return action
 
     def upsert_dashboard(self, request: Mapping[str, Any]) -> str:

@@ -115,11 +115,14 @@ def columns_from_sql(sql: str, source: str = "<sql>") -> list[tuple[str, str]]:
     return out
 
 
-def _from_duckdb_type(type_name: str) -> str:
+def _from_sql_type(type_name: str) -> str:
+    """QuickSight's type for an engine's column type: DuckDB (DOUBLE), Trino (double, timestamp(3)) or
+    Glue/Hive (double, int, string) names alike."""
     t = type_name.upper()
     if t.startswith(("DECIMAL", "NUMERIC")) or t in {"DOUBLE", "FLOAT", "REAL"}:
         return DECIMAL
-    if t in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}:
+    if t in {"TINYINT", "SMALLINT", "INT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+             "UBIGINT"}:
         return INTEGER
     if t.startswith(("DATE", "TIMESTAMP")):
         return DATETIME
@@ -128,15 +131,11 @@ def _from_duckdb_type(type_name: str) -> str:
     return STRING
 
 
-def columns_from_duckdb(con: Any, database: str, view: str) -> list[tuple[str, str]] | None:
-    """(name, QuickSight type) from DuckDB's DESCRIBE of `<database>.<view>`, or None if it is absent."""
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [database, view]
-    ).fetchone()
-    if not found or not found[0]:
-        return None
-    rows = con.execute(f'DESCRIBE "{database}"."{view}"').fetchall()
-    return [(str(r[0]), _from_duckdb_type(str(r[1]))) for r in rows]
+def columns_from_catalog(catalog: Any, database: str, view: str) -> list[tuple[str, str]] | None:
+    """(name, QuickSight type) of `<database>.<view>` as the catalog backend (lib.catalog.backend) has
+    it — DuckDB's DESCRIBE, Trino's information_schema, or the Glue entry Athena made —, or None if absent."""
+    columns = catalog.columns(f"{database}.{view}")
+    return None if columns is None else [(name, _from_sql_type(t)) for name, t in columns]
 
 
 def check_columns(dataset: str, columns: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -25,7 +25,7 @@ from typing import Any
 from kx_lake.lib.config import ConfigError, ConfigErrors, ProjectConfig
 from kx_lake.lib.dashboards import quicksight_resources as res
 from kx_lake.lib.dashboards.quicksight_client import IngestionResult, QuickSightClient
-from kx_lake.lib.dashboards.quicksight_columns import check_columns, columns_from_duckdb, columns_from_sql
+from kx_lake.lib.dashboards.quicksight_columns import check_columns, columns_from_catalog, columns_from_sql
 from kx_lake.lib.dashboards.quicksight_config import ImportMode, QuickSightTarget, resolve_target
 
 _LOG = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class DeployPlan:
     datasets: dict[str, list[tuple[str, str]]]  # name → [(column, QuickSight type)]
     tenants: dict[str, tuple[str, ...]]  # tenant id → facility_ids
     dashboards: tuple[Any, ...] = ()  # DashboardSpec
-    column_source: dict[str, str] = field(default_factory=dict)  # name → "duckdb" | "sql"
+    column_source: dict[str, str] = field(default_factory=dict)  # name → the catalog's mode ("duckdb"...) | "sql"
 
     @property
     def spice_data_sets(self) -> dict[str, str]:
@@ -69,9 +69,10 @@ class DeployReport:
         return action_counts(self.actions)
 
 
-def dataset_types(sql_files: Sequence[Path], target: QuickSightTarget, duckdb_con: Any = None
+def dataset_types(sql_files: Sequence[Path], target: QuickSightTarget, catalog: Any = None
                   ) -> tuple[dict[str, list[tuple[str, str]]], dict[str, str]]:
-    """name → typed columns for each dataset file; DuckDB's types when the view is in its catalog."""
+    """name → typed columns for each dataset file; the catalog's types when the view is in it
+    (`catalog`: a lib.catalog.backend.CatalogBackend of the env, any mode), else types from the SQL."""
     out: dict[str, list[tuple[str, str]]] = {}
     source: dict[str, str] = {}
     errors = []
@@ -79,9 +80,9 @@ def dataset_types(sql_files: Sequence[Path], target: QuickSightTarget, duckdb_co
         name = path.stem
         try:
             cols = None
-            if duckdb_con is not None:
-                cols = columns_from_duckdb(duckdb_con, target.analytics_database, name)
-            source[name] = "duckdb" if cols else "sql"
+            if catalog is not None:
+                cols = columns_from_catalog(catalog, target.analytics_database, name)
+            source[name] = catalog.mode if cols else "sql"
             cols = cols or columns_from_sql(path.read_text(), str(path))
             out[name] = check_columns(name, cols)
         except ValueError as exc:
@@ -92,8 +93,9 @@ def dataset_types(sql_files: Sequence[Path], target: QuickSightTarget, duckdb_co
 
 
 def plan(project: ProjectConfig, env: str, *, sql_dir: Path | None = None, dashboards_dir: Path | None = None,
-         use_duckdb: bool = True, with_dashboards: bool = True) -> DeployPlan:
-    """Everything a deploy of `env` needs, validated; no AWS call."""
+         catalog: Any = None, with_dashboards: bool = True) -> DeployPlan:
+    """Everything a deploy of `env` needs, validated; no AWS call. `catalog`: the env's open catalog
+    backend for the data sets' column types (None: a deploy box without a catalog; types from the SQL)."""
     from kx_lake.lib.dashboards.datasets import datasets_dir
     from kx_lake.lib.dashboards.tenants import Tenants
 
@@ -101,19 +103,7 @@ def plan(project: ProjectConfig, env: str, *, sql_dir: Path | None = None, dashb
     files = sorted(datasets_dir(sql_dir).glob("*.sql"))
     if not files:
         raise ConfigErrors([ConfigError(datasets_dir(sql_dir), "no dataset SQL files (sql/datasets/*.sql)")])
-    con = None
-    if use_duckdb:
-        try:
-            from kx_lake.lib.catalog import duckdb_catalog
-
-            con = duckdb_catalog.connect(project, target.env, read_only=True)
-        except Exception as exc:  # no local catalog (a deploy box): the SQL is enough
-            _LOG.info("quicksight: no DuckDB catalog for %s (%s); column types from the dataset SQL", env, exc)
-    try:
-        datasets, source = dataset_types(files, target, con)
-    finally:
-        if con is not None:
-            con.close()
+    datasets, source = dataset_types(files, target, catalog)
     tenants = {t.id: t.facility_ids for t in Tenants.load(target.tenants_file).of(target.env).values()}
     specs: tuple[Any, ...] = ()
     if with_dashboards:

@@ -3,22 +3,21 @@
 `start` runs `kx-lake dashboards serve` detached (own session, output to a log under the kx-lake
 home), records `{pid, url, port}` in `<home>/run/dashboards-<env>.json`, and waits until `/healthz`
 answers — or fails with the log's tail. `stop` ends it. A second `start` for a running site returns
-the running one. The pid file is only trusted while that process is alive and still ours.
+the running one. The pid file is only trusted while that process is alive and still ours (started
+with this configuration). Spawning, waiting and stopping are lib/process_lifecycle.py's, as for the
+local FerretDB and Trino.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import ssl
-import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from kx_lake.lib import process_lifecycle as proc_life
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.dashboards.site.binding import local_url
 
@@ -43,15 +42,9 @@ def _state_file(project: ProjectConfig, env: str) -> Path:
     return run_dir(project) / f"dashboards-{env}.json"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    return not cmdline.exists() or b"dashboards" in cmdline.read_bytes()
+def _ours(project: ProjectConfig, pid: int) -> bool:
+    """Alive and started with this configuration (`--config-dir` is an argument of the serve command)."""
+    return proc_life.started_for(pid, project.settings.config_dir)
 
 
 def _healthy(url: str, timeout: float = 2.0) -> bool:
@@ -70,10 +63,10 @@ def _healthy(url: str, timeout: float = 2.0) -> bool:
 def running(project: ProjectConfig, env: str) -> SiteProcess | None:
     path = _state_file(project, env)
     try:
-        site = SiteProcess(**json.loads(path.read_text()))
-    except (FileNotFoundError, ValueError, TypeError):
+        site = SiteProcess(**(proc_life.read_state(path) or {}))
+    except TypeError:
         return None
-    if _alive(site.pid):
+    if _ours(project, site.pid):
         return site
     path.unlink(missing_ok=True)
     return None
@@ -98,19 +91,15 @@ def start(project: ProjectConfig, env: str, *, host: str, port: int, timeout: fl
     child_env = {**os.environ, "KX_LAKE_CONFIG_DIR": str(settings.config_dir), "KX_LAKE_HOME": str(settings.home)}
     if settings.lake_root_override:
         child_env["KX_LAKE_ROOT"] = settings.lake_root_override
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=child_env)
+    proc, _ = proc_life.spawn(argv, log, env=child_env)
     site = SiteProcess(env, proc.pid, base, str(log))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SiteProcessError(f"{env}: the dashboard site exited with code {proc.returncode}; "
-                                   f"see {log}:\n{_tail(log)}")
-        if _healthy(base):
-            _state_file(project, env).write_text(json.dumps(asdict(site)))
-            return site
-        time.sleep(0.3)
+    outcome = proc_life.wait_ready(proc, lambda: _healthy(base), timeout=timeout, interval=0.3)
+    if outcome is proc_life.Startup.READY:
+        proc_life.write_state(_state_file(project, env), asdict(site))
+        return site
+    if outcome is proc_life.Startup.EXITED:
+        raise SiteProcessError(f"{env}: the dashboard site exited with code {proc.returncode}; "
+                               f"see {log}:\n{proc_life.log_tail(log)}")
     proc.terminate()
     raise SiteProcessError(f"{env}: the dashboard site did not answer on {base} within {timeout:g} s; see {log}")
 
@@ -119,16 +108,6 @@ def stop(project: ProjectConfig, env: str, timeout: float = 10.0) -> bool:
     site = running(project, env)
     if site is None:
         return False
-    os.kill(site.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(site.pid):
-        time.sleep(0.1)
-    if _alive(site.pid):
-        os.kill(site.pid, signal.SIGKILL)
+    proc_life.stop_pid(site.pid, term_timeout=timeout, error=lambda msg: SiteProcessError(f"{env}: dashboard site {msg}"))
     _state_file(project, env).unlink(missing_ok=True)
     return True
-
-
-def _tail(log: Path, max_bytes: int = 4000) -> str:
-    data = log.read_bytes()[-max_bytes:]
-    return data.decode(errors="replace")

@@ -114,6 +114,8 @@ _DYNAMIC: dict[type, Callable[[Sequence[Any]], LakeType]] = {
     Decimal: _decimals,
     Binary: _binaries,
 }
+MAX_TYPE_CHARS = 131_072  # Glue's limit on one column's type string (catalog/glue.py refuses longer ones)
+MAX_NESTING = 32  # levels of object/array types a column may have; deeper values are stored as JSON text
 SUPPORTED_TYPES = frozenset(_STATIC) | frozenset(_DYNAMIC) | DICT_TYPES | LIST_TYPES | {NoneType}
 
 
@@ -135,7 +137,12 @@ class _Inferrer:
                 if kind is NoneType:
                     continue
                 of_kind = values if len(types) == 1 else [v for v in values if type(v) is kind]
-                if kind in DICT_TYPES:
+                if kind in DICT_TYPES | LIST_TYPES and len(path) >= MAX_NESTING:
+                    # deeper than Arrow (64) and the engines nest types: the object or array is JSON text
+                    self.values(list(chain.from_iterable(v.values() if kind in DICT_TYPES else v for v in of_kind)),
+                                (*path, "[]"))  # only to reject unsupported types inside
+                    lake = JSON
+                elif kind in DICT_TYPES:
                     lake = self.struct(of_kind, path, plain=kind is dict)
                 elif kind in LIST_TYPES:
                     lake = ListType(self.values(list(chain.from_iterable(of_kind)), (*path, "[]")))
@@ -180,6 +187,14 @@ class _Inferrer:
                     except ValueError as exc:
                         raise ValueProblem(path, f"timestamp column: {exc}", field=self.ts_field) from None
         return TIMESTAMP
+
+
+def _cap_type_lengths(schema: StructType, before: StructType) -> StructType:
+    """A column whose catalog type string would exceed MAX_TYPE_CHARS (e.g. an object with 10,000
+    distinct keys) becomes JSON text: Glue refuses longer type strings, JSON holds the same values."""
+    capped = {name: JSON for name, typ in schema.fields
+              if isinstance(typ, StructType | ListType) and typ != before.get(name) and len(typ.to_hive()) > MAX_TYPE_CHARS}
+    return StructType.of({**schema.as_dict(), **capped}) if capped else schema
 
 
 def seed_schema(timestamp_column: str, reserved: frozenset[str] = NO_RESERVED) -> StructType:
@@ -245,9 +260,15 @@ class SchemaAccumulator:
         self._widen(observed)
         self.documents += len(batch)
 
+    def absorb(self, other: StructType) -> None:
+        """Widen by a schema another accumulator inferred (ranges read apart, e.g. in Spark tasks):
+        the result is the schema of both document sets, as merging is commutative and associative."""
+        self._widen(other)
+
     def _widen(self, other: StructType) -> None:
         merged = merge(self._schema, other)
         assert isinstance(merged, StructType)
+        merged = _cap_type_lengths(merged, self._schema)
         for path, want in ((self._ts_path, TIMESTAMP), ((ID_FIELD,), STRING)):
             got: LakeType | None = merged
             for name in path:

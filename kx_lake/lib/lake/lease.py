@@ -112,6 +112,7 @@ class EnvironmentLease:
         self.token = uuid.uuid4().hex  # this participant
         self.held = False
         self.lost: LeaseLostError | None = None
+        self.taken_over: LeaseHolder | None = None  # the expired holder this acquire replaced, if any
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
 
@@ -164,6 +165,8 @@ class EnvironmentLease:
                              f"{LeaseHolder.from_record(record).describe()} (expired {record['expires_at']})")
         if self.store.replace(self._joined(record, now) if live else self._fresh(now), version) is None:
             raise _Conflict
+        if not live and record["run_id"] != self.holder_id:
+            self.taken_over = LeaseHolder.from_record(record)
 
     def _holder_or_unknown(self) -> LeaseHolder:
         current = self.store.read()

@@ -1,46 +1,50 @@
 """Stage and publish one collection × environment for a set of partition dates.
 
-stage_collection (in the asset step; every data-dependent failure happens here):
+stage_collection (in the asset step; every collection-level failure happens here, every document-level
+  one sends that document to the rejects table, scan.py):
   one query for the window spanning the dates, (timestamp, _id) order → each document routed to its
   partition date in the environment's timezone → raw BSON spooled per date, the document observed
   by the schema accumulator (seeded with the stored lake schema, so types only widen) → checks: the
   partition columns exist, the watermark guard. If an existing column's type changed, every other
   date already in the lake is re-extracted too, so after publication every file of the table has
   exactly the catalog's column types (added columns alone rewrite nothing: files are read by name).
+  It is three steps — open_stage, scan_window (lake/scan.py), close_stage — because the Spark engine
+  (lib/spark) runs the same open and close on its driver and the scans in tasks, one per date range.
 publish_staged (in the IO manager; deterministic): per date, spool → dicts → convert with the final
-  schema → one Parquet file per leaf (LakeStorage.write_partition replaces the date atomically per
-  file and removes stale leaves; a date with no documents left is emptied; a date with nothing new
-  under an unchanged schema is left as it is) → state (schema,
+  schema, chunk by chunk into per-leaf files on local disk (leaves.py: memory bounded by bytes) → one
+  Parquet file per leaf (publish_date, which the Spark engine's tasks call too; LakeStorage.write_partition
+  replaces the date atomically per file and removes stale leaves; a date with no documents left is
+  emptied; a date with nothing new under an unchanged schema is left as it is) → state (schema,
   watermark) written last, so the watermark only advances once the data is safe.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import time
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-import bson
-import pyarrow as pa
 from pymongo import MongoClient
 
+from kx_lake.lib import faults
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig
-from kx_lake.lib.extract.reader import DICT_OPTIONS, ReadStats, iter_window
-from kx_lake.lib.extract.windows import Bounds, Window, window_filter
+from kx_lake.lib.extract.reader import ReadStats
+from kx_lake.lib.extract.windows import Bounds, Window
 from kx_lake.lib.harmonize import Converter, SchemaAccumulator, StructType, columns_to_rewrite
 from kx_lake.lib.harmonize.rewiden import widening_risks
 from kx_lake.lib.lake.coverage import advance
 from kx_lake.lib.lake.guard import check_watermark
-from kx_lake.lib.lake.partition_values import LeafKey, split_leaf
-from kx_lake.lib.lake.spool import DateSpool
-from kx_lake.lib.lake.rejects import RejectsOutcome, RejectSpool, existing_keys, id_key, publish_rejects
-from kx_lake.lib.lake.identity import ID_TYPE_COLUMN, fill_id_type, reserved_columns, with_id_type
+from kx_lake.lib.lake.identity import ID_TYPE_COLUMN, reserved_columns, with_id_type
+from kx_lake.lib.lake.leaves import spill_date
 from kx_lake.lib.lake.merge import keep_existing
-from kx_lake.lib.lake.placement import pii_tokenizer, placement
+from kx_lake.lib.lake.placement import pii_tokenizer
+from kx_lake.lib.lake.rejects import RejectsOutcome, RejectSpool, existing_keys, publish_rejects
+from kx_lake.lib.lake.scan import BatchSource, scan_window
+from kx_lake.lib.lake.spool import DateSpool
 from kx_lake.lib.lake.state import CollectionState
 from kx_lake.lib.pii import PiiTokenizer
 from kx_lake.lib.storage import LakeStorage, WrittenFile
@@ -76,6 +80,7 @@ class StagedCollection:
     source_filter: dict = field(default_factory=dict)
     read: ReadStats = field(default_factory=ReadStats)
     duration_s: float = 0.0
+    published: list[WrittenFile] | None = None  # the dates' files, when an engine wrote them (Spark)
 
     @property
     def name(self) -> str:
@@ -133,55 +138,25 @@ def storage_for(project: ProjectConfig, env: EnvironmentSpec) -> LakeStorage:
     return LakeStorage.from_root(project.lake_root(env))
 
 
-def _scan(
-    client: MongoClient, spec: CollectionSpec, window: Window, wanted: set[date],
-    spool: DateSpool, acc: SchemaAccumulator, staged: StagedCollection, env: str, bounds: Bounds | None = None,
-) -> dict[str, int]:
-    """Read a window, spool and observe the documents of the wanted dates; count partition columns seen.
-    With `bounds`, documents no partition can hold are rejected (staged.rejects), never skipped."""
-    coll = client[spec.database][spec.collection]
-    filt = window_filter(spec.timestamp_column, window, bounds)
-    staged.source_filter = filt
-    seen = dict.fromkeys(spec.partition_columns, 0)
-    tz, tokenize = window.tz, staged.tokenizer
-    for batch in iter_window(coll, filt, spec.timestamp_column, stats=staged.read):
-        kept = []
-        for raw, doc in batch:
-            raw_bytes = raw.raw
-            if tokenize is not None:  # before anything is written, spool and rejects included
-                doc = tokenize(doc)
-                raw_bytes = bson.encode(doc, codec_options=DICT_OPTIONS)
-            ts_ms, why = placement(doc, spec, tz, bounds)
-            if ts_ms is None:
-                if staged.rejects is not None:
-                    staged.rejects.append(why, raw_bytes, doc)
-                continue
-            day = window.date_of_ms(ts_ms)
-            if day not in wanted:
-                continue
-            for col in spec.partition_columns:
-                if doc.get(col) is not None:
-                    seen[col] += 1
-            split_leaf(doc, spec.partition_columns)
-            spool.append(day, raw_bytes)
-            kept.append(doc)
-            if staged.open_rejects:
-                key = id_key(doc)
-                if key in staged.open_rejects:
-                    staged.landed_rejects.add(key)
-            staged.rows_by_date[day] = staged.rows_by_date.get(day, 0) + 1
-            staged.min_ts_ms = ts_ms if staged.min_ts_ms is None else min(staged.min_ts_ms, ts_ms)
-            staged.max_ts_ms = ts_ms if staged.max_ts_ms is None else max(staged.max_ts_ms, ts_ms)
-        acc.observe_many(kept)
-    return seen
+@dataclass
+class OpenStage:
+    """A collection being staged: what is known before reading, and the accumulators reading fills."""
+
+    staged: StagedCollection
+    acc: SchemaAccumulator
+    window: Window
+    wanted: set[date]
+    bounds: Bounds
+    extracted_at_ms: int
+    storage: LakeStorage
+    started: float
 
 
-def stage_collection(
-    *, client: MongoClient, project: ProjectConfig, env: str, spec: CollectionSpec, dates: list[date],
-    staging_dir: Path, log: logging.Logger | None = None, now_ms: Callable[[], int] | None = None,
-) -> StagedCollection:
-    """`now_ms`: the clock (UTC epoch ms) that caps `synced_until`; injected by tests."""
-    log = log or _LOG
+def open_stage(
+    *, project: ProjectConfig, env: str, spec: CollectionSpec, dates: list[date], staging_dir: Path,
+    now_ms: Callable[[], int] | None = None,
+) -> OpenStage:
+    """Read the collection's state, refuse what cannot be synced, and prepare the spools (nothing read yet)."""
     started = time.monotonic()
     env_spec = project.environment(env)
     storage = storage_for(project, env_spec)
@@ -208,8 +183,24 @@ def stage_collection(
     tomorrow += timedelta(days=1)
     bounds = Bounds(Window(project.partitions_start, project.partitions_start, env_spec.tz),
                     Window(tomorrow, tomorrow, env_spec.tz))
+    return OpenStage(staged, acc, window, wanted, bounds, extracted_at_ms, storage, started)
+
+
+Reextract = Callable[[Window, set[date]], None]
+
+
+def close_stage(
+    stage: OpenStage, client: MongoClient, project: ProjectConfig, seen: dict[str, int], reextract: Reextract,
+    log: logging.Logger | None = None,
+) -> StagedCollection:
+    """After reading: the checks (partition columns, watermark guard), the older dates a widening
+    rewrites (`reextract(window, dates)` reads them again from the source when the lake files cannot
+    be rewritten alone), the final schema, watermark and coverage. Removes the spool on failure."""
+    log = log or _LOG
+    staged, acc, window, wanted, storage = stage.staged, stage.acc, stage.window, stage.wanted, stage.storage
+    spec, env, state = staged.spec, staged.env, staged.state_before
+    env_spec = project.environment(env)
     try:
-        seen = _scan(client, spec, window, wanted, spool, acc, staged, env, bounds)
         if spec.partition_columns and staged.rows and not any(seen.values()):
             raise CollectionSyncError(
                 f"{env}/{spec.database}.{spec.collection}: none of the configured partition columns "
@@ -225,53 +216,81 @@ def stage_collection(
             elif rewrite:  # some old values may not determine their new rendering: take what the source still has
                 log.info(f"{staged.name}: schema widened ({', '.join(sorted(risks))} may not rewrite from the files); "
                          f"re-extracting {len(rewrite)} older partition(s), keeping every version already in the lake")
-                rewrite_window = Window(rewrite[0], rewrite[-1], env_spec.tz)
                 filt = staged.source_filter
-                _scan(client, spec, rewrite_window, set(rewrite), spool, acc, staged, env)
+                reextract(Window(rewrite[0], rewrite[-1], env_spec.tz), set(rewrite))
                 staged.source_filter = filt
             staged.rewrite_dates = rewrite
-        spool.close()
+        staged.spool.close()
         staged.rejects.close()
     except BaseException:
-        spool.remove()
+        staged.spool.remove()
         raise
     staged.schema = with_id_type(acc.schema)
     staged.schema_changed = state.schema is None or acc.schema.fingerprint != state.schema.fingerprint
     if staged.max_ts_ms is not None:
         staged.watermark_ms = max(staged.max_ts_ms, state.watermark_ms or staged.max_ts_ms)
-    coverage = advance(state.synced_until_ms, wanted, window, extracted_at_ms, project.partitions_start)
+    coverage = advance(state.synced_until_ms, wanted, window, stage.extracted_at_ms, project.partitions_start)
     staged.synced_until_ms, staged.coverage_gap = coverage.synced_until_ms, coverage.gap
     if coverage.gap:
         log.warning(f"{staged.name}: {coverage.gap}")
-    staged.duration_s = time.monotonic() - started
+    staged.duration_s = time.monotonic() - stage.started
     if staged.rejects.count:
-        log.warning(f"{staged.name}: {staged.rejects.count} document(s) rejected (no usable or placeable "
-                    f"{spec.timestamp_column!r}); see the kx_rejects table")
+        log.warning(f"{staged.name}: {staged.rejects.count} document(s) rejected (undecodable, no usable or "
+                    f"placeable {spec.timestamp_column!r}, or values that cannot be harmonized); see the kx_rejects table")
     log.info(f"{staged.name}: staged {staged.rows} documents over {len(staged.rows_by_date)} date(s)")
     return staged
 
 
-def _leaves(staged: StagedCollection, conv: Converter, day: date) -> dict[LeafKey, list[pa.RecordBatch]]:
-    """The date's rows per leaf: each spool chunk is converted once, reordered by leaf with one `take`,
-    then cut into zero-copy slices (converting per leaf paid the converter's fixed cost per leaf, and a
-    `take` per leaf its own: most leaves hold a few rows). Rows keep their spool order within a leaf."""
-    leaves: dict[LeafKey, list[pa.RecordBatch]] = defaultdict(list)
-    columns = staged.spec.partition_columns
-    for chunk in staged.spool.read(day):
-        keys = [split_leaf(doc, columns) for doc in chunk]
-        batch = fill_id_type(conv.convert(chunk), chunk)
-        rows: dict[LeafKey, list[int]] = defaultdict(list)
-        for i, key in enumerate(keys):
-            rows[key].append(i)
-        if len(rows) == 1:
-            leaves[keys[0]].append(batch)
-            continue
-        grouped = batch.take(pa.array([i for idx in rows.values() for i in idx], type=pa.int32()))
-        start = 0
-        for key, idx in rows.items():
-            leaves[key].append(grouped.slice(start, len(idx)))
-            start += len(idx)
-    return leaves
+def stage_collection(
+    *, client: MongoClient, project: ProjectConfig, env: str, spec: CollectionSpec, dates: list[date],
+    staging_dir: Path, log: logging.Logger | None = None, now_ms: Callable[[], int] | None = None,
+    source: BatchSource | None = None,
+) -> StagedCollection:
+    """The local engine's staging: one query for the whole window. `now_ms`: the clock (UTC epoch ms)
+    that caps `synced_until`; injected by tests. `source`: the window's raw batches instead of the
+    server's (documents a test server cannot store)."""
+    stage = open_stage(project=project, env=env, spec=spec, dates=dates, staging_dir=staging_dir, now_ms=now_ms)
+    staged, acc = stage.staged, stage.acc
+    try:
+        seen = scan_window(client, spec, stage.window, stage.wanted, staged.spool, acc, staged, stage.bounds, source)
+    except BaseException:
+        staged.spool.remove()
+        raise
+
+    def reextract(window: Window, dates: set[date]) -> None:
+        scan_window(client, spec, window, dates, staged.spool, acc, staged, source=source)
+
+    return close_stage(stage, client, project, seen, reextract, log)
+
+
+def converter_for(project: ProjectConfig, staged: StagedCollection) -> Converter:
+    spec = staged.spec
+    return Converter(
+        staged.schema, project.environment(staged.env).tz, spec.timestamp_column, spec.timestamp_encoding,
+        reserved_columns=reserved_columns(spec),
+    )
+
+
+Reject = Callable[[str, bytes | None, dict], None]
+
+
+def publish_date(
+    project: ProjectConfig, staged: StagedCollection, conv: Converter, day: date,
+    pairs: Iterable[tuple[list[bytes], list[dict]]], spill_dir: Path, reject: Reject,
+) -> list[WrittenFile]:
+    """Replace one date of the table with the converted documents (chunks of (raw BSON, dicts)) merged
+    with the rows that stay; a document the converter refuses goes to `reject(why, raw, doc)`."""
+    spec, env = staged.spec, staged.env
+    env_spec = project.environment(env)
+    try:
+        leaves = spill_date(pairs, conv, spec.partition_columns, spill_dir, reject)
+        return storage_for(project, env_spec).write_partition(
+            env, spec.database, spec.collection, day, leaves,
+            conv.arrow_schema, id_columns=spec.partition_columns,
+            keep_existing=keep_existing(staged, env_spec.tz, leaves),
+        )
+    finally:
+        shutil.rmtree(spill_dir, ignore_errors=True)
 
 
 def _dates_to_write(staged: StagedCollection, existing: Callable[[], set[str]]) -> list[date]:
@@ -289,27 +308,27 @@ def _dates_to_write(staged: StagedCollection, existing: Callable[[], set[str]]) 
 
 
 def publish_staged(project: ProjectConfig, staged: StagedCollection, log: logging.Logger | None = None) -> PublishedCollection:
+    """Write the dates (unless an engine already did: `staged.published`), then rejects, then state."""
     log = log or _LOG
     started = time.monotonic()
     spec, env = staged.spec, staged.env
-    env_spec = project.environment(env)
-    storage = storage_for(project, env_spec)
-    conv = Converter(
-        staged.schema, env_spec.tz, spec.timestamp_column, spec.timestamp_encoding,
-        reserved_columns=reserved_columns(spec),
-    )
-    files: list[WrittenFile] = []
+    storage = storage_for(project, project.environment(env))
     try:
-        for day in _dates_to_write(staged, lambda: storage.date_dirs(env, spec.database, spec.collection)):
-            leaves = _leaves(staged, conv, day)
-            files += storage.write_partition(
-                env, spec.database, spec.collection, day, leaves,
-                conv.arrow_schema, id_columns=spec.partition_columns,
-                keep_existing=keep_existing(staged, env_spec.tz, leaves),
-            )
+        if staged.published is None:
+            conv = converter_for(project, staged)
+            files: list[WrittenFile] = []
+            for day in _dates_to_write(staged, lambda: storage.date_dirs(env, spec.database, spec.collection)):
+                def reject(why: str, raw: bytes | None, doc: dict, day: date = day) -> None:
+                    staged.rejects.append(why, raw, doc)
+                    staged.rows_by_date[day] -= 1
+                files += publish_date(project, staged, conv, day, staged.spool.read_pairs(day),
+                                      staged.spool.directory / "leaves" / day.isoformat(), reject)
+        else:
+            files = list(staged.published)
         rejects = publish_rejects(storage, env, spec.database, spec.collection, staged.rejects, staged.landed_rejects) \
             if staged.rejects is not None else RejectsOutcome(0, 0, 0)
         version = staged.state_before.schema_version + (1 if staged.schema_changed else 0)
+        faults.reached("before_state")
         CollectionState(staged.schema, version, staged.watermark_ms, staged.synced_until_ms).write(
             storage, env, spec.database, spec.collection
         )

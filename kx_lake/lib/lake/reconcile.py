@@ -13,8 +13,8 @@ document in the Parquet files, both spilled into DuckDB) and then:
 3. reads those dates back and counts the documents now at least as new as the source: `repaired`.
 
 Memory stays bounded: both sides arrive in chunks, DuckDB spills, and only the diff's small results
-come back to Python. The pass does not take the environment's writer lease itself: run it when no
-sync of the same environment is running (the job and schedule are separate from the sync's).
+come back to Python. The caller holds the environment's writer lease around the pass (the reconcile
+job does: components/reconcile_job.py), so no sync writes the environment meanwhile.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from kx_lake.lib.lake.pipeline import CollectionSyncError
 from kx_lake.lib.lake.reconcile_diff import SOURCE_SCHEMA
 from kx_lake.lib.lake.rejects import id_type
 from kx_lake.lib.lake.tombstones import DELETED_COLUMN, timestamp_path
-from kx_lake.lib.storage import LakeStorage
+from kx_lake.lib.storage import DataFile, LakeStorage
 
 CHUNK = 50_000
 _READERS, _READ_WINDOW = 4, 64  # lake files read at once, and submitted per window
@@ -71,8 +71,8 @@ def lake_keys(
     reads release the GIL) and handed on in chunks of about `chunk` rows."""
     ts_path = timestamp_path(spec, reserved_columns(spec))
     where = f"{env}/{spec.database}.{spec.collection}"
-    files = [f for d in days for f in storage._data_files(env, spec.database, spec.collection, d)] if days is not None \
-        else storage._data_files(env, spec.database, spec.collection, None)
+    files = [f for d in days for f in storage.data_files(env, spec.database, spec.collection, d)] if days is not None \
+        else storage.data_files(env, spec.database, spec.collection)
     pending: list[pa.Table] = []
     rows = 0
     with ThreadPoolExecutor(max_workers=_READERS, thread_name_prefix="kx-reconcile") as pool:
@@ -88,7 +88,7 @@ def lake_keys(
         yield pa.concat_tables(pending)
 
 
-def _file_keys(storage: LakeStorage, file: tuple, ts_path: tuple[str, ...], where: str) -> pa.Table:
+def _file_keys(storage: LakeStorage, file: DataFile, ts_path: tuple[str, ...], where: str) -> pa.Table:
     path, _size, day, ids = file
     with storage.fs.open(path, "rb") as f:
         pf = pq.ParquetFile(f)

@@ -7,6 +7,11 @@ catalog registers it like any table, as `kx_rejects`), replaced atomically when 
 published. Columns: env, `_id` (the lake's `_id` text), `_kx_id_type` (its BSON type, so `1` and `"1"`
 stay apart), reason, the raw document as relaxed Extended JSON, first and last seen.
 
+A document whose `_id` cannot be decoded (invalid UTF-8 in it, or no BSON at all) is keyed by its
+bytes instead: `_id` = `sha256:<32 hex>` of the raw document, `_kx_id_type` = `undecodable`, and the
+document column holds its position in the batch, its size and the raw bytes in base64 — unless the
+collection has `pii_columns`, whose values could not be tokenized in bytes that do not decode.
+
 While a collection is staged, rejected documents are appended to a spool file beside the date spools
 (BSON, one `{reason, doc}` per reject), so memory does not grow with the number of rejects. On publish
 the new rejects replace earlier rows for the same `_id` (keeping `first_seen`), and earlier rows whose
@@ -16,6 +21,8 @@ document has since landed in the lake leave the table; the others stay until the
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -43,6 +50,7 @@ REJECTS_SCHEMA = pa.schema([
     ("last_seen", pa.timestamp("ms", tz="UTC")),
 ])
 _INT32 = struct.Struct("<i")
+UNDECODABLE = "undecodable"  # the _kx_id_type of a reject keyed by its bytes
 _MAX_DOCUMENT_CHARS = 1_000_000  # a reject row keeps at most this much of the document's JSON
 
 
@@ -89,6 +97,21 @@ class RejectSpool:
         self._handle.write(bson.encode(body))
         self.count += 1
 
+    def append_undecodable(self, reason: str, raw: bytes, position: int, keep_bytes: bool) -> None:
+        """A document without a decodable `_id`: keyed by the hash of its bytes (stable across runs)."""
+        digest = hashlib.sha256(raw).hexdigest()[:32]
+        info: dict[str, Any] = {"position_in_batch": position, "size_bytes": len(raw)}
+        if keep_bytes:
+            info["base64"] = base64.b64encode(raw).decode("ascii")
+        else:
+            info["base64"] = None
+            info["note"] = "raw bytes not kept: the collection has pii_columns, which cannot be tokenized in them"
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = open(self.path, "ab")  # noqa: SIM115 - closed by close()
+        self._handle.write(bson.encode({"reason": reason, "undecodable": f"sha256:{digest}", "info": info}))
+        self.count += 1
+
     def close(self) -> None:
         if self._handle is not None:
             self._handle.close()
@@ -118,6 +141,8 @@ class RejectsOutcome:
 
 
 def _document_json(entry: dict) -> str:
+    if "undecodable" in entry:
+        return canonical_json(entry["info"])
     doc = entry.get("doc")
     try:
         text = canonical_json(dict(doc)) if doc is not None else canonical_json({"_id": entry.get("id")})
@@ -152,7 +177,10 @@ def publish_rejects(
     rows: dict[tuple[str | None, str], dict] = {}
     for chunk in spool.read():
         for entry in chunk:
-            key = (id_text(entry.get("id")), id_type(entry.get("id")))
+            if "undecodable" in entry:
+                key = (entry["undecodable"], UNDECODABLE)
+            else:
+                key = (id_text(entry.get("id")), id_type(entry.get("id")))
             rows[key] = {"env": env, "_id": key[0], "_kx_id_type": key[1], "reason": entry["reason"],
                          "document": _document_json(entry), "first_seen": first_seen.get(key, now), "last_seen": now}
     landed = set(landed)

@@ -3,17 +3,18 @@
 Extraction streams documents in (timestamp, _id) order but a window spans many dates and the schema
 is only final once the whole window was seen, so the raw bytes wait on disk: one append-only file
 per collection, with, per partition date, the byte ranges its documents occupy (in the query's order
-a date's documents are one run, or a few when timestamp encodings interleave), read back in bounded
-chunks in append order. One file, not one per date: creating, closing and removing a file per date
-cost a full load ~1 ms each, 40k times at scale 0.1 (docs/benchmarks.md). Memory stays at a batch
-and two integers per run whatever the collection's size; disk holds the window's raw BSON once.
+a date's documents are one run, or a few when timestamp encodings interleave), read back in chunks
+bounded by documents and by bytes (CHUNK_BYTES: 5000 documents of 1 MB would be 5 GB), in append
+order. One file, not one per date: creating, closing and removing a file per date cost a full load
+~1 ms each, 40k times at scale 0.1 (docs/benchmarks.md). Memory stays at a chunk and two integers per
+run whatever the collection's size; disk holds the window's raw BSON once.
 """
 
 from __future__ import annotations
 
 import shutil
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -21,6 +22,8 @@ from typing import BinaryIO
 from kx_lake.lib.extract.reader import decode_spooled
 from kx_lake.lib.staging import make_private_dirs, open_private_append
 
+CHUNK_DOCS = 5000
+CHUNK_BYTES = 32 * 2**20
 _INT32 = struct.Struct("<i")
 _FILE_NAME = "spool.bson"
 
@@ -58,27 +61,32 @@ class DateSpool:
     def dates(self) -> list[date]:
         return sorted(self.counts)
 
-    def read(self, day: date, chunk_docs: int = 5000) -> Iterator[list[dict]]:
-        """The date's documents as dicts, `chunk_docs` at a time, in the order they were appended."""
+    def read(self, day: date, chunk_docs: int = CHUNK_DOCS, chunk_bytes: int = CHUNK_BYTES) -> Iterator[list[dict]]:
+        """The date's documents as dicts, at most `chunk_docs` and about `chunk_bytes` at a time."""
+        for _raws, docs in self.read_pairs(day, chunk_docs, chunk_bytes):
+            yield docs
+
+    def read_pairs(
+        self, day: date, chunk_docs: int = CHUNK_DOCS, chunk_bytes: int = CHUNK_BYTES
+    ) -> Iterator[tuple[list[bytes], list[dict]]]:
+        """The date's documents in chunks, each as (raw BSON per document, decoded dicts)."""
+        yield from chunk_pairs(self.raw_documents(day), chunk_docs, chunk_bytes)
+
+    def raw_documents(self, day: date) -> Iterator[bytes]:
+        """The date's documents as raw BSON, one at a time, in the order they were appended."""
         self.close()
         if not self.counts.get(day):
             return
         if not self._path.exists():  # never publish a swept spool as an empty date
             raise FileNotFoundError(f"spool file {self._path} of {self.counts[day]} document(s) was removed under its run")
         with open(self._path, "rb") as fh:
-            buf: list[bytes] = []
             for start, end in self._runs[day]:
                 fh.seek(start)
                 while start < end:
                     header = fh.read(4)
                     (size,) = _INT32.unpack(header)
-                    buf.append(header + fh.read(size - 4))
+                    yield header + fh.read(size - 4)
                     start += size
-                    if len(buf) >= chunk_docs:
-                        yield decode_spooled(b"".join(buf))
-                        buf = []
-            if buf:
-                yield decode_spooled(b"".join(buf))
 
     def remove(self) -> None:
         self.close()
@@ -92,3 +100,20 @@ class DateSpool:
             except OSError:
                 return
             parent = parent.parent
+
+
+def chunk_pairs(
+    raws: Iterable[bytes], chunk_docs: int = CHUNK_DOCS, chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[tuple[list[bytes], list[dict]]]:
+    """Raw documents in chunks of at most `chunk_docs` and about `chunk_bytes`, each as (raw BSON per
+    document, decoded dicts): the one chunking both engines publish with, so they write the same files."""
+    buf: list[bytes] = []
+    size = 0
+    for raw in raws:
+        buf.append(raw)
+        size += len(raw)
+        if len(buf) >= chunk_docs or size >= chunk_bytes:
+            yield buf, decode_spooled(b"".join(buf))
+            buf, size = [], 0
+    if buf:
+        yield buf, decode_spooled(b"".join(buf))

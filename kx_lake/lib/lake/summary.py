@@ -28,13 +28,10 @@ class CollectionResult:
         return self.status == "succeeded"
 
 
-@dataclass
-class SyncSummary:
-    env: str
-    started_at: datetime
-    finished_at: datetime | None = None
-    run_ids: list[str] = field(default_factory=list)
-    results: list[CollectionResult] = field(default_factory=list)
+class CollectionResults:
+    """What a run did per collection, split by outcome (shared by SyncSummary and the e-mail's RunReport)."""
+
+    results: list[CollectionResult]
 
     @property
     def succeeded(self) -> list[CollectionResult]:
@@ -43,6 +40,15 @@ class SyncSummary:
     @property
     def failed(self) -> list[CollectionResult]:
         return [r for r in self.results if not r.ok]
+
+
+@dataclass
+class SyncSummary(CollectionResults):
+    env: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    run_ids: list[str] = field(default_factory=list)
+    results: list[CollectionResult] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from kx_lake.lib.lake.summary import CollectionResult
+from kx_lake.lib.lake.summary import CollectionResult, CollectionResults
 from kx_lake.lib.scrub import Scrubber
 
 _ERROR_CHARS = 600
@@ -29,7 +29,7 @@ class CheckOutcome:
 
 
 @dataclass
-class RunReport:
+class RunReport(CollectionResults):
     job: str
     run_id: str
     status: str  # SUCCESS | FAILURE | CANCELED
@@ -39,14 +39,6 @@ class RunReport:
     results: list[CollectionResult] = field(default_factory=list)
     checks: list[CheckOutcome] = field(default_factory=list)
     run_error: str | None = None  # the run-level failure message, when the run failed
-
-    @property
-    def succeeded(self) -> list[CollectionResult]:
-        return [r for r in self.results if r.ok]
-
-    @property
-    def failed(self) -> list[CollectionResult]:
-        return [r for r in self.results if not r.ok]
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:

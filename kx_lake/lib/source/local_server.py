@@ -10,22 +10,13 @@ lock serialises concurrent `up`/`down` calls.
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
-import signal
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pymongo
 from pymongo.errors import PyMongoError
 
+from kx_lake.lib import process_lifecycle as proc_life
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.source.ferretdb_build import ensure_binary
 
@@ -33,10 +24,6 @@ START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 LOG_LEVEL = "warn"
 _PORT_ATTEMPTS = 3
-_LOG_TAIL_BYTES = 4000
-
-# Servers started by this process, so we can reap them (no zombies) and avoid pid-reuse surprises.
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 class LocalServerError(RuntimeError):
@@ -104,7 +91,7 @@ def up(
     `binary` defaults to the cached build (built if missing). `exit_with_parent` ties the server's life
     to this process (for test sessions); by default it outlives us.
     """
-    with _locked(project, env):
+    with proc_life.locked(env_dir(project, env)):
         current = _current(project, env)
         if current is not None:
             if _ping(current.port, timeout=min(timeout, 5.0)):
@@ -124,7 +111,7 @@ def up(
 
 def down(project: ProjectConfig, env: str) -> bool:
     """Stop the environment's server (SIGTERM, then SIGKILL); False when nothing was running."""
-    with _locked(project, env):
+    with proc_life.locked(env_dir(project, env)):
         current = _current(project, env)
         if current is None:
             return False
@@ -135,7 +122,7 @@ def down(project: ProjectConfig, env: str) -> bool:
 
 def running(project: ProjectConfig, env: str) -> ServerInfo | None:
     """The environment's live server, or None (stale state is removed)."""
-    with _locked(project, env):
+    with proc_life.locked(env_dir(project, env)):
         return _current(project, env)
 
 
@@ -167,14 +154,8 @@ def status(project: ProjectConfig) -> list[ServerStatus]:
     return rows
 
 
-def log_tail(project: ProjectConfig, env: str, max_bytes: int = _LOG_TAIL_BYTES) -> str:
-    path = log_file(project, env)
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(max(0, path.stat().st_size - max_bytes))
-            return fh.read().decode(errors="replace").strip()
-    except FileNotFoundError:
-        return "(no log yet)"
+def log_tail(project: ProjectConfig, env: str, max_bytes: int = proc_life.LOG_TAIL_BYTES) -> str:
+    return proc_life.log_tail(log_file(project, env), max_bytes)
 
 
 # --- internals -------------------------------------------------------------------------------------
@@ -184,80 +165,22 @@ class _PortTaken(LocalServerError):
     pass
 
 
-@contextmanager
-def _locked(project: ProjectConfig, env: str) -> Iterator[None]:
-    directory = env_dir(project, env)
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
-def _read_state(project: ProjectConfig, env: str) -> ServerInfo | None:
-    try:
-        raw = json.loads(_state_file(project, env).read_text())
-        return ServerInfo(
-            env=env, pid=int(raw["pid"]), port=int(raw["port"]), started_at=str(raw["started_at"]),
-            binary=str(raw["binary"]),
-        )
-    except FileNotFoundError:
-        return None
-    except (ValueError, KeyError, TypeError):
-        return None  # unreadable state is stale state
-
-
-def _write_state(project: ProjectConfig, env: str, info: ServerInfo) -> None:
-    path = _state_file(project, env)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    body = {k: v for k, v in asdict(info).items() if k != "env"}
-    tmp.write_text(json.dumps({"env": env, **body}, indent=2) + "\n")
-    os.replace(tmp, path)
-
-
 def _current(project: ProjectConfig, env: str) -> ServerInfo | None:
-    """The recorded server if its process is alive and is ours; otherwise drop the stale state."""
-    info = _read_state(project, env)
-    if info is not None and _is_our_server(info.pid, data_dir(project, env)):
+    """The recorded server if its process is alive and serves this data dir; otherwise drop the stale state."""
+    raw = proc_life.read_state(_state_file(project, env))
+    try:
+        info = ServerInfo(env=env, pid=int(raw["pid"]), port=int(raw["port"]), started_at=str(raw["started_at"]),
+                          binary=str(raw["binary"])) if raw else None
+    except (ValueError, KeyError, TypeError):
+        info = None  # unreadable state is stale state
+    if info is not None and proc_life.started_for(info.pid, data_dir(project, env)):
         return info
     _state_file(project, env).unlink(missing_ok=True)
     return None
 
 
-def _alive(pid: int) -> bool:
-    child = _CHILDREN.get(pid)
-    if child is not None:
-        if child.poll() is None:
-            return True
-        del _CHILDREN[pid]
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False  # someone else's process: not a server of ours
-    try:  # a zombie still has a pid; on Linux, /proc tells us it is dead
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def _is_our_server(pid: int, data: Path) -> bool:
-    """Alive and (where /proc exists) started for this data dir, so a reused pid is never taken for ours."""
-    if not _alive(pid):
-        return False
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return True  # no /proc (macOS): trust the pid
-    return str(data).encode() in args
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _free_port() -> int:  # a seam: a test hands out a taken port to prove the retry
+    return proc_life.free_port()
 
 
 def _ping(port: int, timeout: float) -> bool:
@@ -283,32 +206,22 @@ def _start(project: ProjectConfig, env: str, exe: Path, *, timeout: float, exit_
     cmd = [str(exe), "--listen", f"127.0.0.1:{port}", "--sqlite-dir", str(data), "--log-level", LOG_LEVEL]
     if exit_with_parent:
         cmd.append("--exit-with-parent")
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     log = log_file(project, env)
-    with open(log, "ab") as fh:
-        fh.write(f"--- {started_at} starting {' '.join(cmd)}\n".encode())
-        fh.flush()
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
-            close_fds=True,
-        )
-    _CHILDREN[proc.pid] = proc
+    proc, started_at = proc_life.spawn(cmd, log)
     info = ServerInfo(env=env, pid=proc.pid, port=port, started_at=started_at, binary=str(exe))
-    _write_state(project, env, info)
+    proc_life.write_state(_state_file(project, env), asdict(info))
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            _state_file(project, env).unlink(missing_ok=True)
-            tail = log_tail(project, env)
-            error_cls = _PortTaken if "address already in use" in tail.lower() else LocalServerError
-            raise error_cls(
-                f"the local FerretDB for environment {env!r} exited with code {proc.returncode} while "
-                f"starting; log {log}:\n{tail}"
-            )
-        if _ping(port, timeout=0.5):
-            return info
-        time.sleep(0.1)
+    outcome = proc_life.wait_ready(proc, lambda: _ping(port, timeout=0.5), timeout=timeout, interval=0.1)
+    if outcome is proc_life.Startup.READY:
+        return info
+    if outcome is proc_life.Startup.EXITED:
+        _state_file(project, env).unlink(missing_ok=True)
+        tail = log_tail(project, env)
+        error_cls = _PortTaken if "address already in use" in tail.lower() else LocalServerError
+        raise error_cls(
+            f"the local FerretDB for environment {env!r} exited with code {proc.returncode} while "
+            f"starting; log {log}:\n{tail}"
+        )
     _stop_pid(proc.pid)
     _state_file(project, env).unlink(missing_ok=True)
     raise LocalServerError(
@@ -318,16 +231,4 @@ def _start(project: ProjectConfig, env: str, exe: Path, *, timeout: float, exit_
 
 
 def _stop_pid(pid: int) -> None:
-    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, 5.0)):
-        if not _alive(pid):
-            return
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if not _alive(pid):
-                return
-            time.sleep(0.05)
-    raise LocalServerError(f"process {pid} did not exit after SIGTERM and SIGKILL")
+    proc_life.stop_pid(pid, term_timeout=STOP_TIMEOUT_S, error=LocalServerError)

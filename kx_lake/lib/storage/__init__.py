@@ -4,7 +4,7 @@
 """
 
 from kx_lake.lib.storage.lake import LakeStorage
-from kx_lake.lib.storage.models import LakeStorageError, PartitionInfo, WrittenFile
+from kx_lake.lib.storage.models import DataFile, LakeStorageError, PartitionInfo, WrittenFile
 from kx_lake.lib.storage.parquet import ParquetOptions
 from kx_lake.lib.storage.paths import (
     DATA_FILE_NAME,
@@ -18,6 +18,7 @@ from kx_lake.lib.storage.paths import (
 __all__ = [
     "DATA_FILE_NAME",
     "DATE_COLUMN",
+    "DataFile",
     "DEFAULT_PARTITION",
     "LakeLayoutError",
     "LakeStorage",

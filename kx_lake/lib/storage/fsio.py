@@ -36,6 +36,8 @@ import fsspec
 from fsspec.core import split_protocol
 from fsspec.implementations.local import LocalFileSystem
 
+from kx_lake.lib import faults
+
 LOCAL_PROTOCOLS = frozenset({None, "file", "local"})
 
 
@@ -112,6 +114,7 @@ def atomic_write(fs: fsspec.AbstractFileSystem, path: str, deferred: list[tuple[
     except BaseException:
         f.discard()
         raise
+    faults.reached("file_published")
 
 
 @contextmanager
@@ -131,7 +134,7 @@ def _local_atomic_write(path: str, deferred: list[tuple[str, str]] | None = None
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(directory)
+    _fsync(directory)
 
 
 def _create_in(directory: str, tmp: str) -> IO[bytes]:
@@ -158,6 +161,7 @@ def commit_deferred(deferred: list[tuple[str, str]]) -> None:
         _fsync_all([tmp for tmp, _ in deferred])
         for tmp, path in deferred:
             os.replace(tmp, path)
+            faults.reached("file_published")
     except BaseException:
         for tmp, _ in deferred:
             with contextlib.suppress(FileNotFoundError):
@@ -174,14 +178,14 @@ def _fsync_all(paths: list[str]) -> None:
     more in submitting than in syncing; concurrent fsyncs still share the filesystem's journal commits)."""
     if len(paths) < 2:
         for path in paths:
-            _fsync_path(path)
+            _fsync(path)
         return
     list(_pool().map(_fsync_each, [paths[i::_FSYNC_THREADS] for i in range(min(_FSYNC_THREADS, len(paths)))]))
 
 
 def _fsync_each(paths: list[str]) -> None:
     for path in paths:
-        _fsync_path(path)
+        _fsync(path)
 
 
 _POOL: ThreadPoolExecutor | None = None
@@ -195,16 +199,9 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
-def _fsync_path(path: str) -> None:
+def _fsync(path: str) -> None:
+    """fsync a file or a directory (a rename is durable once its directory is synced)."""
     fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

@@ -17,8 +17,9 @@ Small state (the persisted lake schema, the watermark) lives beside the data und
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -26,8 +27,9 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kx_lake.lib import faults
 from kx_lake.lib.storage import debris, fsio
-from kx_lake.lib.storage.models import LakeStorageError, PartitionInfo, WrittenFile
+from kx_lake.lib.storage.models import DataFile, LakeStorageError, PartitionInfo, WrittenFile
 from kx_lake.lib.storage.parquet import Batches, ParquetOptions, RowGroupWriter, data_schema, iter_batches
 from kx_lake.lib.storage.segments import ORIGINAL_COLUMN_PREFIX, LeafValue, original_column, with_original_values
 from kx_lake.lib.storage.paths import (
@@ -154,9 +156,11 @@ class LakeStorage:
         plan: dict[str, tuple[tuple[PartitionValue, ...], Batches, pa.Schema]],
         keep_existing: Callable[[pa.Table], pa.Table], where: str,
     ) -> None:
-        """Add to `plan` the rows `keep_existing` keeps of each existing leaf file (read before any write).
-        `keep_existing` sees the data columns only; a disambiguated leaf's `_kx_orig_<column>` values
-        (constant per file) are put back on the rows it keeps."""
+        """Add to `plan` the rows `keep_existing` keeps of each existing leaf file, streamed row group by
+        row group while the leaf is written (a date can hold more than memory; the old file is replaced
+        only once the new one is complete, so reading it meanwhile is safe). `keep_existing` sees the
+        data columns only; a disambiguated leaf's `_kx_orig_<column>` values (constant per file) are put
+        back on the rows it keeps. A leaf left with no rows ends up absent."""
         table_dir = date_dir.rsplit("/", 1)[0]
         for path in sorted(fsio.list_files(self.fs, date_dir)):
             rel = path[len(table_dir) + 1:]
@@ -165,16 +169,15 @@ class LakeStorage:
                 continue
             try:
                 with self.fs.open(path, "rb") as f:
-                    table = pq.read_table(f)
-                originals = {c: table.column(c)[0].as_py() for c in table.column_names
-                             if c.startswith(ORIGINAL_COLUMN_PREFIX) and table.num_rows}
-                kept = keep_existing(table.drop_columns(list(originals)))
-            except LakeStorageError:
-                raise
+                    pf = pq.ParquetFile(f)
+                    columns = [c for c in pf.schema_arrow.names if c.startswith(ORIGINAL_COLUMN_PREFIX)]
+                    first = pf.read_row_group(0, columns=columns) if columns and pf.num_row_groups else None
+                    originals = {c: first.column(c)[0].as_py() for c in columns} if first is not None and first.num_rows \
+                        else {}
+                    if not pf.metadata.num_rows:
+                        continue
             except Exception as exc:
                 raise LakeStorageError(f"{where}: merging the existing {fsio.to_uri(self.fs, path)}: {exc}") from exc
-            if not kept.num_rows:
-                continue
             if path in plan:
                 key, data, leaf_schema = plan[path]
             else:
@@ -183,10 +186,34 @@ class LakeStorage:
                 leaf_schema = file_schema
                 for column in originals:
                     leaf_schema = leaf_schema.append(pa.field(column, pa.string()))
-            for column in leaf_schema.names:
-                if column not in kept.column_names and column in originals:
-                    kept = kept.append_column(column, pa.repeat(pa.scalar(originals[column], pa.string()), kept.num_rows))
-            plan[path] = (key, [*iter_batches(data), *kept.to_batches()], leaf_schema)
+            kept = self._kept_rows(path, originals, leaf_schema, keep_existing, where)
+            plan[path] = (key, itertools.chain(iter_batches(data), kept), leaf_schema)  # streamed
+
+    def _kept_rows(
+        self, path: str, originals: dict[str, Any], leaf_schema: pa.Schema,
+        keep_existing: Callable[[pa.Table], pa.Table], where: str,
+    ) -> Iterator[pa.RecordBatch]:
+        try:
+            with self.fs.open(path, "rb") as f:
+                pf = pq.ParquetFile(f)
+                meta = pf.metadata
+                row_bytes = max(1, sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+                                // max(1, meta.num_rows))
+                # slices of ~32 MB, not whole row groups (128 MB each, up to four leaves written at once)
+                for batch in pf.iter_batches(batch_size=max(1, _MERGE_SLICE_BYTES // row_bytes)):
+                    table = pa.Table.from_batches([batch])
+                    kept = keep_existing(table.drop_columns([c for c in originals if c in table.column_names]))
+                    if not kept.num_rows:
+                        continue
+                    for column in leaf_schema.names:
+                        if column not in kept.column_names and column in originals:
+                            kept = kept.append_column(column, pa.repeat(pa.scalar(originals[column], pa.string()),
+                                                                        kept.num_rows))
+                    yield from kept.to_batches()
+        except LakeStorageError:
+            raise
+        except Exception as exc:
+            raise LakeStorageError(f"{where}: merging the existing {fsio.to_uri(self.fs, path)}: {exc}") from exc
 
     def _write_leaves(
         self, plan: dict[str, tuple[tuple[PartitionValue, ...], Batches, pa.Schema]], where: str,
@@ -243,6 +270,7 @@ class LakeStorage:
                     writer.abandon()
                     raise
                 size = sink.tell()
+            faults.reached("leaf_written")
         except Exception as exc:
             raise LakeStorageError(
                 f"{where}: writing {fsio.to_uri(self.fs, path)} failed, previous version kept: {exc}"
@@ -252,7 +280,7 @@ class LakeStorage:
     def list_partitions(self, env: str, database: str, collection: str) -> list[PartitionInfo]:
         """Every data file of the table, sorted by path, with its row count from the Parquet footer."""
         out = []
-        for path, size, date, ids in self._data_files(env, database, collection, None):
+        for path, size, date, ids in self.data_files(env, database, collection):
             try:
                 with self.fs.open(path, "rb") as f:
                     rows = pq.ParquetFile(f).metadata.num_rows
@@ -275,7 +303,7 @@ class LakeStorage:
     def read_table(self, env: str, database: str, collection: str, date: dt.date | str | None = None) -> pa.Table:
         """The table (or one date) with its partition columns restored from the paths; for tests and tools."""
         tables = []
-        for path, _size, day, ids in self._data_files(env, database, collection, date):
+        for path, _size, day, ids in self.data_files(env, database, collection, date):
             with self.fs.open(path, "rb") as f:
                 table = pq.read_table(f)
             table = table.append_column(
@@ -347,9 +375,9 @@ class LakeStorage:
     def _path(self, relpath: str) -> str:
         return f"{self.root_path}/{relpath}"
 
-    def _data_files(
-        self, env: str, database: str, collection: str, date: dt.date | str | None
-    ) -> list[tuple[str, int, dt.date, tuple[tuple[str, str | None], ...]]]:
+    def data_files(self, env: str, database: str, collection: str, date: dt.date | str | None = None) -> list[DataFile]:
+        """The table's (or one date's) data files, sorted by path, from a listing alone; a file that does not
+        fit the layout is an error naming it."""
         table = self._path(table_relpath(env, database, collection))
         base = table if date is None else f"{table}/{date_segment(date)}"
         out = []
@@ -364,12 +392,13 @@ class LakeStorage:
                 raise LakeStorageError(
                     f"{env}/{database}/{collection}: unexpected file {fsio.to_uri(self.fs, path)} in the lake: {exc}"
                 ) from exc
-            out.append((path, size, day, ids))
+            out.append(DataFile(path, size, day, ids))
         return out
 
 
 _WRITE_POOL: ThreadPoolExecutor | None = None
 _WRITERS = 4
+_MERGE_SLICE_BYTES = 32 * 2**20
 
 
 def _write_pool() -> ThreadPoolExecutor:

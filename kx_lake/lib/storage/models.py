@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class LakeStorageError(RuntimeError):
@@ -20,6 +21,15 @@ class WrittenFile:
     rows: int
     bytes: int
     ids: tuple[str | None, ...] = ()  # the leaf's id partition values, as written in the path
+
+
+class DataFile(NamedTuple):
+    """One data file of a table as listed (no footer read): its filesystem path, not a URI."""
+
+    path: str
+    bytes: int
+    date: dt.date
+    ids: tuple[tuple[str, str | None], ...]  # ((column, value), ...) read back from the path
 
 
 @dataclass(frozen=True)

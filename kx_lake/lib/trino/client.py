@@ -12,7 +12,8 @@ import trino
 from trino.exceptions import TrinoQueryError
 
 from kx_lake.lib.catalog.objects import QueryResult
-from kx_lake.lib.trino.server import CATALOG, TrinoServerInfo
+from kx_lake.lib.trino.config import CATALOG
+from kx_lake.lib.trino.server import TrinoServerInfo
 
 USER = "kx-lake"
 

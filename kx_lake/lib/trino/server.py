@@ -17,29 +17,20 @@ Linux to stop it when the starting process dies (PR_SET_PDEATHSIG).
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import json
-import os
 import signal
-import socket
-import subprocess
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from kx_lake.lib.trino.config import CATALOG, command, metastore_dir, state_dir, write_config
+from kx_lake.lib import process_lifecycle as proc_life
+from kx_lake.lib.trino.config import command, state_dir, write_config
 from kx_lake.lib.trino.install import TrinoInstall, ensure_installed
 from kx_lake.lib.trino.java import Java, find_java
 
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 20.0
-_LOG_TAIL_BYTES = 4000
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 class TrinoServerError(RuntimeError):
@@ -70,7 +61,7 @@ def _state_file(home: Path) -> Path:
 def up(home: Path, *, install: TrinoInstall | None = None, java: Java | None = None,
        timeout: float = START_TIMEOUT_S, exit_with_parent: bool = False, log=print) -> TrinoServerInfo:
     """Make sure this home's Trino runs; return it. Idempotent (a running server is reused)."""
-    with _locked(home):
+    with proc_life.locked(state_dir(home)):
         current = _current(home)
         if current is not None:
             if _ready(current.port, timeout=5.0):
@@ -84,7 +75,7 @@ def up(home: Path, *, install: TrinoInstall | None = None, java: Java | None = N
 
 def down(home: Path) -> bool:
     """Stop this home's Trino (SIGTERM, then SIGKILL); False when nothing was running."""
-    with _locked(home):
+    with proc_life.locked(state_dir(home)):
         current = _current(home)
         if current is None:
             return False
@@ -94,7 +85,7 @@ def down(home: Path) -> bool:
 
 
 def running(home: Path) -> TrinoServerInfo | None:
-    with _locked(home):
+    with proc_life.locked(state_dir(home)):
         return _current(home)
 
 
@@ -110,80 +101,24 @@ def ready(info: TrinoServerInfo) -> bool:
     return _ready(info.port, timeout=2.0)
 
 
-def log_tail(home: Path, max_bytes: int = _LOG_TAIL_BYTES) -> str:
-    path = log_file(home)
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(max(0, path.stat().st_size - max_bytes))
-            return fh.read().decode(errors="replace").strip()
-    except FileNotFoundError:
-        return "(no log yet)"
+def log_tail(home: Path, max_bytes: int = proc_life.LOG_TAIL_BYTES) -> str:
+    return proc_life.log_tail(log_file(home), max_bytes)
 
 
 # --- internals -------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _locked(home: Path) -> Iterator[None]:
-    directory = state_dir(home)
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
 def _current(home: Path) -> TrinoServerInfo | None:
+    raw = proc_life.read_state(_state_file(home))
     try:
-        raw = json.loads(_state_file(home).read_text())
         info = TrinoServerInfo(int(raw["pid"]), int(raw["port"]), str(raw["started_at"]), str(raw["java"]),
-                               str(raw["home"]))
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
+                               str(raw["home"])) if raw else None
+    except (ValueError, KeyError, TypeError):
         info = None
-    if info is not None and _is_ours(info.pid, state_dir(home)):
+    if info is not None and proc_life.started_for(info.pid, state_dir(home)):
         return info
     _state_file(home).unlink(missing_ok=True)
     return None
-
-
-def _write_state(home: Path, info: TrinoServerInfo) -> None:
-    path = _state_file(home)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(asdict(info), indent=2) + "\n")
-    os.replace(tmp, path)
-
-
-def _alive(pid: int) -> bool:
-    child = _CHILDREN.get(pid)
-    if child is not None:
-        if child.poll() is None:
-            return True
-        del _CHILDREN[pid]
-        return False
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def _is_ours(pid: int, directory: Path) -> bool:
-    """Alive and started with this home's config (its command line names it), so a reused pid is never ours."""
-    if not _alive(pid):
-        return False
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return True
-    return str(directory).encode() in args
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _ready(port: int, timeout: float) -> bool:
@@ -200,47 +135,26 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 
 def _start(home: Path, install: TrinoInstall, java: Java, *, timeout: float, exit_with_parent: bool) -> TrinoServerInfo:
-    port = _free_port()
+    port = proc_life.free_port()
     data_dir = state_dir(home) / "data"  # the working dir: Trino keeps its node data relative to it
     data_dir.mkdir(parents=True, exist_ok=True)
     cmd = command(java, install, write_config(home, install, port))
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     log = log_file(home)
-    with open(log, "ab") as fh:
-        fh.write(f"--- {started_at} starting {' '.join(cmd)}\n".encode())
-        fh.flush()
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
-            close_fds=True, cwd=data_dir, preexec_fn=_die_with_parent if exit_with_parent else None,
-        )
-    _CHILDREN[proc.pid] = proc
+    proc, started_at = proc_life.spawn(cmd, log, cwd=data_dir,
+                                       preexec_fn=_die_with_parent if exit_with_parent else None)
     info = TrinoServerInfo(proc.pid, port, started_at, str(java.executable), str(state_dir(home)))
-    _write_state(home, info)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            _state_file(home).unlink(missing_ok=True)
-            raise TrinoServerError(f"Trino exited with code {proc.returncode} while starting; log {log}:\n"
-                                   f"{log_tail(home)}")
-        if _ready(port, timeout=1.0):
-            return info
-        time.sleep(0.25)
+    proc_life.write_state(_state_file(home), asdict(info))
+    outcome = proc_life.wait_ready(proc, lambda: _ready(port, timeout=1.0), timeout=timeout, interval=0.25)
+    if outcome is proc_life.Startup.READY:
+        return info
+    if outcome is proc_life.Startup.EXITED:
+        _state_file(home).unlink(missing_ok=True)
+        raise TrinoServerError(f"Trino exited with code {proc.returncode} while starting; log {log}:\n"
+                               f"{log_tail(home)}")
     _stop_pid(proc.pid)
     _state_file(home).unlink(missing_ok=True)
     raise TrinoServerError(f"Trino did not start within {timeout:.0f} s; log {log}:\n{log_tail(home)}")
 
 
 def _stop_pid(pid: int) -> None:
-    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, 5.0)):
-        if not _alive(pid):
-            return
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if not _alive(pid):
-                return
-            time.sleep(0.05)
-    raise TrinoServerError(f"Trino process {pid} did not exit after SIGTERM and SIGKILL")
+    proc_life.stop_pid(pid, term_timeout=STOP_TIMEOUT_S, error=lambda msg: TrinoServerError(f"Trino {msg}"))
