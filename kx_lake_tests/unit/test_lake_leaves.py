@@ -1,11 +1,10 @@
-"""A date's rows per leaf: one `take` per spool chunk, then slices — the same rows, in the same order,
+"""A date's rows per leaf (leaves.spill_date): one `take` per spool chunk, then slices — the same rows, in the same order,
 as converting each leaf's documents alone (the reference), for ids of every kind and several chunks."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import bson
@@ -15,7 +14,7 @@ from bson import Decimal128, ObjectId
 from kx_lake.lib.harmonize import Converter, SchemaAccumulator
 from kx_lake.lib.lake.identity import fill_id_type, with_id_type
 from kx_lake.lib.lake.partition_values import split_leaf
-from kx_lake.lib.lake.pipeline import _leaves
+from kx_lake.lib.lake.leaves import spill_date
 from kx_lake.lib.lake.spool import DateSpool
 
 DAY = date(2026, 3, 9)
@@ -51,9 +50,11 @@ def test_leaves_equal_the_per_leaf_reference(tmp_path):
     acc.observe_many(observed)
     schema = with_id_type(acc.schema)
     conv = Converter(schema, IST, "updated_at", "date", reserved_columns=("date", *columns))
-    chunked = SimpleNamespace(read=lambda day: spool.read(day, chunk_docs=700))  # 4 chunks, many leaves each
-    staged = SimpleNamespace(spool=chunked, spec=SimpleNamespace(partition_columns=columns))
-    got = {k: pa.Table.from_batches(v, schema=conv.arrow_schema) for k, v in _leaves(staged, conv, DAY).items()}
+    rejected: list = []
+    pairs = spool.read_pairs(DAY, chunk_docs=700)  # 4 chunks, many leaves each
+    spilled = spill_date(pairs, conv, columns, tmp_path / "leaves", lambda *r: rejected.append(r))
+    got = {k: pa.Table.from_batches(list(v), schema=conv.arrow_schema) for k, v in spilled.items()}
+    assert rejected == []
 
     decoded = [d for chunk in spool.read(DAY) for d in chunk]
     by_leaf: dict = {}
