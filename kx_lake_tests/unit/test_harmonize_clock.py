@@ -35,3 +35,16 @@ def test_to_utc_refuses_folds_and_gaps():
         clock.to_utc(pa.array([datetime(2025, 3, 9, 2, 30)], pa.timestamp("ms")))
     near = pa.array([datetime(2025, 11, 2, 0, 59, 59, 999000), datetime(2025, 11, 2, 2), datetime(2025, 3, 9, 3)], pa.timestamp("ms"))
     assert clock.to_local(clock.to_utc(near)).equals(near)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "Asia/Kolkata", "America/Santiago"])
+def test_to_local_matches_the_per_value_offset_batch_after_batch(zone):
+    """The remembered run of one offset (LocalClock._flat) never leaks over a transition: random
+    batches of a few days, some crossing a DST change, in random order on one clock."""
+    clock, rng = LocalClock(ZoneInfo(zone)), random.Random(12)
+    base = int(datetime(2023, 1, 1).timestamp() * 1000)
+    for _ in range(300):
+        start = base + rng.randrange(0, 2 * 365 * 86_400_000)
+        values = [start + rng.randrange(0, 5 * 86_400_000) for _ in range(20)]
+        got = clock.to_local(pa.array(values, pa.int64())).cast(pa.int64()).to_pylist()
+        assert got == [clock.local_ms(v) for v in values]

@@ -26,3 +26,23 @@ def test_spool_round_trip_and_cleanup(tmp_path: Path) -> None:
     assert not spool.directory.exists() and other.directory.exists()
     other.remove()  # last one out removes the run's empty directories, never the staging root
     assert staging.exists() and list(staging.iterdir()) == []
+
+
+def test_interleaved_dates_read_back_in_append_order_across_a_reopen(tmp_path: Path) -> None:
+    """Dates interleave when timestamp encodings do (numbers, then text, then dates): each date keeps
+    its append order over several runs of the one spool file, also after a read closed the writer."""
+    spool = DateSpool(tmp_path / "spool")
+    days = [date(2026, 1, d) for d in (1, 2, 3)]
+    expected: dict[date, list[dict]] = {d: [] for d in days}
+    for i in range(60):
+        day = days[(i // 4) % 3] if i < 40 else days[i % 2]
+        doc = {"_id": i, "pad": "x" * (i % 9)}
+        spool.append(day, bson.encode(doc))
+        expected[day].append(doc)
+        if i == 40:
+            assert [d for c in spool.read(days[2], chunk_docs=3) for d in c] == expected[days[2]]
+    for day in days:
+        assert [d for c in spool.read(day, chunk_docs=7) for d in c] == expected[day]
+    assert spool.counts == {d: len(v) for d, v in expected.items()}
+    assert list(spool.read(date(2026, 2, 1))) == []
+    assert [p.name for p in spool.directory.iterdir()] == ["spool.bson"]

@@ -67,8 +67,8 @@ def test_a_spool_removed_under_its_run_fails_loudly_instead_of_publishing_an_emp
     spool = DateSpool(tmp_path / "staging" / "run-a" / ENV / DB / COLL, keep=tmp_path / "staging")
     spool.append(DAY, _bson({"_id": 1}))
     spool.close()
-    (spool.directory / f"{DAY.isoformat()}.bson").unlink()
-    with pytest.raises(FileNotFoundError, match=r"2026-01-04.bson of 1 document\(s\) was removed under its run"):
+    (spool.directory / "spool.bson").unlink()  # the collection's one spool file (lake/spool.py)
+    with pytest.raises(FileNotFoundError, match=r"spool.bson of 1 document\(s\) was removed under its run"):
         list(spool.read(DAY))
     assert list(spool.read(date(2026, 1, 3))) == []  # a date that never had documents is simply empty
 

@@ -117,6 +117,7 @@ class LocalClock:
     def __init__(self, tz: ZoneInfo):
         self.tz = tz
         self._hour_offsets: dict[int, int | None] = {}  # shifted hour -> offset ms (None: transition)
+        self._flat: tuple[int, int, int] | None = None  # (first, last hour, offset): every hour checked
 
     def offset_ms(self, ms: int) -> int:
         """UTC offset in milliseconds at UTC instant `ms`."""
@@ -147,9 +148,9 @@ class LocalClock:
         bounds = pc.min_max(utc)
         first, last = (bounds["min"].as_py() + _SHIFT) // HOUR_MS, (bounds["max"].as_py() + _SHIFT) // HOUR_MS
         if last - first <= _SCAN_HOURS:  # the usual batch: a few days; one offset for all of them?
-            offsets = {self._hour_offset(h) for h in range(first, last + 1)}
-            if len(offsets) == 1 and None not in offsets:
-                return pc.add(utc, pa.scalar(offsets.pop(), pa.int64())).cast(TIMESTAMP_MS)
+            offset = self._flat_offset(first, last)
+            if offset is not None:
+                return pc.add(utc, pa.scalar(offset, pa.int64())).cast(TIMESTAMP_MS)
         hours = pc.divide(pc.add(utc, _SHIFT), HOUR_MS)
         distinct = pc.unique(hours).drop_null()
         per_hour = [self._hour_offset(h) for h in distinct.to_pylist()]
@@ -157,6 +158,23 @@ class LocalClock:
             return pa.array([None if v is None else self.local_ms(v) for v in utc.to_pylist()], TIMESTAMP_MS)
         per_row = pa.array(per_hour, pa.int64()).take(pc.index_in(hours, value_set=distinct))
         return pc.add(utc, per_row).cast(TIMESTAMP_MS)
+
+    def _flat_offset(self, first: int, last: int) -> int | None:
+        """The one offset of every hour in [first, last], or None. Each hour is checked once
+        (_hour_offset); the longest checked run of one offset is remembered, so the next batch over
+        the same days costs a comparison instead of a pass over its hours."""
+        flat = self._flat
+        if flat is not None and flat[0] <= first and last <= flat[1]:
+            return flat[2]
+        offsets = {self._hour_offset(h) for h in range(first, last + 1)}
+        if len(offsets) != 1 or None in offsets:
+            return None
+        offset = offsets.pop()
+        if flat is not None and flat[2] == offset and first <= flat[1] + 1 and flat[0] - 1 <= last:
+            first, last = min(first, flat[0]), max(last, flat[1])  # overlapping or adjacent: one run
+        if flat is None or last - first >= flat[1] - flat[0]:
+            self._flat = (first, last, offset)
+        return offset
 
     def to_utc(self, local: pa.Array) -> pa.Array:
         """The inverse of `to_local`: timestamp[ms] wall-clock array -> int64 UTC epoch ms.

@@ -2,7 +2,7 @@
 
 Why on disk: a date can hold more than memory (5,000 documents of 1 MB, or a whole collection stamped
 with one migration timestamp), and its rows reach the leaves in spool order, not leaf by leaf. So each
-spool chunk (bounded by bytes) is converted once, split by leaf with `take`, and appended to that
+spool chunk (bounded by bytes) is converted once, split by leaf (one `take`, then slices), and appended to that
 leaf's Arrow IPC stream file; the writer then streams each leaf from its files a batch at a time
 (`SpilledLeaf` can be iterated again, e.g. for the merge's version keys). A few stream files are open
 at a time (LRU); a leaf evicted and seen again continues in a new file. No batch exceeds a chunk, so
@@ -119,8 +119,13 @@ def spill_date(
             if len(rows) == 1:
                 writers.write(keys[0], batch)
                 continue
+            # one `take` reorders the chunk by leaf, then zero-copy slices (a `take` per leaf cost more
+            # than the write of its few rows); rows keep their spool order within a leaf
+            grouped = batch.take(pa.array([i for idx in rows.values() for i in idx], type=pa.int32()))
+            start = 0
             for key, idx in rows.items():
-                writers.write(key, batch.take(pa.array(idx, type=pa.int32())))
+                writers.write(key, grouped.slice(start, len(idx)))
+                start += len(idx)
     finally:
         writers.close()
     return writers.leaves

@@ -16,8 +16,21 @@ from collections.abc import Sequence
 from kx_lake.lib.storage.segments import LeafValue, leaf_value
 
 LeafKey = tuple[LeafValue, ...]
+_TEXT_CACHE: dict[str, LeafValue] = {}  # a column holds few distinct ids (facilities, wards): each escaped once
+_TEXT_CACHE_MAX = 65_536
+
+
+def _leaf(value: object) -> LeafValue:
+    if type(value) is not str:  # exactly str: 1, True and 1.0 are equal keys but different leaves
+        return leaf_value(value)
+    found = _TEXT_CACHE.get(value)
+    if found is None:
+        if len(_TEXT_CACHE) >= _TEXT_CACHE_MAX:
+            _TEXT_CACHE.clear()
+        found = _TEXT_CACHE[value] = leaf_value(value)
+    return found
 
 
 def split_leaf(doc: dict, columns: Sequence[str]) -> LeafKey:
     """Remove the partition columns from `doc` (in place) and return their leaf values."""
-    return tuple(leaf_value(doc.pop(col, None)) for col in columns)
+    return tuple(_leaf(doc.pop(col, None)) for col in columns)

@@ -14,7 +14,7 @@ publish_staged (in the IO manager; deterministic): per date, spool → dicts →
   schema, chunk by chunk into per-leaf files on local disk (leaves.py: memory bounded by bytes) → one
   Parquet file per leaf (publish_date, which the Spark engine's tasks call too; LakeStorage.write_partition
   replaces the date atomically per file and removes stale leaves; a date with no documents left is
-  emptied) → state (schema,
+  emptied; a date with nothing new under an unchanged schema is left as it is) → state (schema,
   watermark) written last, so the watermark only advances once the data is safe.
 """
 
@@ -48,6 +48,7 @@ from kx_lake.lib.lake.spool import DateSpool
 from kx_lake.lib.lake.state import CollectionState
 from kx_lake.lib.pii import PiiTokenizer
 from kx_lake.lib.storage import LakeStorage, WrittenFile
+from kx_lake.lib.storage.paths import date_segment
 
 _LOG = logging.getLogger(__name__)
 
@@ -292,6 +293,20 @@ def publish_date(
         shutil.rmtree(spill_dir, ignore_errors=True)
 
 
+def _dates_to_write(staged: StagedCollection, existing: Callable[[], set[str]]) -> list[date]:
+    """The dates whose files change. A requested date with no document staged would be rewritten from
+    its own files into the same rows (re-materializing merges and never drops a version): skipped
+    under an unchanged schema — a cycle with nothing new rewrote every leaf of its look-back dates,
+    for every collection — and, under a changed one, skipped when it has no files (`existing`: the
+    table's `date=` directory names; half the dates of a full load hold no document)."""
+    rewrite = set(staged.rewrite_dates)
+    changed = [d for d in staged.dates if d in rewrite or staged.rows_by_date.get(d)]
+    if not staged.schema_changed or len(changed) == len(staged.dates):
+        return changed
+    on_disk = existing()
+    return [d for d in staged.dates if d in rewrite or staged.rows_by_date.get(d) or date_segment(d) in on_disk]
+
+
 def publish_staged(project: ProjectConfig, staged: StagedCollection, log: logging.Logger | None = None) -> PublishedCollection:
     """Write the dates (unless an engine already did: `staged.published`), then rejects, then state."""
     log = log or _LOG
@@ -302,7 +317,7 @@ def publish_staged(project: ProjectConfig, staged: StagedCollection, log: loggin
         if staged.published is None:
             conv = converter_for(project, staged)
             files: list[WrittenFile] = []
-            for day in staged.dates:
+            for day in _dates_to_write(staged, lambda: storage.date_dirs(env, spec.database, spec.collection)):
                 def reject(why: str, raw: bytes | None, doc: dict, day: date = day) -> None:
                     staged.rejects.append(why, raw, doc)
                     staged.rows_by_date[day] -= 1

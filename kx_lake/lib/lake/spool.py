@@ -2,16 +2,18 @@
 
 Extraction streams documents in (timestamp, _id) order but a window spans many dates and the schema
 is only final once the whole window was seen, so the raw bytes wait on disk: one append-only file
-per partition date, a few open at a time (LRU), read back in chunks bounded by documents and by bytes
-(CHUNK_BYTES: 5000 documents of 1 MB would be 5 GB). Memory stays at a chunk whatever the
-collection's or the date's size; disk holds the window's raw BSON once.
+per collection, with, per partition date, the byte ranges its documents occupy (in the query's order
+a date's documents are one run, or a few when timestamp encodings interleave), read back in chunks
+bounded by documents and by bytes (CHUNK_BYTES: 5000 documents of 1 MB would be 5 GB), in append
+order. One file, not one per date: creating, closing and removing a file per date cost a full load
+~1 ms each, 40k times at scale 0.1 (docs/benchmarks.md). Memory stays at a chunk and two integers per
+run whatever the collection's size; disk holds the window's raw BSON once.
 """
 
 from __future__ import annotations
 
 import shutil
 import struct
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
@@ -20,10 +22,10 @@ from typing import BinaryIO
 from kx_lake.lib.extract.reader import decode_spooled
 from kx_lake.lib.staging import make_private_dirs, open_private_append
 
-_MAX_OPEN = 32
 CHUNK_DOCS = 5000
 CHUNK_BYTES = 32 * 2**20
 _INT32 = struct.Struct("<i")
+_FILE_NAME = "spool.bson"
 
 
 class DateSpool:
@@ -32,30 +34,29 @@ class DateSpool:
         self.directory = directory
         self.keep = keep
         make_private_dirs(directory)
-        self._open: OrderedDict[date, BinaryIO] = OrderedDict()
+        self._path = directory / _FILE_NAME
+        self._writer: BinaryIO | None = None
+        self._size = 0
+        self._runs: dict[date, list[list[int]]] = {}  # date -> [start, end) byte ranges, in append order
         self.counts: dict[date, int] = {}
 
-    def _path(self, day: date) -> Path:
-        return self.directory / f"{day.isoformat()}.bson"
-
-    def _handle(self, day: date) -> BinaryIO:
-        handle = self._open.pop(day, None)
-        if handle is None:
-            if len(self._open) >= _MAX_OPEN:
-                _, oldest = self._open.popitem(last=False)
-                oldest.close()
-            handle = open_private_append(self._path(day))  # kept open across appends, closed by LRU/close()
-        self._open[day] = handle
-        return handle
-
     def append(self, day: date, raw: bytes) -> None:
-        self._handle(day).write(raw)
+        if self._writer is None:
+            self._writer = open_private_append(self._path)  # kept open across appends, closed by close()
+            self._size = self._writer.tell()
+        self._writer.write(raw)
+        start, self._size = self._size, self._size + len(raw)
+        runs = self._runs.setdefault(day, [])
+        if runs and runs[-1][1] == start:
+            runs[-1][1] = self._size
+        else:
+            runs.append([start, self._size])
         self.counts[day] = self.counts.get(day, 0) + 1
 
     def close(self) -> None:
-        for handle in self._open.values():
-            handle.close()
-        self._open.clear()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def dates(self) -> list[date]:
         return sorted(self.counts)
@@ -69,22 +70,23 @@ class DateSpool:
         self, day: date, chunk_docs: int = CHUNK_DOCS, chunk_bytes: int = CHUNK_BYTES
     ) -> Iterator[tuple[list[bytes], list[dict]]]:
         """The date's documents in chunks, each as (raw BSON per document, decoded dicts)."""
-        self.close()
-        if not self._path(day).exists() and self.counts.get(day):  # never publish a swept spool as an empty date
-            raise FileNotFoundError(f"spool file {self._path(day)} of {self.counts[day]} document(s) "
-                                    "was removed under its run")
         yield from chunk_pairs(self.raw_documents(day), chunk_docs, chunk_bytes)
 
     def raw_documents(self, day: date) -> Iterator[bytes]:
-        """The date's documents as raw BSON, one at a time (the Spark engine ships them to its writers)."""
+        """The date's documents as raw BSON, one at a time, in the order they were appended."""
         self.close()
-        path = self._path(day)
-        if not path.exists():
+        if not self.counts.get(day):
             return
-        with open(path, "rb") as fh:
-            while header := fh.read(4):
-                (size,) = _INT32.unpack(header)
-                yield header + fh.read(size - 4)
+        if not self._path.exists():  # never publish a swept spool as an empty date
+            raise FileNotFoundError(f"spool file {self._path} of {self.counts[day]} document(s) was removed under its run")
+        with open(self._path, "rb") as fh:
+            for start, end in self._runs[day]:
+                fh.seek(start)
+                while start < end:
+                    header = fh.read(4)
+                    (size,) = _INT32.unpack(header)
+                    yield header + fh.read(size - 4)
+                    start += size
 
     def remove(self) -> None:
         self.close()

@@ -225,17 +225,31 @@ class LakeStorage:
         if deferred is None or len(plan) < 2:
             return [(path, key, self._write_leaf(path, data, schema, where, deferred))
                     for path, (key, data, schema) in plan.items()]
-        futures = [(path, key, _write_pool().submit(self._write_leaf, path, data, schema, where, deferred))
-                   for path, (key, data, schema) in plan.items()]
+        items = list(plan.items())
+        # a few tasks of many leaves each, not a task per leaf: a submit per small leaf cost more than its write
+        groups = [items[i::_WRITERS] for i in range(min(_WRITERS, len(items)))]
         results, error = [], None
-        for path, key, future in futures:
-            try:
-                results.append((path, key, future.result()))
-            except Exception as exc:  # noqa: BLE001 - re-raised below, once every leaf is done
-                error = error or exc
+        for future in [_write_pool().submit(self._write_group, group, where, deferred) for group in groups]:
+            for path, key, result, exc in future.result():
+                if exc is not None:
+                    error = error or exc
+                else:
+                    results.append((path, key, result))
         if error is not None:
             raise error
         return results
+
+    def _write_group(
+        self, group: list[tuple[str, tuple[tuple[PartitionValue, ...], Batches, pa.Schema]]], where: str,
+        deferred: list[tuple[str, str]],
+    ) -> list[tuple[str, tuple[PartitionValue, ...], tuple[int, int] | None, Exception | None]]:
+        out = []
+        for path, (key, data, schema) in group:
+            try:
+                out.append((path, key, self._write_leaf(path, data, schema, where, deferred), None))
+            except Exception as exc:  # noqa: BLE001 - every leaf is attempted; the caller raises the first
+                out.append((path, key, None, exc))
+        return out
 
     def _write_leaf(
         self, path: str, data: Batches, schema: pa.Schema, where: str, deferred: list[tuple[str, str]] | None = None
@@ -275,6 +289,16 @@ class LakeStorage:
                 raise LakeStorageError(f"{env}/{database}/{collection}: reading the footer of {uri}: {exc}") from exc
             out.append(PartitionInfo(date, ids, fsio.to_uri(self.fs, path), rows, size))
         return out
+
+    def date_dirs(self, env: str, database: str, collection: str) -> set[str]:
+        """The table's `date=YYYY-MM-DD` directory names (one listing, no footers read); empty if none."""
+        table = self._path(table_relpath(env, database, collection))
+        self.fs.invalidate_cache(table)
+        try:
+            names = self.fs.ls(table, detail=False)
+        except FileNotFoundError:
+            return set()
+        return {n.rstrip("/").rsplit("/", 1)[-1] for n in names} - {""}
 
     def read_table(self, env: str, database: str, collection: str, date: dt.date | str | None = None) -> pa.Table:
         """The table (or one date) with its partition columns restored from the paths; for tests and tools."""
@@ -373,13 +397,14 @@ class LakeStorage:
 
 
 _WRITE_POOL: ThreadPoolExecutor | None = None
+_WRITERS = 4
 _MERGE_SLICE_BYTES = 32 * 2**20
 
 
 def _write_pool() -> ThreadPoolExecutor:
     global _WRITE_POOL  # noqa: PLW0603 - one lazily created pool per process
     if _WRITE_POOL is None:
-        _WRITE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kx-leaf")
+        _WRITE_POOL = ThreadPoolExecutor(max_workers=_WRITERS, thread_name_prefix="kx-leaf")
     return _WRITE_POOL
 
 
