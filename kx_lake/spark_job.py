@@ -1,6 +1,6 @@
 """The job script a Spark cluster runs: `spark-submit kx_lake/spark_job.py`, Glue 5.0's script, EMR's step.
 
-It is a plain entry point, launched by Dagster Pipes (kx_lake.components.spark_launch): the request —
+It is a plain entry point, launched by Dagster Pipes (kx_lake.builders.spark_launch): the request —
 environment, collections, dates, the orchestrator's own config files and lake root — arrives as
 Pipes extras; the SparkSession is whatever spark-submit, Glue or EMR built (`getOrCreate`, so the
 master is theirs); the sync is the engine core's (`kx_lake.lib.spark.sync_with_spark`, then

@@ -9,7 +9,7 @@ from benchmarks.contenders.plan import Plan
 
 def run(plan: Plan, profile: str | None = None) -> dict:
     from kx_lake.cli.sync_cmd import dagster_instance, load_definitions
-    from kx_lake.components.sync_runner import run_sync
+    from kx_lake.builders.sync_runner import run_sync
     from kx_lake.defs.lake import SYNC_JOB
     from kx_lake.lib.config import ProjectConfig, Settings
     from kx_lake.lib.lake.plan import plan_sync

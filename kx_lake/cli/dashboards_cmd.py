@@ -109,7 +109,7 @@ def _run_quicksight_job(ctx: typer.Context, env: str, endpoint_url: str | None, 
     """The `deploy_quicksight` job for one environment (the UI's path); configuration problems exit 2
     before any AWS call (the plan is built and validated first, as the job's steps will build it)."""
     from kx_lake.cli.sync_cmd import dagster_instance, load_definitions
-    from kx_lake.components.quicksight_runner import run_quicksight
+    from kx_lake.builders.quicksight_runner import run_quicksight
     from kx_lake.defs.quicksight import QUICKSIGHT_JOB
     from kx_lake.lib.dashboards import quicksight_deploy as qsd
     from kx_lake.lib.dashboards.quicksight_definition import DefinitionError

@@ -139,7 +139,7 @@ def refresh(
     """Run the `refresh_catalog` job: tables, *_latest views, sql/views and sql/datasets, in the
     environment's catalog backend (embedded DuckDB by default; Glue + Athena when configured)."""
     from kx_lake.cli.sync_cmd import dagster_instance, load_definitions, select_collections
-    from kx_lake.components.catalog_runner import run_catalog_refresh
+    from kx_lake.builders.catalog_runner import run_catalog_refresh
     from kx_lake.defs.catalog import CATALOG_JOB
     from kx_lake.lib.catalog import duckdb_catalog
 

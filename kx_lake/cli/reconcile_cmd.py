@@ -26,8 +26,8 @@ def reconcile(
     with user_errors():
         cfg.environment(env)
     specs = select_collections(cfg, collections)
-    from kx_lake.components.reconcile_job import run_reconcile
-    from kx_lake.components.run_lease import PrintingLog
+    from kx_lake.builders.reconcile_job import run_reconcile
+    from kx_lake.builders.run_lease import PrintingLog
     from kx_lake.lib.lake.lease import LeaseHeldError
 
     defs = load_definitions(cfg)

@@ -27,7 +27,7 @@ def dagster_instance(cfg: ProjectConfig):
     """The Dagster instance the CLI records runs in: $DAGSTER_HOME, else <state home>/dagster."""
     import dagster as dg
 
-    from kx_lake.components.dagster_home import ensure_dagster_home
+    from kx_lake.builders.dagster_home import ensure_dagster_home
 
     home = ensure_dagster_home(Path(os.environ.get("DAGSTER_HOME") or cfg.settings.state_dir("dagster")))
     return dg.DagsterInstance.from_config(str(home))
@@ -91,8 +91,8 @@ def sync(
         raise typer.BadParameter(str(exc)) from exc
     specs = select_collections(cfg, collections)
     groups = plan_sync(cfg, env, specs, dates=window, all_dates=all_dates, lookback_days=lookback_days)
-    from kx_lake.components.run_lease import PrintingLog
-    from kx_lake.components.sync_runner import run_sync
+    from kx_lake.builders.run_lease import PrintingLog
+    from kx_lake.builders.sync_runner import run_sync
     from kx_lake.lib.lake.lease import LeaseHeldError
     from kx_lake.defs.lake import SYNC_JOB
 

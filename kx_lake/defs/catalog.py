@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from kx_lake.components.catalog_assets import build_latest_view_assets, build_sql_view_assets
-from kx_lake.components.resources import load_project
+from kx_lake.builders.catalog_assets import build_latest_view_assets, build_sql_view_assets
+from kx_lake.builders.resources import load_project
 
 CATALOG_JOB = "refresh_catalog"
 CATALOG_AUTOMATION_SENSOR = "catalog_automation"

@@ -3,9 +3,9 @@ schedules run. Its resources and IO manager are bound in defs/resources.py."""
 
 import dagster as dg
 
-from kx_lake.components.collection_assets import build_collection_assets, collection_key
-from kx_lake.components.partitions import env_date_partitions
-from kx_lake.components.resources import load_project
+from kx_lake.builders.collection_assets import build_collection_assets, collection_key
+from kx_lake.builders.partitions import env_date_partitions
+from kx_lake.builders.resources import load_project
 from kx_lake.lib.config import ProjectConfig
 
 SYNC_JOB = "sync_collections"

@@ -5,12 +5,12 @@ load, like collections.csv); schedules and sensors start STOPPED."""
 
 import dagster as dg
 
-from kx_lake.components.checks import build_collection_checks, build_quality_job, build_quality_schedules
-from kx_lake.components.notify_resources import NotifierResource, load_operations
-from kx_lake.components.rejects_check import build_rejects_check
-from kx_lake.components.resources import load_project, project_resource
-from kx_lake.components.schedules import build_sync_schedules
-from kx_lake.components.sensors import build_email_sensors, build_new_data_sensor
+from kx_lake.builders.checks import build_collection_checks, build_quality_job, build_quality_schedules
+from kx_lake.builders.notify_resources import NotifierResource, load_operations
+from kx_lake.builders.rejects_check import build_rejects_check
+from kx_lake.builders.resources import load_project, project_resource
+from kx_lake.builders.schedules import build_sync_schedules
+from kx_lake.builders.sensors import build_email_sensors, build_new_data_sensor
 from kx_lake.defs.lake import SYNC_JOB, sync_job
 
 

@@ -7,9 +7,9 @@ defs/resources.py, so the QuickSight wiring stays in one module.
 
 import dagster as dg
 
-from kx_lake.components.catalog_resource import CatalogResource
-from kx_lake.components.quicksight_assets import QUICKSIGHT_GROUP, QuickSightResource, build_quicksight_assets
-from kx_lake.components.resources import project_resource
+from kx_lake.builders.catalog_resource import CatalogResource
+from kx_lake.builders.quicksight_assets import QUICKSIGHT_GROUP, QuickSightResource, build_quicksight_assets
+from kx_lake.builders.resources import project_resource
 
 QUICKSIGHT_JOB = "deploy_quicksight"
 QUICKSIGHT_AUTOMATION_SENSOR = "quicksight_automation"

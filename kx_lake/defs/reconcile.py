@@ -3,8 +3,8 @@ job) and its weekly schedule, STOPPED by default."""
 
 import dagster as dg
 
-from kx_lake.components.reconcile_job import build_reconcile_job, build_reconcile_schedules
-from kx_lake.components.resources import load_project
+from kx_lake.builders.reconcile_job import build_reconcile_job, build_reconcile_schedules
+from kx_lake.builders.resources import load_project
 from kx_lake.defs.lake import SYNC_JOB
 
 

@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from kx_lake.components.catalog_resource import CatalogResource
-from kx_lake.components.collection_assets import LAKE_IO_MANAGER
-from kx_lake.components.lake_io_manager import LakeParquetIOManager
-from kx_lake.components.resources import MongoSourceResource, project_resource
-from kx_lake.components.spark_resource import SparkEngineResource
+from kx_lake.builders.catalog_resource import CatalogResource
+from kx_lake.builders.collection_assets import LAKE_IO_MANAGER
+from kx_lake.builders.lake_io_manager import LakeParquetIOManager
+from kx_lake.builders.resources import MongoSourceResource, project_resource
+from kx_lake.builders.spark_resource import SparkEngineResource
 
 
 @dg.definitions

@@ -23,9 +23,9 @@ import yaml
 from botocore.awsrequest import AWSResponse
 from botocore.validate import validate_parameters
 
-from kx_lake.components.catalog_runner import run_catalog_refresh
-from kx_lake.components.resources import load_project
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.catalog_runner import run_catalog_refresh
+from kx_lake.builders.resources import load_project
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.catalog import aws_catalog
 from kx_lake.lib.catalog.glue import GlueCatalog
 from kx_lake.lib.lake.plan import SyncGroup
@@ -56,7 +56,7 @@ def set_catalog_mode(mode: str) -> None:
     raw = yaml.safe_load(cfg.read_text())
     raw["environments"]["env1"]["catalog"] = mode
     cfg.write_text(yaml.safe_dump(raw))
-    from kx_lake.components import resources
+    from kx_lake.builders import resources
     resources._load.cache_clear()  # the project is cached per Settings; this config file just changed
 
 
@@ -84,7 +84,7 @@ def s3_lake(request: pytest.FixtureRequest, local_source, tmp_path: Path, monkey
     sync(date(2026, 1, 1), date(2026, 1, 2))
     yield root, client, definitions, instance, sync
     client.hims_billing.t_bills.drop()
-    from kx_lake.components import resources
+    from kx_lake.builders import resources
     resources._load.cache_clear()
 
 
@@ -159,7 +159,7 @@ def test_glue_mode_refuses_a_local_lake(tmp_path: Path, monkeypatch: pytest.Monk
         with pytest.raises(Exception, match=r"env1: catalog mode 'glue' registers s3:// locations.*lake root"):
             aws_catalog.register_tables(project, "env1", [project.collection("t_bills")], GlueCatalog(object()))
     finally:
-        from kx_lake.components import resources
+        from kx_lake.builders import resources
         resources._load.cache_clear()
 
 

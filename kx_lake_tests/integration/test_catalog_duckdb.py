@@ -31,8 +31,8 @@ from bson import ObjectId
 from typer.testing import CliRunner
 
 from kx_lake.cli import app
-from kx_lake.components.resources import load_project
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.resources import load_project
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.catalog import duckdb_catalog, names, views
 from kx_lake_tests.fixtures.scratch_lake import scratch_lake
 from kx_lake.lib.lake.pipeline import table_ref

@@ -23,10 +23,10 @@ import pytest
 import sqlglot
 import yaml
 
-from kx_lake.components.catalog_runner import run_catalog_refresh
-from kx_lake.components.checks import QUALITY_JOB
-from kx_lake.components.resources import load_project
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.catalog_runner import run_catalog_refresh
+from kx_lake.builders.checks import QUALITY_JOB
+from kx_lake.builders.resources import load_project
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake_tests.fixtures.moto_server import MotoServer
 from kx_lake_tests.fixtures.scratch_lake import scratch_lake
@@ -50,7 +50,7 @@ def glue_mode() -> None:
     raw = yaml.safe_load(cfg.read_text())
     raw["environments"]["env1"]["catalog"] = "glue"
     cfg.write_text(yaml.safe_dump(raw))
-    from kx_lake.components import resources
+    from kx_lake.builders import resources
     resources._load.cache_clear()  # the project is cached per Settings; this config file just changed
 
 
@@ -90,7 +90,7 @@ def glue_lake(request, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyP
         {"_id": "B5", "facility_id": "F2", "amount": 50.0, "updated_at": utc(2026, 1, 5, 4)}])
     yield client
     client.hims_billing.q_bills.drop()
-    from kx_lake.components import resources
+    from kx_lake.builders import resources
     resources._load.cache_clear()
 
 

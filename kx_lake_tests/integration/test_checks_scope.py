@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kx_lake.components.reconcile_job import run_reconcile
+from kx_lake.builders.reconcile_job import run_reconcile
 from kx_lake.lib.catalog import duckdb_catalog
 from kx_lake.lib.catalog.backend import DuckDbBackend
 from kx_lake.lib.lake.rejects import read_rejects

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kx_lake.components.reconcile_job import run_reconcile
+from kx_lake.builders.reconcile_job import run_reconcile
 from kx_lake.lib.ops import catalog_checks
 from kx_lake_tests.fixtures.checks_lake import TABLE, TOUCHED, Lake, Recording, checks_lake
 

@@ -18,7 +18,7 @@ import pytest
 from bson import Binary, Code, DBRef, Decimal128, Int64, MaxKey, MinKey, Regex, Timestamp
 from bson.son import SON
 
-from kx_lake.components.resources import load_project
+from kx_lake.builders.resources import load_project
 from kx_lake.lib.catalog import glue
 from kx_lake.lib.catalog.aws_catalog import glue_columns
 from kx_lake.lib.harmonize.infer import MAX_NESTING, MAX_TYPE_CHARS

@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 from bson import Binary, Regex, Timestamp
 
-from kx_lake.components.run_report import check_outcomes
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.run_report import check_outcomes
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.lake.plan import plan_sync
 from kx_lake.lib.lake.rejects import read_rejects
 from kx_lake.lib.storage import LakeStorage

@@ -18,7 +18,7 @@ import bson
 import pytest
 from bson import Decimal128, Int64, MinKey, ObjectId, Timestamp
 
-from kx_lake.components.resources import load_project
+from kx_lake.builders.resources import load_project
 from kx_lake.lib.storage.segments import HASH_SEPARATOR
 from kx_lake_tests.fixtures.scratch_lake import scratch_lake
 from kx_lake_tests.integration.corpus_run import CSV, assert_good_landed, at, run_case

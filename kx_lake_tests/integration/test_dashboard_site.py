@@ -25,7 +25,7 @@ import dagster as dg
 import pytest
 import uvicorn
 
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.catalog import duckdb_catalog, views
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR

@@ -11,7 +11,7 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.catalog import duckdb_catalog, names, views
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.lake.plan import plan_sync

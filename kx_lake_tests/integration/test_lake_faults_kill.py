@@ -19,7 +19,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from kx_lake.components.resources import load_project
+from kx_lake.builders.resources import load_project
 from kx_lake.lib.storage import LakeStorage
 from kx_lake_tests.fixtures.lake_faults import (
     FIRST, LAST, ROWS, drop, lake_differences, leftovers, mutate, seed, state_ahead_of_files, states,

@@ -14,8 +14,8 @@ import pymongo
 import pytest
 
 import kx_lake.lib.lake.pipeline as pipeline
-from kx_lake.components.resources import load_project
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.resources import load_project
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.storage import LakeStorage
 from kx_lake_tests.fixtures.lake_faults import FIRST, LAST, ROWS, lake_differences, leftovers, seed, utc

@@ -13,8 +13,8 @@ import fsspec
 import pytest
 import s3fs
 
-from kx_lake.components.resources import load_project
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.resources import load_project
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.summary import SyncSummary
 from kx_lake.lib.storage import LakeStorage

@@ -19,10 +19,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-import kx_lake.components.collection_assets as collection_assets
-from kx_lake.components.resources import load_project
-from kx_lake.components.run_lease import PrintingLog
-from kx_lake.components.sync_runner import run_sync
+import kx_lake.builders.collection_assets as collection_assets
+from kx_lake.builders.resources import load_project
+from kx_lake.builders.run_lease import PrintingLog
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.lake.lease import EnvironmentLease, LeaseHeldError
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.storage import LakeStorage
@@ -198,8 +198,8 @@ def _step_failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
 @pytest.mark.slow
 def test_steps_in_separate_processes_share_the_run_lease_and_respect_another_holder(scratch, tmp_path):
     """The UI's and the daemon's path: the multiprocess executor, one process per database step."""
-    from kx_lake.components.dagster_home import ensure_dagster_home
-    from kx_lake.components.partitions import range_tags
+    from kx_lake.builders.dagster_home import ensure_dagster_home
+    from kx_lake.builders.partitions import range_tags
 
     cfg_dir, root, client, home = scratch
     write_lease_settings(cfg_dir, wait_seconds=1)

@@ -17,8 +17,8 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from kx_lake.components.resources import load_project
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.resources import load_project
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.catalog import duckdb_catalog
 from kx_lake.lib.lake.plan import SyncGroup, plan_sync
 from kx_lake.lib.lake.rejects import read_rejects

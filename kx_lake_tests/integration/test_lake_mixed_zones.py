@@ -13,8 +13,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from kx_lake.components.collection_assets import collection_key
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.collection_assets import collection_key
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.lake.pipeline import storage_for
 from kx_lake.lib.lake.plan import SyncGroup, plan_sync

@@ -9,8 +9,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from kx_lake.components.resources import load_project
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.resources import load_project
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.pii import TOKEN_PREFIX
 from kx_lake.lib.storage import LakeStorage

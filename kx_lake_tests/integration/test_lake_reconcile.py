@@ -13,8 +13,8 @@ import dagster as dg
 import pytest
 from typer.testing import CliRunner
 
-from kx_lake.components.resources import load_project
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.resources import load_project
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.catalog import duckdb_catalog
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.reconcile import reconcile_env
@@ -185,10 +185,10 @@ def test_reconcile_holds_the_environment_lease_waiting_for_a_sync_or_exiting_75(
     from datetime import timedelta
 
     from kx_lake.cli import app
-    from kx_lake.components.reconcile_job import RECONCILE_JOB, run_config
-    from kx_lake.components import run_lease
-    from kx_lake.components.run_lease import LEASE_HOLDER_TAG
-    from kx_lake.components.sync_runner import step_error
+    from kx_lake.builders.reconcile_job import RECONCILE_JOB, run_config
+    from kx_lake.builders import run_lease
+    from kx_lake.builders.run_lease import LEASE_HOLDER_TAG
+    from kx_lake.builders.sync_runner import step_error
     from kx_lake.lib.lake.lease import EnvironmentLease
 
     project, definitions, db, storage, client = lake

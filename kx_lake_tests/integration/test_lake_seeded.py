@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 import pytest
 from bson.codec_options import CodecOptions, DatetimeConversion
 
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.config import CollectionSpec, ProjectConfig, TimestampEncoding
 from kx_lake.lib.harmonize import check_round_trip
 from kx_lake.lib.lake.placement import pii_tokenizer
@@ -213,7 +213,7 @@ def test_full_load_then_incremental_sync_of_seeded_data_is_exactly_mongodb(seede
           f"new, {sum(report.updated.values())} updates")
 
     # --- the catalog: each `_latest` view is exactly MongoDB — one row per _id, the newest version --
-    from kx_lake.components.catalog_runner import run_catalog_refresh
+    from kx_lake.builders.catalog_runner import run_catalog_refresh
     from kx_lake.lib.catalog import duckdb_catalog, names
 
     done = run_catalog_refresh(defs, "refresh_catalog", ENV, specs, instance=dg.DagsterInstance.ephemeral())

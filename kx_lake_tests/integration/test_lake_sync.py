@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 from bson import ObjectId
 
-from kx_lake.components.resources import load_project
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.resources import load_project
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake_tests.fixtures.scratch_lake import scratch_lake
 from kx_lake.lib.harmonize import check_round_trip
 from kx_lake.lib.lake.plan import SyncGroup
@@ -215,7 +215,7 @@ def test_zero_rows_with_newer_source_data_is_a_loud_error(lake, monkeypatch: pyt
 @pytest.mark.parametrize("lake", ["local"], indirect=True)
 def test_runs_are_recorded_per_partition_in_the_batching_instance(lake, tmp_path: Path, monkeypatch) -> None:
     """The CLI's instance (batched SQLite event writes) records every partition like stock Dagster."""
-    from kx_lake.components.dagster_home import ensure_dagster_home
+    from kx_lake.builders.dagster_home import ensure_dagster_home
 
     project, defs, client, storage = lake
     client.hims_billing.t_bills.insert_many([dict(d) for d in BILLS])

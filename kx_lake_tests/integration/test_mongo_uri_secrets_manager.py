@@ -8,7 +8,7 @@ import warnings
 import dagster as dg
 import pytest
 
-from kx_lake.components.resources import MongoSourceResource, ProjectResource
+from kx_lake.builders.resources import MongoSourceResource, ProjectResource
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.source.uri import MongoUriUnavailable
 from kx_lake_tests.fixtures.moto_server import ACCESS_KEY, SECRET_KEY, MotoServer, unique_name

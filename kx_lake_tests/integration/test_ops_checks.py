@@ -16,10 +16,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from kx_lake.components.collection_assets import collection_key
-from kx_lake.components.resources import load_project
-from kx_lake.components.run_report import check_outcomes
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.collection_assets import collection_key
+from kx_lake.builders.resources import load_project
+from kx_lake.builders.run_report import check_outcomes
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.catalog import duckdb_catalog, views
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.storage import LakeStorage

@@ -16,10 +16,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from kx_lake.components.notify_resources import NotifierResource
-from kx_lake.components.resources import ProjectResource, load_project
-from kx_lake.components.sensors import build_email_sensors
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.notify_resources import NotifierResource
+from kx_lake.builders.resources import ProjectResource, load_project
+from kx_lake.builders.sensors import build_email_sensors
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.defs.lake import sync_job
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.summary import CollectionResult

@@ -15,9 +15,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from kx_lake.components.resources import MongoSourceResource, ProjectResource, load_project
-from kx_lake.components.sensors import build_new_data_sensor
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.resources import MongoSourceResource, ProjectResource, load_project
+from kx_lake.builders.sensors import build_new_data_sensor
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.ops.config import OperationsConfig
 from kx_lake_tests.fixtures.scratch_lake import scratch_lake

@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 from kx_lake.lib.lake.plan import plan_sync

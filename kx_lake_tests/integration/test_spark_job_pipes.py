@@ -24,8 +24,8 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from kx_lake.components.spark_launch import launch_submit, submit_command
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.spark_launch import launch_submit, submit_command
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 from kx_lake.lib.lake.plan import plan_sync
@@ -149,7 +149,7 @@ spark.stop()
 def test_the_job_writes_an_s3_lake_that_spark_reads_through_s3a(seeded, seaweed_s3, tmp_path: Path) -> None:
     """The Spark engine's tasks write an s3:// lake (SeaweedFS) through the storage layer; Spark itself
     then reads it through s3a with the set-up's cached jars (hadoop-aws 3.3.4, AWS SDK bundle)."""
-    from kx_lake.components.spark_launch import spark_submit_command
+    from kx_lake.builders.spark_launch import spark_submit_command
     from kx_lake.lib.spark_launch.jars import installed, s3a_conf
 
     jars = installed()

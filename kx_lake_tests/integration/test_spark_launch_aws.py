@@ -32,7 +32,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto.glue.models import glue_backends
 
-from kx_lake.components.spark_launch import emr_client, glue_client, launch_emr, launch_glue, submit_command
+from kx_lake.builders.spark_launch import emr_client, glue_client, launch_emr, launch_glue, submit_command
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 from kx_lake.lib.spark_launch import glue as glue_requests

@@ -25,7 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kx_lake.cli import app
-from kx_lake.components.sync_runner import run_sync
+from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.catalog import duckdb_catalog, names, views
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR

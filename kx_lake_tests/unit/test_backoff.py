@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kx_lake.components.catalog_resource import wait_for_writer
+from kx_lake.builders.catalog_resource import wait_for_writer
 from kx_lake.lib.backoff import Backoff
 from kx_lake.lib.catalog import duckdb_catalog
 from kx_lake.lib.config import ProjectConfig

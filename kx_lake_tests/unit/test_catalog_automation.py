@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
-from kx_lake.components.catalog_assets import VIEW_AUTOMATION
+from kx_lake.builders.catalog_assets import VIEW_AUTOMATION
 from kx_lake.defs.catalog import CATALOG_AUTOMATION_SENSOR
 
 NOW = datetime(2026, 1, 6, 4, 30, tzinfo=UTC)  # 10:00 IST

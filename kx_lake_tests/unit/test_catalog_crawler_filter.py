@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from kx_lake.components.catalog_assets import failed_last
+from kx_lake.builders.catalog_assets import failed_last
 
 KEY = dg.AssetKey(["hims_billing", "bills"])
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from kx_lake.components.catalog_assets import build_sql_view_assets, sql_lineage
+from kx_lake.builders.catalog_assets import build_sql_view_assets, sql_lineage
 from kx_lake.lib.catalog.views import ViewSqlError
 from kx_lake.lib.config import ProjectConfig
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from kx_lake.components import batching_event_log, dagster_home
+from kx_lake.builders import batching_event_log, dagster_home
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-01-11")
 

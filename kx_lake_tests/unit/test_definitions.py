@@ -7,7 +7,7 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from kx_lake.components.partitions import partition_key, partition_scope, range_tags
+from kx_lake.builders.partitions import partition_key, partition_scope, range_tags
 from kx_lake.lib.config import ProjectConfig
 
 
@@ -64,7 +64,7 @@ def test_partition_scope_groups_dates_by_environment() -> None:
 def test_backfill_over_a_range_is_one_run_per_environment(repo_project: ProjectConfig) -> None:
     """Dagster turns a multi-partition backfill subset into one key range per environment."""
     cfg = repo_project
-    from kx_lake.components.partitions import env_date_partitions
+    from kx_lake.builders.partitions import env_date_partitions
 
     pdef = env_date_partitions(cfg)
     keys = [partition_key(env, date(2026, 1, d)) for env in ("env1", "env2") for d in range(1, 11)]
@@ -78,8 +78,8 @@ def test_backfill_over_a_range_is_one_run_per_environment(repo_project: ProjectC
 
 def test_nothing_loads_a_collection_asset_as_an_input(defs: dg.Definitions) -> None:
     """The lake IO manager only writes: its load_input refuses, and no asset takes a collection as an input."""
-    from kx_lake.components.lake_io_manager import LakeParquetIOManager
-    from kx_lake.components.resources import ProjectResource
+    from kx_lake.builders.lake_io_manager import LakeParquetIOManager
+    from kx_lake.builders.resources import ProjectResource
 
     loaded = []  # `deps` are inputs of type Nothing: nothing is loaded for them
     for assets_def in defs.assets or []:
@@ -97,8 +97,8 @@ def test_every_resource_nests_the_one_project_resource(defs: dg.Definitions, tmp
     pointing it elsewhere moves them all (resource keys unchanged)."""
     import shutil
 
-    from kx_lake.components.notify_resources import NotifierResource
-    from kx_lake.components.resources import ProjectResource
+    from kx_lake.builders.notify_resources import NotifierResource
+    from kx_lake.builders.resources import ProjectResource
     from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 
     resources = defs.resources or {}

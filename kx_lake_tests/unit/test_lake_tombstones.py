@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from kx_lake.components.reconcile_job import RECONCILE_JOB, RECONCILE_SCHEDULE
+from kx_lake.builders.reconcile_job import RECONCILE_JOB, RECONCILE_SCHEDULE
 from kx_lake.lib.catalog import views
 from kx_lake.lib.config import CollectionSpec, ConfigErrors, EnvironmentSpec
 from kx_lake.lib.config.collections import load_collections

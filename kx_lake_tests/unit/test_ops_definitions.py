@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 import dagster as dg
 import pytest
 
-from kx_lake.components.partitions import env_date_partitions, partition_key
-from kx_lake.components.schedules import SYNC_SCHEDULE, scheduled_requests
-from kx_lake.components.sensors import FAILURE_EMAIL_SENSOR, NEW_DATA_SENSOR, SUCCESS_EMAIL_SENSOR
+from kx_lake.builders.partitions import env_date_partitions, partition_key
+from kx_lake.builders.schedules import SYNC_SCHEDULE, scheduled_requests
+from kx_lake.builders.sensors import FAILURE_EMAIL_SENSOR, NEW_DATA_SENSOR, SUCCESS_EMAIL_SENSOR
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 from kx_lake.lib.lake.pipeline import storage_for

@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from kx_lake.components.partitions import (
+from kx_lake.builders.partitions import (
     ENV_TAG,
     EnvDate,
     date_dimension,
@@ -23,9 +23,9 @@ from kx_lake.components.partitions import (
     run_env,
     zone_groups,
 )
-from kx_lake.components.reconcile_job import RECONCILE_SCHEDULE
-from kx_lake.components.schedules import SYNC_SCHEDULE, scheduled_requests
-from kx_lake.components.sensors import new_data_requests
+from kx_lake.builders.reconcile_job import RECONCILE_SCHEDULE
+from kx_lake.builders.schedules import SYNC_SCHEDULE, scheduled_requests
+from kx_lake.builders.sensors import new_data_requests
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.lake.pipeline import storage_for
 from kx_lake.lib.lake.state import CollectionState

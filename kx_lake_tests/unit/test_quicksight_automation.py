@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from kx_lake.components.quicksight_assets import DASHBOARDS_KEY, RLS_KEY, data_set_key, view_key
+from kx_lake.builders.quicksight_assets import DASHBOARDS_KEY, RLS_KEY, data_set_key, view_key
 from kx_lake.defs.quicksight import QUICKSIGHT_AUTOMATION_SENSOR
 
 NOW = datetime(2026, 1, 6, 4, 30, tzinfo=UTC)

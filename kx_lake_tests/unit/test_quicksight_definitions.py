@@ -6,8 +6,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from kx_lake.components.resources import ProjectResource
-from kx_lake.components.quicksight_assets import (
+from kx_lake.builders.resources import ProjectResource
+from kx_lake.builders.quicksight_assets import (
     DASHBOARDS_KEY,
     QUICKSIGHT_GROUP,
     QuickSightResource,

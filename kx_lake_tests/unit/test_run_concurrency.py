@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 
-from kx_lake.components.dagster_home import ensure_dagster_home
-from kx_lake.components.partitions import ENV_TAG, range_tags
-from kx_lake.components.schedules import scheduled_requests
-from kx_lake.components.sensors import new_data_requests
+from kx_lake.builders.dagster_home import ensure_dagster_home
+from kx_lake.builders.partitions import ENV_TAG, range_tags
+from kx_lake.builders.schedules import scheduled_requests
+from kx_lake.builders.sensors import new_data_requests
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 from kx_lake.lib.ops.config import OperationsConfig

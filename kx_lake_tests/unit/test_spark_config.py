@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from kx_lake.components.spark_resource import ENGINE_TAG, engine_for
+from kx_lake.builders.spark_resource import ENGINE_TAG, engine_for
 from kx_lake.lib.config import ConfigErrors, ProjectConfig, Settings
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 from kx_lake.lib.spark.session import session_config

@@ -8,8 +8,8 @@ run real jobs on a temporary instance and check the fast path answers from the i
 import dagster as dg
 import pytest
 
-from kx_lake.components.collection_assets import collection_key
-from kx_lake.components.sync_runner import first_materializations
+from kx_lake.builders.collection_assets import collection_key
+from kx_lake.builders.sync_runner import first_materializations
 from kx_lake.lib.config import CollectionSpec
 
 BILLS = CollectionSpec(collection="bills", database="hims_billing", timestamp_column="modifiedAt")

@@ -17,7 +17,7 @@ or crawler mode), or the self-hosted Trino (trino_catalog.TrinoCatalog). Each of
 `skips_failed_collections` is the one behavioural difference callers see: crawler mode leaves
 collections whose last sync failed out of the crawl, as the original Glue job did.
 How a backend is opened (DuckDB's file lock, AWS clients, a running Trino) is the caller's business
-(components.catalog_resource), so this module needs neither Dagster nor a network.
+(builders.catalog_resource), so this module needs neither Dagster nor a network.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ document in the Parquet files, both spilled into DuckDB) and then:
 
 Memory stays bounded: both sides arrive in chunks, DuckDB spills, and only the diff's small results
 come back to Python. The caller holds the environment's writer lease around the pass (the reconcile
-job does: components/reconcile_job.py), so no sync writes the environment meanwhile.
+job does: builders/reconcile_job.py), so no sync writes the environment meanwhile.
 """
 
 from __future__ import annotations

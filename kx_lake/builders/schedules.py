@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from kx_lake.components.partitions import ZoneGroup, zone_groups
-from kx_lake.components.sync_requests import group_request
+from kx_lake.builders.partitions import ZoneGroup, zone_groups
+from kx_lake.builders.sync_requests import group_request
 from kx_lake.lib.config import EnvironmentSpec, ProjectConfig
 from kx_lake.lib.lake.plan import plan_sync
 from kx_lake.lib.ops.config import OperationsConfig

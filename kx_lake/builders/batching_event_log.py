@@ -52,7 +52,7 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
 
     @classmethod
     def from_config_value(cls, inst_data, config_value):  # noqa: ANN001, ANN206 - Dagster's signature
-        from kx_lake.components.dagster_home import batching_problems
+        from kx_lake.builders.dagster_home import batching_problems
 
         problems = batching_problems()
         if problems:  # a dagster.yaml written under another Dagster release: stock storage

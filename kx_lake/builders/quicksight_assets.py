@@ -28,8 +28,8 @@ from typing import Any
 import dagster as dg
 from pydantic import PrivateAttr
 
-from kx_lake.components.catalog_resource import CatalogResource
-from kx_lake.components.resources import ProjectResource
+from kx_lake.builders.catalog_resource import CatalogResource
+from kx_lake.builders.resources import ProjectResource
 
 _LOG = logging.getLogger(__name__)
 

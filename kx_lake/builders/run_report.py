@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from kx_lake.components.partitions import run_env
-from kx_lake.components.run_summary import results_from_events
+from kx_lake.builders.partitions import run_env
+from kx_lake.builders.run_summary import results_from_events
 from kx_lake.lib.notify import CheckOutcome, RunReport
 from kx_lake.lib.ops.config import OperationsConfig
 

@@ -13,9 +13,9 @@ from collections import Counter
 
 import dagster as dg
 
-from kx_lake.components.collection_assets import collection_key
-from kx_lake.components.notify_resources import project_scrubber
-from kx_lake.components.resources import ProjectResource
+from kx_lake.builders.collection_assets import collection_key
+from kx_lake.builders.notify_resources import project_scrubber
+from kx_lake.builders.resources import ProjectResource
 from kx_lake.lib.config import EnvironmentSpec, ProjectConfig
 from kx_lake.lib.lake.pipeline import storage_for
 from kx_lake.lib.lake.rejects import read_rejects

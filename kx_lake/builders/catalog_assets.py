@@ -19,9 +19,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from kx_lake.components.catalog_resource import CatalogResource
-from kx_lake.components.collection_assets import collection_key
-from kx_lake.components.partitions import parse_key
+from kx_lake.builders.catalog_resource import CatalogResource
+from kx_lake.builders.collection_assets import collection_key
+from kx_lake.builders.partitions import parse_key
 from kx_lake.lib.catalog.names import ANALYTICS
 from kx_lake.lib.catalog.objects import CatalogObject
 from kx_lake.lib.catalog.sql_template import render_sql

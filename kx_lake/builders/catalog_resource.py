@@ -26,7 +26,7 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
-from kx_lake.components.resources import ProjectResource
+from kx_lake.builders.resources import ProjectResource
 from kx_lake.lib.backoff import Backoff
 from kx_lake.lib.catalog import duckdb_catalog
 from kx_lake.lib.catalog.athena import AthenaRunner

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from kx_lake.components.partitions import env_tags
-from kx_lake.components.quicksight_assets import QUICKSIGHT_GROUP, RLS_KEY, DASHBOARDS_KEY
+from kx_lake.builders.partitions import env_tags
+from kx_lake.builders.quicksight_assets import QUICKSIGHT_GROUP, RLS_KEY, DASHBOARDS_KEY
 from kx_lake.lib.dashboards.quicksight_deploy import action_counts
 
 

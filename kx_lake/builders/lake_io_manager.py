@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from kx_lake.components.lake_metadata import published_metadata
-from kx_lake.components.resources import ProjectResource
+from kx_lake.builders.lake_metadata import published_metadata
+from kx_lake.builders.resources import ProjectResource
 from kx_lake.lib.lake.pipeline import StagedCollection, publish_staged
 
 

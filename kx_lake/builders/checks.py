@@ -24,11 +24,11 @@ from contextlib import ExitStack
 
 import dagster as dg
 
-from kx_lake.components.catalog_resource import CatalogResource
-from kx_lake.components.collection_assets import collection_key
-from kx_lake.components.notify_resources import project_scrubber
-from kx_lake.components.partitions import ZoneGroup, partition_scope, run_env, zone_groups
-from kx_lake.components.resources import MongoSourceResource, ProjectResource
+from kx_lake.builders.catalog_resource import CatalogResource
+from kx_lake.builders.collection_assets import collection_key
+from kx_lake.builders.notify_resources import project_scrubber
+from kx_lake.builders.partitions import ZoneGroup, partition_scope, run_env, zone_groups
+from kx_lake.builders.resources import MongoSourceResource, ProjectResource
 from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.backend import CatalogBackend
 from kx_lake.lib.config import CollectionSpec, EnvironmentSpec, ProjectConfig

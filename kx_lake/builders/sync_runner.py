@@ -16,12 +16,12 @@ from typing import Any
 
 import dagster as dg
 
-from kx_lake.components.collection_assets import collection_key
-from kx_lake.components.partitions import SOURCE_TAG, range_tags
-from kx_lake.components.resources import load_project
-from kx_lake.components.run_lease import LEASE_HOLDER_TAG, hold_leases
-from kx_lake.components.run_summary import results_from_events
-from kx_lake.components.spark_resource import ENGINE_TAG
+from kx_lake.builders.collection_assets import collection_key
+from kx_lake.builders.partitions import SOURCE_TAG, range_tags
+from kx_lake.builders.resources import load_project
+from kx_lake.builders.run_lease import LEASE_HOLDER_TAG, hold_leases
+from kx_lake.builders.run_summary import results_from_events
+from kx_lake.builders.spark_resource import ENGINE_TAG
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.summary import CollectionResult, SyncSummary
 from kx_lake.lib.scrub import scrub
@@ -66,7 +66,7 @@ def run_sync(
     lease_holder: str | None = None,
     engine: str | None = None,
 ) -> SyncSummary:
-    """Run each group; the environment's lease is held around each whole run (components/run_lease.py):
+    """Run each group; the environment's lease is held around each whole run (builders/run_lease.py):
     LeaseHeldError if another sync keeps it past the configured wait. `lease_log` hears the waiting.
     `lease_holder`: the runs join the lease this holder id already holds (a reconcile's repairs).
     `engine` (local|spark) overrides the environment's engine for these runs (a run tag the assets read)."""

@@ -1,7 +1,7 @@
 """The reconcile job and its weekly schedule (lib/lake/reconcile.py does the work).
 
 One op per run, configured with an environment and optionally a subset of collections. It holds the
-environment's lease for the whole pass — the one every sync takes (components/run_lease.py) — so a
+environment's lease for the whole pass — the one every sync takes (builders/run_lease.py) — so a
 reconcile and a sync never overlap: each waits for the other, then fails naming the holder. Its repairs
 (missing or stale documents' dates) go through the sync job itself — `run_sync` on the same
 instance, one run per contiguous run of dates, joining the reconcile's lease — so they are ordinary,
@@ -16,10 +16,10 @@ from typing import Any
 
 import dagster as dg
 
-from kx_lake.components.partitions import ZoneGroup, env_tags, zone_groups
-from kx_lake.components.resources import MongoSourceResource, ProjectResource, load_project
-from kx_lake.components.run_lease import hold_leases, lease_holder
-from kx_lake.components.sync_runner import run_sync, step_error
+from kx_lake.builders.partitions import ZoneGroup, env_tags, zone_groups
+from kx_lake.builders.resources import MongoSourceResource, ProjectResource, load_project
+from kx_lake.builders.run_lease import hold_leases, lease_holder
+from kx_lake.builders.sync_runner import run_sync, step_error
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.reconcile import ReconcileResult, reconcile_env

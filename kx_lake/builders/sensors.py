@@ -26,10 +26,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
-from kx_lake.components.notify_resources import NotifierResource, load_operations, project_scrubber
-from kx_lake.components.resources import MongoSourceResource, ProjectResource
-from kx_lake.components.run_report import report_for_run
-from kx_lake.components.sync_requests import group_request
+from kx_lake.builders.notify_resources import NotifierResource, load_operations, project_scrubber
+from kx_lake.builders.resources import MongoSourceResource, ProjectResource
+from kx_lake.builders.run_report import report_for_run
+from kx_lake.builders.sync_requests import group_request
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 from kx_lake.lib.lake.pipeline import storage_for
 from kx_lake.lib.lake.plan import SyncGroup, plan_sync

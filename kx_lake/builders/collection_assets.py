@@ -23,14 +23,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from kx_lake.components.partitions import partition_scope
-from kx_lake.components.resources import MongoSourceResource, ProjectResource
-from kx_lake.components.run_lease import holds_environment_leases
+from kx_lake.builders.partitions import partition_scope
+from kx_lake.builders.resources import MongoSourceResource, ProjectResource
+from kx_lake.builders.run_lease import holds_environment_leases
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
-from kx_lake.components.lake_metadata import staged_metadata
+from kx_lake.builders.lake_metadata import staged_metadata
 from kx_lake.lib.lake.pipeline import StagedCollection, stage_collection
 from kx_lake.lib.scrub import Scrubber
-from kx_lake.components.spark_resource import SparkEngineResource, engine_for
+from kx_lake.builders.spark_resource import SparkEngineResource, engine_for
 
 LAKE_IO_MANAGER = "lake_io_manager"
 
@@ -75,7 +75,7 @@ def _database_asset(
         backfill_policy=dg.BackfillPolicy.single_run(),
         can_subset=True,
     )
-    @holds_environment_leases  # one writer per environment (components/run_lease.py)
+    @holds_environment_leases  # one writer per environment (builders/run_lease.py)
     def _extract(
         context: dg.AssetExecutionContext, kx_project: ProjectResource, mongo: MongoSourceResource,
         kx_spark: SparkEngineResource,

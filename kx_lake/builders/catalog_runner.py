@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from kx_lake.components.catalog_assets import latest_key
-from kx_lake.components.partitions import env_tags
+from kx_lake.builders.catalog_assets import latest_key
+from kx_lake.builders.partitions import env_tags
 from kx_lake.lib.catalog.objects import CatalogObject
 from kx_lake.lib.config import CollectionSpec
 

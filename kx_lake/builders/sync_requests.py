@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from kx_lake.components.collection_assets import collection_key
-from kx_lake.components.partitions import FULL_LOAD_TAG, SOURCE_TAG, range_tags
+from kx_lake.builders.collection_assets import collection_key
+from kx_lake.builders.partitions import FULL_LOAD_TAG, SOURCE_TAG, range_tags
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.lake.plan import SyncGroup
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from kx_lake.components.partitions import ENV_PARTITION_TAG, ENV_TAG
+from kx_lake.builders.partitions import ENV_PARTITION_TAG, ENV_TAG
 
 # The release whose SqlEventLogStorage.store_event the batched branch reproduces (requirements.lock).
 # Bumping Dagster means re-reading that method and `batching_event_log`, then this constant.
@@ -24,7 +24,7 @@ _MARKER = "# Written by kx-lake"
 
 # One sync per environment: queued runs carrying the same environment tag start one at a time
 # (kx_lake/env on the CLI's, schedule's and sensor's runs; dagster/partition/env on a UI launch of
-# one partition). In-process runs skip the queue: the lake's lease (components/run_lease.py) binds them.
+# one partition). In-process runs skip the queue: the lake's lease (builders/run_lease.py) binds them.
 _COMMON_YAML = f"""\
 telemetry:
   enabled: false
@@ -43,7 +43,7 @@ concurrency:
 _BATCHING_YAML = f"""\
 {_MARKER}: the stock SQLite storage with batched asset-event writes.
 event_log_storage:
-  module: kx_lake.components.batching_event_log
+  module: kx_lake.builders.batching_event_log
   class: BatchingSqliteEventLogStorage
   config:
     base_dir: {{base_dir}}
@@ -58,7 +58,7 @@ def batching_problems() -> list[str]:
     if dg.__version__ != VERIFIED_DAGSTER_VERSION:
         return [f"verified with Dagster {VERIFIED_DAGSTER_VERSION}, running {dg.__version__}"]
     try:
-        from kx_lake.components import batching_event_log
+        from kx_lake.builders import batching_event_log
     except ImportError as exc:  # a private module moved
         return [f"Dagster internals moved: {exc}"]
     return [f"SqliteEventLogStorage has no {m}" for m in batching_event_log.missing_members()]

@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 from pydantic import PrivateAttr
 
-from kx_lake.components.resources import ProjectResource
+from kx_lake.builders.resources import ProjectResource
 from kx_lake.lib.spark.session import session_config, use_this_python
 
 ENGINE_TAG = "kx_lake/engine"  # a run's engine override (kx-lake sync --engine), else environments.yaml

@@ -12,7 +12,7 @@ import os
 
 import dagster as dg
 
-from kx_lake.components.resources import ProjectResource, load_project
+from kx_lake.builders.resources import ProjectResource, load_project
 from kx_lake.lib.notify import RunReport, Scrubber, SesSender, SmtpSender, build_message
 from kx_lake.lib.ops.config import OperationsConfig
 

@@ -6,7 +6,7 @@ as holder id, so the steps of one run share it and any other run waits, then fai
   below), whatever launched the run — the UI, a schedule, a sensor, a backfill, the CLI;
 * the CLI's runner also holds it around the whole in-process run (sync_runner), so no other sync
   slips in between two steps, and a busy environment fails before a run is even recorded.
-* the reconcile job holds it for its whole pass (components/reconcile_job.py); the sync runs it
+* the reconcile job holds it for its whole pass (builders/reconcile_job.py); the sync runs it
   launches for repairs carry its run id in the LEASE_HOLDER_TAG tag and join its lease instead of
   waiting for it, so reconcile and sync never overlap and a reconcile never blocks on itself.
 The run queue's tag limit (dagster_home) keeps daemon-launched syncs of one environment from even
@@ -24,7 +24,7 @@ from typing import Any
 
 import dagster as dg
 
-from kx_lake.components.partitions import partition_scope
+from kx_lake.builders.partitions import partition_scope
 from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.lake.lease import EnvironmentLease, LeaseHolder
 from kx_lake.lib.lake.pipeline import storage_for
