@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.workspace import DEFAULT_DATA, REPO, Workspace
+from benchmarks.workspace import DEFAULT_DATA, REPO, Workspace, run_scales
 
 _STEP_TIMES = """
 import json, sys
@@ -91,16 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             ws.source_down()
         return
-    results = []
-    try:
-        for scale in (float(s) for s in args.scale.split(",")):
-            results.append(run_scale(ws, scale, args.seed))
-            print(json.dumps(results[-1]), flush=True)
-    finally:
-        ws.source_down()
-    target = DEFAULT_DATA / "results" / "checks.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(results, indent=2))
+    run_scales(ws, args.scale, lambda w, scale: run_scale(w, scale, args.seed), "checks")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks.workspace import DEFAULT_DATA, REPO, Workspace
+from benchmarks.workspace import DEFAULT_DATA, REPO, Workspace, run_scales
 
 _CHILD = """
 import resource, sys
@@ -84,16 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     ws = Workspace(DEFAULT_DATA / "reconcile")
-    results = []
-    try:
-        for scale in (float(s) for s in args.scale.split(",")):
-            results.append(run_scale(ws, scale, args.seed))
-            print(json.dumps(results[-1]), flush=True)
-    finally:
-        ws.source_down()
-    target = DEFAULT_DATA / "results" / "reconcile.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(results, indent=2))
+    run_scales(ws, args.scale, lambda w, scale: run_scale(w, scale, args.seed), "reconcile")
 
 
 if __name__ == "__main__":

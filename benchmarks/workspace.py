@@ -10,10 +10,12 @@ from identical documents.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -122,3 +124,18 @@ class Workspace:
     def reset_outputs(self) -> None:
         for path in (self.lake, self.spark_lake, self.dagster_home, self.dlt_dir, self.home / "staging"):
             shutil.rmtree(path, ignore_errors=True)
+
+
+def run_scales(ws: Workspace, scales: str, run_scale: Callable[[Workspace, float], dict], name: str) -> None:
+    """Run `run_scale` for each of the comma-separated `scales`, printing one JSON line each, stop the
+    workspace's source, and write the list to benchmarks/data/results/<name>.json."""
+    results = []
+    try:
+        for scale in (float(s) for s in scales.split(",")):
+            results.append(run_scale(ws, scale))
+            print(json.dumps(results[-1]), flush=True)
+    finally:
+        ws.source_down()
+    target = DEFAULT_DATA / "results" / f"{name}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(results, indent=2))

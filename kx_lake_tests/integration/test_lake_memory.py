@@ -17,9 +17,7 @@ alone is ~70 MB). Inserts run at ~9k docs/s and scans at ~4k docs/s: the test ta
 from __future__ import annotations
 
 import json
-import os
 import random
-import shutil
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -28,8 +26,8 @@ from pathlib import Path
 import pytest
 from bson import ObjectId
 
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 from kx_lake.lib.storage import LakeStorage
+from kx_lake_tests.fixtures.scratch_lake import scratch_environ
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -109,13 +107,7 @@ def test_peak_memory_does_not_grow_with_collection_size(local_source, scratch, t
     insert(scratch.t_mem_small, N, seed=1)
     insert(scratch.t_mem_large, 4 * N, seed=2)
 
-    cfg = tmp_path / "cfg"
-    cfg.mkdir()
-    shutil.copy(DEFAULT_CONFIG_DIR / "environments.yaml", cfg)
-    (cfg / "collections.csv").write_text(ROWS)
-    root = tmp_path / "lake"
-    environ = {**os.environ, "KX_LAKE_CONFIG_DIR": str(cfg), "KX_LAKE_HOME": str(local_source.settings.home),
-               "KX_LAKE_ROOT": str(root)}
+    environ, root = scratch_environ(local_source, tmp_path, ROWS)
 
     small = probe("t_mem_small", environ)
     large = probe("t_mem_large", environ)

@@ -21,9 +21,7 @@ The 1 MB strings are built from random words so zstd does not make the lake triv
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -32,8 +30,8 @@ from pathlib import Path
 import bson
 import pytest
 
-from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
 from kx_lake.lib.storage import LakeStorage
+from kx_lake_tests.fixtures.scratch_lake import scratch_environ
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(3000)]  # ~10-20 min: 2 GB through FerretDB
 
@@ -83,13 +81,7 @@ def scratch(local_source, tmp_path: Path):
     names = ("t_mem_big",)
     for name in names:
         db[name].drop()
-    cfg = tmp_path / "cfg"
-    cfg.mkdir()
-    shutil.copy(DEFAULT_CONFIG_DIR / "environments.yaml", cfg)
-    (cfg / "collections.csv").write_text(ROWS)
-    root = tmp_path / "lake"
-    environ = {**os.environ, "KX_LAKE_CONFIG_DIR": str(cfg), "KX_LAKE_HOME": str(local_source.settings.home),
-               "KX_LAKE_ROOT": str(root)}
+    environ, root = scratch_environ(local_source, tmp_path, ROWS)
     yield db, environ, LakeStorage.from_root(str(root))
     for name in names:
         db[name].drop()
