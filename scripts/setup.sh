@@ -35,8 +35,7 @@ if [ ! -x /usr/bin/chromium ] && [ "${KX_LAKE_SKIP_CHROMIUM:-0}" != "1" ]; then
   $SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null; }
 fi
 
-# Maven fetches Trino and Spark's s3a jars from Maven Central (Debian's maven also brings the Java 17
-# runtime Spark 3.5 runs on).
+# Maven fetches Trino and Spark's s3a jars from Maven Central.
 if [ "${KX_LAKE_SKIP_TRINO:-0}" != "1" ] || [ "${KX_LAKE_SKIP_SPARK_JARS:-0}" != "1" ]; then
   if ! command -v mvn >/dev/null 2>&1; then
     echo "[setup] installing Debian maven (fetches Trino and Spark jars from Maven Central)"
@@ -45,6 +44,16 @@ if [ "${KX_LAKE_SKIP_TRINO:-0}" != "1" ] || [ "${KX_LAKE_SKIP_SPARK_JARS:-0}" !=
     $SUDO apt-get install -y -qq maven >/dev/null 2>&1 || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq maven >/dev/null; }
   fi
 fi
+
+# Spark 3.5.4 (Hadoop 3.3) runs on Java 17 or 21 only, not on the Java 25 Trino uses: Debian's
+# openjdk-17-jre-headless when `kx-lake spark java` finds neither (the engine then sets JAVA_HOME to it).
+if ! .venv/bin/kx-lake spark java >/dev/null 2>&1; then
+  echo "[setup] installing Debian openjdk-17-jre-headless (Spark's Java)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null 2>&1 || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+fi
+echo "[setup] Spark's Java: $(.venv/bin/kx-lake spark java)"
 
 # Trino 476 (Athena's engine) for `kx-lake trino` and the `trino` tests: fetched once from Maven
 # Central with Maven and unpacked into a cache outside the work tree (~/.cache/kx-lake/trino,

@@ -27,6 +27,7 @@ def run(plan: Plan, lake_root: Path) -> dict:
     from kx_lake.defs.lake import SYNC_JOB
     from kx_lake.lib.config import ProjectConfig, Settings
     from kx_lake.lib.lake.plan import plan_sync
+    from kx_lake.lib.spark.java import use_spark_java
     from kx_lake.lib.spark.session import session_config
 
     project = ProjectConfig.load(Settings.resolve())
@@ -35,6 +36,7 @@ def run(plan: Plan, lake_root: Path) -> dict:
     groups = plan_sync(project, plan.env, specs)
     defs = load_definitions(project)
     instance = dagster_instance(project)
+    use_spark_java()  # a Java 17/21 for the JVM, whatever the default `java` is
     started = time.monotonic()
     builder = SparkSession.builder.appName("kx-lake bench")
     for key, value in session_config(project.environment(plan.env)).items():

@@ -29,6 +29,7 @@ from dagster_aws.pipes import (
 )
 
 from kx_lake.lib.config import EnvironmentSpec
+from kx_lake.lib.spark.java import spark_java_env
 from kx_lake.lib.spark.session import session_config
 from kx_lake.lib.spark_launch import emr as emr_requests
 from kx_lake.lib.spark_launch import glue as glue_requests
@@ -69,8 +70,10 @@ def _outcome(invocation: Any, metadata: dict[str, Any] | None = None) -> LaunchO
 
 def launch_submit(context: dg.AssetExecutionContext, request: SyncRequest, command: list[str],
                   env: dict[str, str] | None = None) -> LaunchOutcome:
-    """Run the job script with spark-submit as a child process (Pipes: env vars, files)."""
-    child_env = {"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable, **(env or {})}
+    """Run the job script with spark-submit as a child process (Pipes: env vars, files); its driver JVM
+    runs on a Java 17/21 (JAVA_HOME), whatever the default `java` is."""
+    child_env = {"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable,
+                 **spark_java_env(), **(env or {})}
     client = dg.PipesSubprocessClient(env=child_env, forward_termination=True)
     return _outcome(client.run(context=context, command=command, extras=request.to_extras()))
 

@@ -15,6 +15,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from kx_lake.builders.resources import ProjectResource
+from kx_lake.lib.spark.java import use_spark_java
 from kx_lake.lib.spark.session import session_config, use_this_python
 
 ENGINE_TAG = "kx_lake/engine"  # a run's engine override (kx-lake sync --engine), else environments.yaml
@@ -35,6 +36,8 @@ class SparkEngineResource(dg.ConfigurableResource):
             already = SparkSession.getActiveSession()
             conf = session_config(self.kx_project.project.environment(env))
             use_this_python(conf)
+            if already is None:  # the JVM is started here: a Java 17/21 (JAVA_HOME), whatever `java` is
+                use_spark_java()
             self._pyspark = LazyPySparkResource(spark_config=conf)
             session = self._pyspark.spark_session  # getOrCreate: a running session is reused as it is
             self._started_here = already is None

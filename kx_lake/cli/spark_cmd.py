@@ -1,6 +1,7 @@
-"""`kx-lake spark jars|glue-job`: the production side of the Spark engine.
+"""`kx-lake spark java|jars|glue-job`: the production side of the Spark engine.
 
-Thin wrappers over kx_lake.lib.spark_launch: `jars` fetches the s3a jars into the shared cache (the
+Thin wrappers: `java` prints the Java 17/21 home Spark will start on (kx_lake.lib.spark.java; the
+set-up installs one when it exits 1); over kx_lake.lib.spark_launch, `jars` fetches the s3a jars into the shared cache (the
 set-up runs it); `glue-job` creates or updates an environment's Glue 5.0 job definition (or prints
 the request with --dry-run). A missing Maven or an AWS error exits 1 with the reason, no traceback.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 import typer
 
 from kx_lake.cli.common import console, err_console, fail, print_error, project, user_errors
+from kx_lake.lib.spark.java import SparkJavaNotFound, find_spark_java
 from kx_lake.lib.spark_launch import glue, jars
 from kx_lake.lib.spark_launch.config import SCRIPT_NAME
 
@@ -23,6 +25,17 @@ app = typer.Typer(help="Spark engine: jars for s3a, cluster job definitions (Glu
 
 def _log(message: str) -> None:
     err_console.print(message, highlight=False, soft_wrap=True)
+
+
+@app.command("java")
+def java_cmd() -> None:
+    """Print the Java 17 or 21 home Spark runs on (exit 1, listing the versions found, if none fits)."""
+    try:
+        found = find_spark_java()
+    except SparkJavaNotFound as exc:
+        print_error(exc)
+        raise typer.Exit(code=1) from exc
+    typer.echo(f"{found.home} (Java {found.major}, from {found.source})")
 
 
 @app.command("jars")

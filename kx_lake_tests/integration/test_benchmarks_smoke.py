@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks import run
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spark]  # the Spark contender runs local[2]
 
 CONTENDERS = {"ceiling-raw", "ceiling-arrow", "kx-lake", "spark", "dlt"}
 

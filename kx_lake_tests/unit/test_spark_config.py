@@ -38,6 +38,19 @@ def test_engine_defaults_to_local_with_a_local_two_core_spark() -> None:
     assert env.spark.master == "local[2]" and env.spark.ranges_per_collection >= 1
 
 
+def test_the_commented_spark_example_in_environments_yaml_loads_when_uncommented(tmp_path: Path) -> None:
+    lines = (DEFAULT_CONFIG_DIR / "environments.yaml").read_text().splitlines()
+    start = lines.index("    # engine: spark                 # local (the default: this process) or spark")
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("    #"))
+    uncommented = ["    " + line[len("    # "):] for line in lines[start:end]]
+    cfg = tmp_path / "cfg"
+    shutil.copytree(DEFAULT_CONFIG_DIR, cfg)
+    (cfg / "environments.yaml").write_text("\n".join([*lines[:start], *uncommented, *lines[end:]]) + "\n")
+    env = _load(cfg).environment("env1")
+    assert env.engine == "spark" and env.spark.master == "local[2]" and env.spark.launcher == "session"
+    assert session_config(env)["spark.driver.memory"] == "2g"
+
+
 def test_spark_settings_are_read_and_become_the_sessions_configuration(tmp_path: Path) -> None:
     cfg = _with_env1(tmp_path, engine="spark", spark={"master": "local[1]", "conf": {"spark.driver.memory": "2g",
                                                                                       "spark.sql.ansi.enabled": True}})

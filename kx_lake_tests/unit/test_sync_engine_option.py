@@ -1,0 +1,32 @@
+"""`kx-lake sync --engine spark` reaches the run: the real CLI, definitions and Dagster job (a SQLite
+instance under a temporary KX_LAKE_HOME) record the run with the engine's tag, and the step takes
+the Spark path. No Spark and no MongoDB are started: KX_LAKE_SPARK_JAVA names a Java that does not
+exist, so the Spark resource refuses before a JVM starts, with the message the step reports; the
+MongoDB client is lazy and never used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from typer.testing import CliRunner
+
+from kx_lake.builders.spark_resource import ENGINE_TAG
+from kx_lake.cli import app
+
+
+def test_sync_engine_spark_is_the_runs_tag_and_the_step_takes_the_spark_path(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    environ = {"KX_LAKE_HOME": str(home), "KX_LAKE_ROOT": str(tmp_path / "lake"), "KX_LAKE_CONFIG_DIR": None,
+               "DAGSTER_HOME": None, "KX_LAKE_SPARK_JAVA": str(tmp_path / "no-java"),
+               "KX_LAKE_ENV1_MONGODB_URI": "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=100"}
+    result = CliRunner().invoke(app, ["sync", "--env", "env1", "--collections", "bills", "--dates", "2025-11-02",
+                                      "--engine", "spark", "--json"], env=environ)
+    assert result.exit_code == 1, result.output  # the collection failed: no Java for Spark
+
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    (run,) = instance.get_runs()
+    assert run.tags[ENGINE_TAG] == "spark"
+    failures = [e.dagster_event.step_failure_data.error.to_string() for e in instance.all_logs(run.run_id)
+                if e.dagster_event is not None and e.dagster_event.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert any("Spark 3.5 needs Java 17 or 21" in m and "KX_LAKE_SPARK_JAVA" in m for m in failures), failures
