@@ -115,7 +115,7 @@ def _diff_one(
     try:
         for chunk in source_keys(client, spec, env_spec.tz, bounds_for(project, env, now_ms)):
             diff.add_source(chunk)
-        for chunk in lake_keys(storage, env, spec):
+        for chunk in lake_keys(storage, env, spec, tz=env_spec.tz):
             diff.add_lake(chunk)
         counts = diff.compare()
         for name, value in asdict(counts).items():
@@ -144,7 +144,7 @@ def _count_repaired(project: ProjectConfig, env: str, spec: CollectionSpec, work
     storage = storage_for(project, project.environment(env))
     diff = KeyDiff(workdir, fresh=False)
     try:
-        for chunk in lake_keys(storage, env, spec, sorted(days)):
+        for chunk in lake_keys(storage, env, spec, sorted(days), tz=project.environment(env).tz):
             diff.add_after(chunk)
         return diff.repaired()
     finally:
