@@ -78,7 +78,8 @@ def build_reconcile_job(sync_job: str, definitions: Callable[[], dg.Definitions]
 
 
 def summary_metadata(results: list[ReconcileResult]) -> dict:
-    keys = ("source_documents", "latest_ids", "missing", "stale", "deleted", "tombstoned", "repaired", "rejected")
+    keys = ("source_documents", "latest_ids", "missing", "stale", "deleted", "tombstoned", "repaired", "rejected",
+            "rejects_cleared")
     return {
         **{k: sum(getattr(r, k) for r in results) for k in keys},
         "failed": sum(r.status != "ok" for r in results),

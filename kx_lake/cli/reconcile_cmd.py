@@ -12,7 +12,8 @@ from rich.table import Table
 from kx_lake.cli.common import console, err_console, fail, project, user_errors
 from kx_lake.cli.sync_cmd import EXIT_LAKE_BUSY, dagster_instance, load_definitions, select_collections
 
-COLUMNS = ("source_documents", "latest_ids", "missing", "stale", "deleted", "tombstoned", "repaired", "rejected")
+COLUMNS = ("source_documents", "latest_ids", "missing", "stale", "deleted", "tombstoned", "repaired", "rejected",
+           "rejects_cleared")
 
 
 def reconcile(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from bson import ObjectId
 from typer.testing import CliRunner
 
 from kx_lake.builders.resources import load_project
@@ -18,15 +19,20 @@ from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.catalog import duckdb_catalog
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.reconcile import reconcile_env
+from kx_lake.lib.lake.rejects import read_rejects
+from kx_lake.lib.lake.state import CollectionState
 from kx_lake.lib.storage import LakeStorage
 from kx_lake_tests.fixtures.scratch_lake import scratch_lake
 
 pytestmark = pytest.mark.integration
 
-ROWS = """collection,database,timestamp_column,timestamp_encoding,partition_columns,enabled,on_source_delete
-l_bills,hims_billing,updated_at,date,facility_id,true,
-l_payments,hims_billing,updated_at,date,,true,keep
+ROWS = """collection,database,timestamp_column,timestamp_encoding,partition_columns,enabled,on_source_delete,\
+timestamp_fallback
+l_bills,hims_billing,updated_at,date,facility_id,true,,
+l_payments,hims_billing,updated_at,date,,true,keep,
+l_fallback,hims_billing,updated_at,date,,true,,objectid
 """
+NAMES = ("l_bills", "l_payments", "l_fallback")
 
 
 def utc(*args: int) -> datetime:
@@ -37,12 +43,12 @@ def utc(*args: int) -> datetime:
 def lake(request: pytest.FixtureRequest, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     root = scratch_lake(request, local_source, tmp_path, monkeypatch, ROWS, getattr(request, "param", "local"))
     db = local_source.client("env1").hims_billing
-    for name in ("l_bills", "l_payments"):
+    for name in NAMES:
         db[name].drop()
     from kx_lake.definitions import defs
 
     yield load_project(), defs(), db, LakeStorage.from_root(root), local_source.client("env1")
-    for name in ("l_bills", "l_payments"):
+    for name in NAMES:
         db[name].drop()
 
 
@@ -153,6 +159,88 @@ def test_backdated_and_stale_documents_are_repaired_and_rejects_counted(lake, tm
     second = reconcile(project, definitions, client, tmp_path, ["l_bills"], utc(2026, 1, 9, 7))
     assert counts(second["l_bills"]) == (6, 5, 0, 0, 0, 0, 0, 1)
     assert second["l_bills"].repair_dates == []
+
+
+def reject_ids(storage: LakeStorage, collection: str) -> set[str]:
+    return set(read_rejects(storage, "env1", "hims_billing", collection).column("_id").to_pylist())
+
+
+def test_reconcile_clears_rejects_fixed_or_deleted_at_the_source(lake, tmp_path: Path) -> None:
+    project, definitions, db, storage, client = lake
+    db.l_bills.insert_many([
+        {"_id": "a", "updated_at": utc(2026, 1, 2, 6), "facility_id": "F1"},
+        {"_id": "fixme", "updated_at": "not a time", "facility_id": "F1"},
+        {"_id": "dropme", "facility_id": "F2"},
+        {"_id": "stays", "updated_at": True, "facility_id": "F2"},
+    ])
+    full_sync(project, definitions, "l_bills")
+    assert reject_ids(storage, "l_bills") == {"fixme", "dropme", "stays"}
+    db.l_bills.update_one({"_id": "fixme"}, {"$set": {"updated_at": utc(2026, 1, 3, 6)}})  # fixed at the source
+    db.l_bills.delete_one({"_id": "dropme"})  # deleted at the source: no sync would ever see it again
+
+    first = reconcile(project, definitions, client, tmp_path, ["l_bills"], utc(2026, 1, 10, 6))
+    assert counts(first["l_bills"]) == (3, 1, 1, 0, 0, 0, 1, 1)  # fixme missing then repaired; stays rejected
+    assert first["l_bills"].rejects_cleared == 2
+    assert reject_ids(storage, "l_bills") == {"stays"}
+    assert catalog(project, ["l_bills"], "select _id from kx_env1_lake.kx_rejects") == [("stays",)]
+    assert catalog(project, ["l_bills"], "select _id from kx_env1_hims_billing.l_bills_latest order by 1") == [
+        ("a",), ("fixme",)]
+
+    db.l_bills.delete_one({"_id": "stays"})  # the last one: the rejects file goes
+    second = reconcile(project, definitions, client, tmp_path, ["l_bills"], utc(2026, 1, 10, 7))
+    assert (second["l_bills"].rejected, second["l_bills"].rejects_cleared) == (0, 1)
+    assert len(read_rejects(storage, "env1", "hims_billing", "l_bills")) == 0
+    third = reconcile(project, definitions, client, tmp_path, ["l_bills"], utc(2026, 1, 10, 8))
+    assert counts(third["l_bills"]) == (2, 2, 0, 0, 0, 0, 0, 0) and third["l_bills"].rejects_cleared == 0
+
+
+def test_timestamp_fallback_places_on_the_objectid_date_once_and_reconciles(lake, tmp_path: Path) -> None:
+    """`timestamp_fallback = objectid`: a document with a missing or null timestamp lands on its ObjectId's
+    date (the timestamp column stays null), is found again by every run's sweep but written only by runs
+    covering that date — replacing its copy, never duplicating it — and does not move the watermark."""
+    project, definitions, db, storage, client = lake
+    no_ts = ObjectId.from_datetime(utc(2026, 1, 5, 20))  # 2026-01-06 01:30 in Asia/Kolkata
+    null_ts = ObjectId.from_datetime(utc(2026, 1, 3, 6))
+    text_ts = ObjectId.from_datetime(utc(2026, 1, 4, 6))
+    db.l_fallback.insert_many([
+        {"_id": no_ts, "amount": 1},
+        {"_id": null_ts, "updated_at": None, "amount": 2},
+        {"_id": "dated", "updated_at": utc(2026, 1, 2, 6), "amount": 3},
+        {"_id": "text-id", "amount": 4},  # no ObjectId to take a time from: rejected
+        {"_id": text_ts, "updated_at": "N/A", "amount": 5},  # the timestamp column cannot store it: rejected
+    ])
+    full_sync(project, definitions, "l_fallback", last=date(2026, 1, 8))
+    table = "select _id, date, updated_at, amount from kx_env1_hims_billing.l_fallback{} order by 2"
+    expected = [("dated", "2026-01-02", datetime(2026, 1, 2, 11, 30), 3), (str(null_ts), "2026-01-03", None, 2),
+                (str(no_ts), "2026-01-06", None, 1)]
+    assert catalog(project, ["l_fallback"], table.format("")) == expected
+    assert reject_ids(storage, "l_fallback") == {"text-id", str(text_ts)}
+    state = CollectionState.read(storage, "env1", "hims_billing", "l_fallback")
+    assert state.watermark_ms == int(utc(2026, 1, 2, 6).timestamp() * 1000)  # the ObjectId times do not count
+
+    # incremental runs: one covering the ObjectId's date replaces the copy (changed at the source, still
+    # without a timestamp), one not covering it leaves it; never a second row
+    db.l_fallback.update_one({"_id": no_ts}, {"$set": {"amount": 11}})
+    sync(project, definitions, [SyncGroup("env1", date(2026, 1, 6), date(2026, 1, 8),
+                                          (project.collection("l_fallback"),), False)])
+    sync(project, definitions, [SyncGroup("env1", date(2026, 1, 7), date(2026, 1, 8),
+                                          (project.collection("l_fallback"),), False)])
+    expected[2] = (str(no_ts), "2026-01-06", None, 11)
+    assert catalog(project, ["l_fallback"], table.format("")) == expected
+    assert catalog(project, ["l_fallback"], table.format("_latest")) == expected
+    assert reject_ids(storage, "l_fallback") == {"text-id", str(text_ts)}
+
+    # reconcile reads the null lake timestamp as the ObjectId time, as the source side: nothing stale or missing;
+    # a document inserted with an old ObjectId and no timestamp, which no incremental run covers, is repaired
+    late = ObjectId.from_datetime(utc(2026, 1, 4, 7))
+    db.l_fallback.insert_one({"_id": late, "amount": 6})
+    first = reconcile(project, definitions, client, tmp_path, ["l_fallback"], utc(2026, 1, 9, 6))
+    assert counts(first["l_fallback"]) == (6, 3, 1, 0, 0, 0, 1, 2)
+    assert first["l_fallback"].repair_dates == ["2026-01-04"]
+    again = reconcile(project, definitions, client, tmp_path, ["l_fallback"], utc(2026, 1, 9, 7))
+    assert counts(again["l_fallback"]) == (6, 4, 0, 0, 0, 0, 0, 2)
+    assert catalog(project, ["l_fallback"], f"select date from kx_env1_hims_billing.l_fallback_latest "
+                                            f"where _id = '{late}'") == [("2026-01-04",)]
 
 
 def test_cli_runs_the_reconcile_job(lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

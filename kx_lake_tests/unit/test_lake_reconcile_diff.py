@@ -80,6 +80,30 @@ def test_repaired_counts_versions_at_least_as_new_as_the_source(tmp_path: Path) 
     assert not (tmp_path / "d" / "reconcile.duckdb").exists()
 
 
+def test_rejects_settle_when_deleted_at_the_source_or_landed(tmp_path: Path) -> None:
+    d1 = date(2026, 1, 1)
+    source = [
+        ("still-bad", "string", None),  # still unplaceable: the reject stays
+        ("fixed-now", "string", 3_000),  # placeable, not in the lake yet: repaired below
+        ("fixed-failed", "string", 3_000),  # placeable, but the repair did not land it: stays
+        ("landed-before", "string", 2_000),  # an earlier sync landed it (ok)
+    ]
+    lake = lake_rows(("landed-before", "string", 2_000, None, d1), ("deleted", "string", 1_000, None, d1))
+    diff = diff_of(tmp_path, source, lake)
+    diff.compare()
+    diff.add_rejects([("still-bad", "string"), ("fixed-now", "string"), ("fixed-failed", "string"),
+                      ("landed-before", "string"), ("deleted", "string"), ("never-landed-gone", "objectId")])
+    diff.close(remove=False)
+    again = KeyDiff(tmp_path / "d", fresh=False)
+    try:
+        again.add_after(pa.table({"id": ["fixed-now"], "t": ["string"], "ts": pa.array([3_000]),
+                                  "deleted": pa.array([None], pa.bool_())}))
+        assert again.settled_rejects() == [("deleted", "string"), ("fixed-now", "string"),
+                                           ("landed-before", "string"), ("never-landed-gone", "objectId")]
+    finally:
+        again.close()
+
+
 def test_an_agreeing_lake_has_nothing_to_do(tmp_path: Path) -> None:
     diff = diff_of(tmp_path, [("a", "string", 2_000), ("b", "objectId", 3_000)],
                    lake_rows(("a", "string", 2_000, None, date(2026, 1, 1)),

@@ -20,7 +20,8 @@ from kx_lake.lib.config.errors import ConfigError, ConfigErrors
 from kx_lake.lib.config.files import read_config_text
 
 REQUIRED_COLUMNS = ("collection", "database", "timestamp_column", "partition_columns", "enabled")
-OPTIONAL_COLUMNS = ("timestamp_encoding", "subject_area", "pii_columns", "description", "on_source_delete")
+OPTIONAL_COLUMNS = ("timestamp_encoding", "subject_area", "pii_columns", "description", "on_source_delete",
+                    "timestamp_fallback")
 MAX_PARTITION_COLUMNS = 2
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # collection and database names become Dagster asset keys, lake path segments and Glue/Athena names:
@@ -57,6 +58,9 @@ class CollectionSpec(BaseModel):
     # what the reconcile pass does with a document gone from the source: a tombstone hides it from
     # `_latest` (history keeps it); `keep` for collections the application purges by design
     on_source_delete: Literal["tombstone", "keep"] = "tombstone"
+    # where a document without a usable timestamp (missing or null) is placed: nowhere (the rejects
+    # table, default) or, opted in, on the generation time of its ObjectId `_id` (lake/placement.py)
+    timestamp_fallback: Literal["", "objectid"] = ""
 
     @field_validator("collection", "database")
     @classmethod
@@ -110,6 +114,16 @@ class CollectionSpec(BaseModel):
             )
         return value
 
+
+    @field_validator("timestamp_fallback", mode="before")
+    @classmethod
+    def _timestamp_fallback(cls, value: object) -> object:
+        if value not in ("", "objectid"):
+            raise ValueError(
+                f"{value!r} is not a timestamp fallback: leave it empty (a document without a usable timestamp "
+                "goes to kx_rejects) or write 'objectid' (it is placed on its ObjectId _id's generation time)"
+            )
+        return value
 
     @field_validator("pii_columns")
     @classmethod
@@ -195,6 +209,8 @@ def load_collections(path: Path, known_databases: set[str] | None = None) -> lis
             values.pop("timestamp_encoding", None)
         if not values.get("on_source_delete"):
             values.pop("on_source_delete", None)
+        if not values.get("timestamp_fallback"):
+            values.pop("timestamp_fallback", None)
         if not cells["timestamp_column"]:
             errors.append(ConfigError(path, "must not be empty", row=row_no, field="timestamp_column"))
             continue

@@ -10,7 +10,9 @@ document in the Parquet files, both spilled into DuckDB) and then:
 2. hands the dates of missing or stale documents (env timezone, contiguous runs) to `repair` — the
    caller runs the ordinary sync over them (the same Dagster job; re-materializing a date merges,
    so nothing already in the lake is lost);
-3. reads those dates back and counts the documents now at least as new as the source: `repaired`.
+3. reads those dates back and counts the documents now at least as new as the source: `repaired`;
+4. takes out of kx_rejects the documents deleted from the source or landed since (fixed at the source:
+   the repair sync lands them, or an earlier sync did): `rejects_cleared`.
 
 Memory stays bounded: both sides arrive in chunks, DuckDB spills, and only the diff's small results
 come back to Python. The caller holds the environment's writer lease around the pass (the reconcile
@@ -37,6 +39,7 @@ from kx_lake.lib.lake.pipeline import CollectionSyncError, storage_for
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.reconcile_diff import KeyDiff
 from kx_lake.lib.lake.reconcile_keys import lake_keys, source_keys
+from kx_lake.lib.lake.rejects import UNDECODABLE, drop_rejects, existing_keys
 from kx_lake.lib.lake.state import CollectionState
 from kx_lake.lib.lake.tombstones import Tombstone, Withdrawal, write_tombstones
 
@@ -61,6 +64,7 @@ class ReconcileResult:
     withdrawn: int = 0
     repaired: int = 0
     rejected: int = 0
+    rejects_cleared: int = 0  # kx_rejects rows settled by the pass: document deleted at the source, or landed
     repair_dates: list[str] = field(default_factory=list)
     error: str | None = None
     duration_s: float = 0.0
@@ -115,9 +119,11 @@ def _diff_one(
     try:
         for chunk in source_keys(client, spec, env_spec.tz, bounds_for(project, env, now_ms)):
             diff.add_source(chunk)
-        for chunk in lake_keys(storage, env, spec):
+        for chunk in lake_keys(storage, env, spec, tz=env_spec.tz):
             diff.add_lake(chunk)
         counts = diff.compare()
+        diff.add_rejects([k for k in existing_keys(storage, env, spec.database, spec.collection)
+                          if k[1] != UNDECODABLE])
         for name, value in asdict(counts).items():
             setattr(result, name, value)
         local_now = LocalClock(env_spec.tz).local_ms(now_ms)
@@ -140,13 +146,19 @@ def _diff_one(
         diff.close(remove=False)
 
 
-def _count_repaired(project: ProjectConfig, env: str, spec: CollectionSpec, workdir: Path, days: set[date]) -> int:
+def _count_repaired(project: ProjectConfig, env: str, spec: CollectionSpec, workdir: Path, days: set[date],
+                    result: ReconcileResult) -> None:
+    """`repaired`, and `rejects_cleared` (settled rejects leave kx_rejects; the repair sync may have
+    removed some already, as any sync does when a document lands)."""
     storage = storage_for(project, project.environment(env))
     diff = KeyDiff(workdir, fresh=False)
     try:
-        for chunk in lake_keys(storage, env, spec, sorted(days)):
+        for chunk in lake_keys(storage, env, spec, sorted(days), tz=project.environment(env).tz):
             diff.add_after(chunk)
-        return diff.repaired()
+        result.repaired = diff.repaired()
+        settled = diff.settled_rejects()
+        drop_rejects(storage, env, spec.database, spec.collection, settled)
+        result.rejects_cleared = len(settled)
     finally:
         diff.close()
 
@@ -188,8 +200,8 @@ def reconcile_env(
     for spec, result in results.items():
         if result.status == "ok":
             try:
-                result.repaired = _count_repaired(project, env, spec, workdir / spec.database / spec.collection,
-                                                  wanted.get(spec, set()))
+                _count_repaired(project, env, spec, workdir / spec.database / spec.collection,
+                                wanted.get(spec, set()), result)
             except Exception as exc:  # noqa: BLE001 - reported per collection
                 result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
         result.duration_s = round(time.monotonic() - started[spec], 3)

@@ -18,6 +18,9 @@ Per identity (`_id` text, `_kx_id_type`):
   deleted   identities whose newest lake version is not a tombstone and that the source no longer has;
   withdraw  tombstones whose identity is at the source again with a timestamp not newer than the
             tombstone (the source never really lost it): the tombstone is taken back.
+
+Rejects (kx_rejects rows, by identity) are settled when their document is gone from the source, or is
+placeable there and has a lake version at least as new (already, or after the repair).
 """
 
 from __future__ import annotations
@@ -130,6 +133,23 @@ class KeyDiff:
         self.con.execute("CREATE TABLE IF NOT EXISTS after (id VARCHAR, t VARCHAR, ts BIGINT, deleted BOOLEAN)")
         return self.con.execute("""SELECT count(*) FROM cls c WHERE c.kind IN ('missing', 'stale') AND EXISTS (
             SELECT 1 FROM after a WHERE a.id = c.id AND a.t = c.t AND a.ts >= c.ts AND NOT a.deleted)""").fetchone()[0]
+
+    def add_rejects(self, keys: list[tuple[str | None, str]]) -> None:
+        """The identities in kx_rejects before the pass (documents keyed by their bytes excluded)."""
+        self.con.execute("CREATE OR REPLACE TABLE rej (id VARCHAR, t VARCHAR)")
+        if keys:
+            self.con.executemany("INSERT INTO rej VALUES (?, ?)", [list(k) for k in keys])
+
+    def settled_rejects(self) -> list[tuple[str, str]]:
+        """Identities of `add_rejects` gone from the source, or placeable there and now in the lake."""
+        self.con.execute("CREATE TABLE IF NOT EXISTS rej (id VARCHAR, t VARCHAR)")
+        self.con.execute("CREATE TABLE IF NOT EXISTS after (id VARCHAR, t VARCHAR, ts BIGINT, deleted BOOLEAN)")
+        return self.con.execute("""SELECT r.id, r.t FROM rej r LEFT JOIN cls c ON c.id = r.id AND c.t = r.t
+            WHERE c.id IS NULL
+               OR c.kind IN ('ok', 'withdraw')
+               OR (c.kind IN ('missing', 'stale') AND EXISTS (SELECT 1 FROM after a
+                   WHERE a.id = c.id AND a.t = c.t AND a.ts >= c.ts AND NOT a.deleted))
+            ORDER BY r.id, r.t""").fetchall()
 
     def withdrawals(self) -> Iterator[tuple[str, str, int, date]]:
         """(id, type, tombstone ms, tombstone date) of every tombstone to take back."""

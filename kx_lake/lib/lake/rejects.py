@@ -16,7 +16,8 @@ While a collection is staged, rejected documents are appended to a spool file be
 (BSON, one `{reason, doc}` per reject), so memory does not grow with the number of rejects. On publish
 the new rejects replace earlier rows for the same `_id` (keeping `first_seen`), and earlier rows whose
 document has since landed in the lake leave the table; the others stay until their document lands
-(fixed at the source) — a reject is never forgotten silently.
+(fixed at the source) — a reject is never forgotten silently. The reconcile pass also removes those
+whose document is gone from the source or has landed (`drop_rejects`).
 """
 
 from __future__ import annotations
@@ -195,3 +196,21 @@ def publish_rejects(
         with fsio.atomic_write(storage.fs, path) as sink:
             pq.write_table(table, sink, compression="zstd")
     return RejectsOutcome(len(rows), table.num_rows, cleared)
+
+
+def drop_rejects(storage: LakeStorage, env: str, database: str, collection: str,
+                 keys: Iterable[tuple[str | None, str]]) -> int:
+    """Remove the rows of `keys` (documents deleted at the source, or landed since); the number removed."""
+    keys = set(keys)
+    old = read_rejects(storage, env, database, collection)
+    rows = old.to_pylist()
+    kept = [r for r in rows if (r["_id"], r["_kx_id_type"]) not in keys]
+    if len(kept) == len(rows):
+        return 0
+    path = storage.env_file(env, rejects_relpath(database, collection))
+    if kept:
+        with fsio.atomic_write(storage.fs, path) as sink:
+            pq.write_table(pa.Table.from_pylist(kept, schema=REJECTS_SCHEMA), sink, compression="zstd")
+    else:
+        storage.fs.rm(path)
+    return len(rows) - len(kept)

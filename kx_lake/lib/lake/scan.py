@@ -61,16 +61,21 @@ def _observe(acc: SchemaAccumulator, docs: list[dict]) -> list[str | None]:
 def scan_window(
     client, spec, window: Window, wanted: set[date], spool: DateSpool, acc: SchemaAccumulator, staged,
     bounds: Bounds | None = None, source: BatchSource | None = None, *, sweep: bool = True,
+    fallback_wanted: set[date] | None = None,
 ) -> dict[str, int]:
     """Read a window, spool and observe the documents of the wanted dates; count partition columns seen.
     With `bounds`, documents no partition can hold are rejected (staged.rejects), never skipped; `sweep`
-    (default) also asks the source for them — a window split into ranges sweeps in one range only."""
+    (default) also asks the source for them — a window split into ranges sweeps in one range only.
+    Documents placed by `timestamp_fallback` are found by the sweep only, so they are kept when their
+    date is in `fallback_wanted` (default `wanted`: the sweeping range is given every wanted date).
+    They do not move the watermark: it follows the timestamps the source filters on."""
     coll = client[spec.database][spec.collection]
     filt = window_filter(spec.timestamp_column, window, bounds if sweep else None)
     staged.source_filter = filt
     seen = dict.fromkeys(spec.partition_columns, 0)
     tz, tokenize, columns = window.tz, staged.tokenizer, spec.partition_columns
     rejects = staged.rejects
+    fallback_wanted = wanted if fallback_wanted is None else fallback_wanted
     batches = (source or read_source)(coll, filt, spec.timestamp_column, **({} if source else {"stats": staged.read}))
     for batch in batches:
         kept: list[tuple[date, bytes, dict, int, dict]] = []
@@ -90,20 +95,21 @@ def scan_window(
                 if item.problem is not None:
                     rejects.append(item.problem, raw, doc)
                     continue
-                ts_ms, why = placement(doc, spec, tz, bounds)
+                ts_ms, why, fallback = placement(doc, spec, tz, bounds)
                 if ts_ms is None:
                     if bounds is not None:
                         rejects.append(why, raw, doc)
                     continue
                 day = window.date_of_ms(ts_ms)
-                if day not in wanted:
+                if day not in (fallback_wanted if fallback else wanted):
                     continue
                 present = {col: doc.get(col) is not None for col in columns}
                 split_leaf(doc, columns)
             except Exception as exc:  # noqa: BLE001 - this document's own problem, quarantined
                 rejects.append(f"could not be staged: {_why(exc)}", raw, {"_id": (item.doc or {}).get("_id")})
                 continue
-            kept.append((day, raw, doc, ts_ms, present))  # raw: the whole document (tokenized), as spooled
+            # raw: the whole document (tokenized), as spooled; a fallback placement has no watermark time
+            kept.append((day, raw, doc, None if fallback else ts_ms, present))
         problems = _observe(acc, [k[2] for k in kept])
         for (day, raw, doc, ts_ms, present), problem in zip(kept, problems, strict=True):
             if problem is not None:
@@ -117,6 +123,8 @@ def scan_window(
                 if key in staged.open_rejects:
                     staged.landed_rejects.add(key)
             staged.rows_by_date[day] = staged.rows_by_date.get(day, 0) + 1
+            if ts_ms is None:
+                continue
             staged.min_ts_ms = ts_ms if staged.min_ts_ms is None else min(staged.min_ts_ms, ts_ms)
             staged.max_ts_ms = ts_ms if staged.max_ts_ms is None else max(staged.max_ts_ms, ts_ms)
         faults.reached("extract_batch")

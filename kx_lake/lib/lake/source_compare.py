@@ -22,6 +22,7 @@ from kx_lake.lib.extract.timestamps import MISSING, to_utc_ms
 from kx_lake.lib.harmonize.clock import LocalClock
 from kx_lake.lib.harmonize.values import id_text
 from kx_lake.lib.lake.identity import reserved_columns
+from kx_lake.lib.lake.placement import fallback_ms
 from kx_lake.lib.lake.reconcile import bounds_for
 from kx_lake.lib.lake.rejects import id_type
 from kx_lake.lib.lake.tombstones import timestamp_path
@@ -51,14 +52,19 @@ class Comparison:
 
 
 def source_versions(client: MongoClient, project: ProjectConfig, env: str, spec: CollectionSpec,
-                    now_ms: int) -> tuple[dict[Key, int], int]:
-    """({identity: lake timestamp (wall-clock ms in the env's timezone)}, unplaceable count)."""
+                    now_ms: int) -> tuple[dict[Key, int | None], int]:
+    """({identity: lake timestamp (wall-clock ms in the env's timezone)}, unplaceable count). A document
+    placed by `timestamp_fallback` has a null timestamp in the lake: None here."""
     tz = project.environment(env).tz
     clock, bounds = LocalClock(tz), bounds_for(project, env, now_ms)
-    out: dict[Key, int] = {}
+    out: dict[Key, int | None] = {}
     unplaceable = 0
     for doc in client[spec.database][spec.collection].find({}, {spec.timestamp_column: 1}):
         ms = to_utc_ms(doc.get(spec.timestamp_column, MISSING), tz)
+        fallback = fallback_ms(doc, spec) if ms is None else None
+        if fallback is not None and bounds.start_ms <= fallback < bounds.end_ms:
+            out[(id_text(doc["_id"]), id_type(doc["_id"]))] = None
+            continue
         if ms is None or not bounds.start_ms <= ms < bounds.end_ms:
             unplaceable += 1
             continue

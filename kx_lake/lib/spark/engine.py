@@ -81,7 +81,8 @@ def _units(spark, stages: dict[int, OpenStage], ranges: int, *, rewrite: dict[in
             # the requested scan sweeps the unplaceable documents in its first range only; a
             # re-extraction for a widening neither sweeps nor bounds (as the local engine's)
             first_scan = rewrite is None
-            rows.append((key, i, part[0], part[-1], part, first_scan and i == 0, first_scan))
+            sweep = first_scan and i == 0
+            rows.append((key, i, part[0], part[-1], part, sweep, first_scan, dates if sweep else []))
     rdd = spark.sparkContext.parallelize(rows, max(1, len(rows)))
     return spark.createDataFrame(rdd, UNITS_DDL)
 

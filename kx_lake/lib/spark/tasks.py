@@ -45,7 +45,10 @@ ROWS = pa.schema([
     ("meta", pa.binary()),  # pickled UnitResult / (list[WrittenFile], conversion rejects) / TaskError
 ])
 ROWS_DDL = "kind string, key int, day date, seq long, raw binary, meta binary"
-UNITS_DDL = "key int, unit int, first date, last date, wanted array<date>, sweep boolean, bounded boolean"
+# sweep_wanted: every wanted date of the collection, given to the sweeping range (a document placed by
+# timestamp_fallback is found by the sweep only, whichever range its date is in)
+UNITS_DDL = ("key int, unit int, first date, last date, wanted array<date>, sweep boolean, bounded boolean, "
+             "sweep_wanted array<date>")
 _ROWS_PER_BATCH = 2000
 
 
@@ -123,7 +126,8 @@ def _scan_unit(client: MongoClient, template: StagedCollection, tz, unit: dict, 
     spool = DateSpool(tmp)
     window = Window(unit["first"], unit["last"], tz)
     seen = scan_window(client, spec, window, set(unit["wanted"]), spool, acc, staged,
-                       bounds if unit["bounded"] else None, sweep=unit["sweep"])
+                       bounds if unit["bounded"] else None, sweep=unit["sweep"],
+                       fallback_wanted=set(unit["sweep_wanted"] or unit["wanted"]))
     spool.close()
     result = UnitResult(acc.schema, seen, staged.rows_by_date, staged.min_ts_ms, staged.max_ts_ms,
                         staged.landed_rejects, staged.read, staged.rejects.entries)
