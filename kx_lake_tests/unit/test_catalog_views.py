@@ -31,7 +31,7 @@ def test_latest_view_sql_is_exact_athena_sql() -> None:
         'SELECT "_id", "amount", "date_", "order", "updatedat", "date", '
         'coalesce("_kx_orig_facility_id", "facility_id") AS "facility_id"\n'
         "FROM (\n"
-        '  SELECT *, row_number() OVER (PARTITION BY "_id" ORDER BY "updatedat" DESC, "date" DESC) AS kx_rn\n'
+        '  SELECT *, row_number() OVER (PARTITION BY "_id" ORDER BY "updatedat" DESC NULLS LAST, "date" DESC) AS kx_rn\n'
         "  FROM kx_env1_hims_billing.bills\n"
         ") AS kx_versions\n"
         "WHERE kx_rn = 1"

@@ -94,7 +94,8 @@ def latest_view_sql(env: EnvironmentSpec, spec: CollectionSpec, schema: StructTy
         f"CREATE OR REPLACE VIEW {names.qualified(database, names.latest_view_name(spec))} AS\n"
         f"SELECT {', '.join(columns)}\n"
         "FROM (\n"
-        f"  SELECT *, row_number() OVER (PARTITION BY {identity} ORDER BY {names.timestamp_column_sql(spec)} DESC, "
+        # NULLS LAST said, not left to each engine's default: a row placed by timestamp_fallback has none
+        f"  SELECT *, row_number() OVER (PARTITION BY {identity} ORDER BY {names.timestamp_column_sql(spec)} DESC NULLS LAST, "
         f"\"date\" DESC) AS {ROW_NUMBER_COLUMN}\n"
         f"  FROM {names.qualified(database, names.table_name(spec))}\n"
         ") AS kx_versions\n"
