@@ -4,7 +4,7 @@ refreshing the catalog: neither the Dagster instance's event log (every event of
 with their chains and metadata) nor anything the CLI prints (stdout, stderr, `--json`) holds them.
 
 The failures are injected in process (the CLI runs the job in process): the state write of the
-collection and the DuckDB backend's table step raise. The scrubbed form of the URI must appear, so
+collection, the DuckDB backend's table step and the opening of the source client raise. The scrubbed form of the URI must appear, so
 the error really travelled where the secret was looked for.
 """
 
@@ -86,4 +86,17 @@ def test_a_catalog_error_with_secrets_is_scrubbed_in_the_event_log_and_refresh_j
     captured = capfd.readouterr()
     assert result.exit_code == 1, result.output
     assert '"success": false' in result.output and "storage refused" in result.output
+    assert_no_secret(result.output, captured.out, captured.err, event_log_text(lake / "dagster"))
+
+
+def test_an_error_elsewhere_in_the_extract_step_is_scrubbed(lake: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capfd: pytest.CaptureFixture[str]) -> None:
+    """Opening the source client fails (a driver echoing its URI): outside any collection's staging."""
+    from kx_lake.builders.resources import MongoSourceResource
+
+    monkeypatch.setattr(MongoSourceResource, "client", leaky)
+    result = CliRunner().invoke(app, ["sync", "--env", "env1", "--dates", "2026-01-01..2026-01-03",
+                                      "--log-level", "DEBUG"])
+    captured = capfd.readouterr()
+    assert result.exit_code == 1, result.output
     assert_no_secret(result.output, captured.out, captured.err, event_log_text(lake / "dagster"))
