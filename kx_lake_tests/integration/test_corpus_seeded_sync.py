@@ -141,7 +141,8 @@ def test_a_seeded_sync_with_the_corpus_sprinkled_in_succeeds_and_leaks_no_pii(
     instance = dg.DagsterInstance.ephemeral()
     summary = run_sync(defs, "sync_collections", groups, instance=instance)
     # each collection's spool (its documents) and rejects spool were there to scan
-    assert {(p.parent.name, p.name) for p in spooled} >= {(c, n) for c in COLLECTIONS for n in ("spool.bson", "rejects.bson")}
+    wanted = {(c, n) for c in COLLECTIONS for n in ("spool.bson", "rejects.bson")}
+    assert {(p.parent.name, p.name) for p in spooled} >= wanted
     log = "\n".join(repr(e) for run_id in summary.run_ids for e in instance.all_logs(run_id))
     assert pattern.search(log) is None, "raw PII in the Dagster event log"
     assert sorted((r.collection, r.ok, r.error) for r in summary.results) == [(c, True, None) for c in COLLECTIONS]

@@ -243,7 +243,8 @@ def test_reconcile_holds_the_environment_lease_waiting_for_a_sync_or_exiting_75(
 LEAK = "repair refused: mongodb://user:S3cretPw@host:27017 key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 
-def test_a_failing_repair_is_logged_and_reported_scrubbed(lake, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_repair_is_logged_and_reported_scrubbed(lake, tmp_path: Path,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
     project, definitions, db, storage, client = lake

@@ -4,8 +4,8 @@ refreshing the catalog: neither the Dagster instance's event log (every event of
 with their chains and metadata) nor anything the CLI prints (stdout, stderr, `--json`) holds them.
 
 The failures are injected in process (the CLI runs the job in process): the state write of the
-collection, the DuckDB backend's table step and the opening of the source client raise. The scrubbed form of the URI must appear, so
-the error really travelled where the secret was looked for.
+collection, the DuckDB backend's table step and the opening of the source client raise. The
+scrubbed form of the URI must appear, so the error really travelled where the secret was looked for.
 """
 
 from __future__ import annotations
