@@ -11,7 +11,8 @@ Athena). Dependencies of SQL views are the `{{ database }}.table` relations sqlg
 collections it reads.
 
 Each materialization carries what it did per environment as `objects` metadata (kind, name, status,
-reason) — the CLI's `catalog refresh` prints its table from exactly that.
+reason) — the CLI's `catalog refresh` prints its table from exactly that. What leaves a step (its
+metadata, its error) is scrubbed of secrets: a backend's error may echo a connection string.
 """
 
 from collections import defaultdict
@@ -27,6 +28,7 @@ from kx_lake.lib.catalog.objects import CatalogObject
 from kx_lake.lib.catalog.sql_template import render_sql
 from kx_lake.lib.catalog.views import SQL_DIR, load_all_sql, parse_view, referenced_tables, view_target
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
+from kx_lake.lib.scrub import Scrubber, errors_scrubbed, scrub_tree
 
 CATALOG_GROUP = "catalog"
 SQL_SUBDIRS = ("views", "datasets")  # views first: datasets read them
@@ -48,6 +50,12 @@ def latest_key(spec: CollectionSpec) -> dg.AssetKey:
 
 def _envs(project: ProjectConfig, config: CatalogConfig) -> list[str]:
     return [project.environment(e).name for e in config.envs] or [e.name for e in project.active_environments]
+
+
+def _objects_metadata(project: ProjectConfig, per_env: dict[str, list[CatalogObject]]) -> dict[str, dg.MetadataValue]:
+    objects = {e: [o.__dict__ for o in objs] for e, objs in per_env.items()}
+    return {"objects": dg.MetadataValue.json(scrub_tree(objects, Scrubber.for_project(project))),
+            "summary": "; ".join(f"{e}: {_summary(objs)}" for e, objs in per_env.items())}
 
 
 def _summary(objects: list[CatalogObject]) -> str:
@@ -114,16 +122,13 @@ def _latest_views(database: str, specs: list[CollectionSpec]) -> dg.AssetsDefini
     )
     def _refresh(context: dg.AssetExecutionContext, config: CatalogConfig, kx_catalog: CatalogResource):
         selected = [by_key[k] for k in sorted(context.selected_asset_keys, key=str)]
-        per_env = {env: refresh_collections(kx_catalog, env, selected, context.instance, config.engine)
-                   for env in _envs(kx_catalog.project, config)}
+        with errors_scrubbed(lambda: Scrubber.for_project(kx_catalog.project)):
+            per_env = {env: refresh_collections(kx_catalog, env, selected, context.instance, config.engine)
+                       for env in _envs(kx_catalog.project, config)}
         for spec in selected:
             suffixes = (f".{spec.collection}", f".{spec.collection}_latest")
             mine = {env: [o for o in objs if o.name.endswith(suffixes)] for env, objs in per_env.items()}
-            yield dg.MaterializeResult(
-                asset_key=latest_key(spec),
-                metadata={"objects": dg.MetadataValue.json({e: [o.__dict__ for o in objs] for e, objs in mine.items()}),
-                          "summary": "; ".join(f"{e}: {_summary(objs)}" for e, objs in mine.items())},
-            )
+            yield dg.MaterializeResult(asset_key=latest_key(spec), metadata=_objects_metadata(kx_catalog.project, mine))
 
     return _refresh
 
@@ -161,10 +166,9 @@ def _sql_view(path: Path, key: dg.AssetKey, deps: list[dg.AssetKey]) -> dg.Asset
         automation_condition=VIEW_AUTOMATION,
     )
     def _view(config: CatalogConfig, kx_catalog: CatalogResource):
-        per_env = {env: refresh_sql_view(kx_catalog, env, path, config.engine) for env in _envs(kx_catalog.project, config)}
-        return dg.MaterializeResult(metadata={
-            "objects": dg.MetadataValue.json({e: [o.__dict__ for o in objs] for e, objs in per_env.items()}),
-            "summary": "; ".join(f"{e}: {_summary(objs)}" for e, objs in per_env.items()),
-        })
+        with errors_scrubbed(lambda: Scrubber.for_project(kx_catalog.project)):
+            per_env = {env: refresh_sql_view(kx_catalog, env, path, config.engine)
+                       for env in _envs(kx_catalog.project, config)}
+        return dg.MaterializeResult(metadata=_objects_metadata(kx_catalog.project, per_env))
 
     return _view

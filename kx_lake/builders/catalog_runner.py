@@ -17,6 +17,7 @@ from kx_lake.builders.catalog_assets import latest_key
 from kx_lake.builders.partitions import env_tags
 from kx_lake.lib.catalog.objects import CatalogObject
 from kx_lake.lib.config import CollectionSpec
+from kx_lake.lib.scrub import scrub
 
 
 @dataclass
@@ -67,6 +68,6 @@ def run_catalog_refresh(
             if (obj.kind, obj.name) not in seen:  # a database step reports its objects once per asset
                 seen.add((obj.kind, obj.name))
                 out.objects.append(obj)
-    out.errors = [e.event_specific_data.error.message.strip() for e in result.all_events
+    out.errors = [scrub(e.event_specific_data.error.message.strip()) for e in result.all_events
                   if e.event_type_value == "STEP_FAILURE" and e.event_specific_data.error]
     return out

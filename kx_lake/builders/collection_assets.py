@@ -29,7 +29,7 @@ from kx_lake.builders.run_lease import holds_environment_leases
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 from kx_lake.builders.lake_metadata import staged_metadata
 from kx_lake.lib.lake.pipeline import StagedCollection, stage_collection
-from kx_lake.lib.scrub import Scrubber
+from kx_lake.lib.scrub import Scrubber, errors_scrubbed
 from kx_lake.builders.spark_resource import SparkEngineResource, engine_for
 
 LAKE_IO_MANAGER = "lake_io_manager"
@@ -80,35 +80,40 @@ def _database_asset(
         context: dg.AssetExecutionContext, kx_project: ProjectResource, mongo: MongoSourceResource,
         kx_spark: SparkEngineResource,
     ) -> Iterator[dg.MaterializeResult]:
-        scope = partition_scope(context.partition_keys)
-        clients = {env: mongo.client(env) for env in scope}
-        project, staging_dir = kx_project.project, kx_project.staging_dir(context.run.run_id)
-        keys = sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())
-        engines = {env: engine_for(project, env, context.run.tags) for env in scope}
-        local = {env: dates for env, dates in scope.items() if engines[env] == "local"}
-        on_spark = _spark_outcomes([by_key[k] for k in keys], {e: d for e, d in scope.items() if e not in local},
-                                   kx_spark, mongo, clients, project, staging_dir)
-        failures: list[str] = []
-        for key, outcome in _staged_ahead(keys, lambda k: _stage_all(by_key[k], local, clients, project, staging_dir)):
-            spec = by_key[key]
-            outcome = outcome.joined(on_spark.get(key))
-            outcome.log.replay(context.log)
-            for env, message, trace, duration in outcome.failures:
-                failures.append(f"{env}/{database}.{spec.collection}: {message}")
-                context.log.error(f"{env}/{database}.{spec.collection} failed: {message}\n{trace}")
-                context.log_event(
-                    dg.AssetObservation(
-                        asset_key=key,
-                        metadata={"status": "failed", "env": env, "error": message, "duration_s": duration},
+        with errors_scrubbed(lambda: Scrubber.for_project(kx_project.project)):  # what else the step raises
+            scope = partition_scope(context.partition_keys)
+            clients = {env: mongo.client(env) for env in scope}
+            project, staging_dir = kx_project.project, kx_project.staging_dir(context.run.run_id)
+            keys = sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())
+            engines = {env: engine_for(project, env, context.run.tags) for env in scope}
+            local = {env: dates for env, dates in scope.items() if engines[env] == "local"}
+            on_spark = _spark_outcomes([by_key[k] for k in keys], {e: d for e, d in scope.items() if e not in local},
+                                       kx_spark, mongo, clients, project, staging_dir)
+            failures: list[str] = []
+            def stage(k: dg.AssetKey) -> _Outcome:
+                return _stage_all(by_key[k], local, clients, project, staging_dir)
+
+            for key, outcome in _staged_ahead(keys, stage):
+                spec = by_key[key]
+                outcome = outcome.joined(on_spark.get(key))
+                outcome.log.replay(context.log)
+                for env, message, trace, duration in outcome.failures:
+                    failures.append(f"{env}/{database}.{spec.collection}: {message}")
+                    context.log.error(f"{env}/{database}.{spec.collection} failed: {message}\n{trace}")
+                    context.log_event(
+                        dg.AssetObservation(
+                            asset_key=key,
+                            metadata={"status": "failed", "env": env, "error": message, "duration_s": duration},
+                        )
                     )
+                if outcome.staged:
+                    yield dg.MaterializeResult(asset_key=key, value=outcome.staged,
+                                               metadata=staged_metadata(outcome.staged))
+            if failures:
+                raise dg.Failure(
+                    description=f"{len(failures)} collection(s) failed in {database}",
+                    metadata={"failed": dg.MetadataValue.md("\n".join(f"- {f}" for f in failures))},
                 )
-            if outcome.staged:
-                yield dg.MaterializeResult(asset_key=key, value=outcome.staged, metadata=staged_metadata(outcome.staged))
-        if failures:
-            raise dg.Failure(
-                description=f"{len(failures)} collection(s) failed in {database}",
-                metadata={"failed": dg.MetadataValue.md("\n".join(f"- {f}" for f in failures))},
-            )
 
     return _extract
 

@@ -5,6 +5,8 @@ staging disk, one per leaf partition — not an in-memory table, so memory stays
 collection's size and the same object serves one day or a single-run backfill of a whole year.
 Publishing replaces each date partition (one file per leaf directory, stale leaves removed), then
 persists the lake schema and advances the watermark: the watermark only moves once data is safe.
+An error while publishing leaves scrubbed (lib/scrub.errors_scrubbed): Dagster records and prints
+what handle_output raises, chain included.
 
 Nothing loads a collection asset as an input: the catalog assets downstream name them in `deps`
 and read the lake's own state and files, so `load_input` only refuses (Dagster requires the method).
@@ -17,6 +19,7 @@ import dagster as dg
 from kx_lake.builders.lake_metadata import published_metadata
 from kx_lake.builders.resources import ProjectResource
 from kx_lake.lib.lake.pipeline import StagedCollection, publish_staged
+from kx_lake.lib.scrub import Scrubber, errors_scrubbed
 
 
 class LakeParquetIOManager(dg.ConfigurableIOManager):
@@ -28,7 +31,8 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
         if obj is None:
             return
         project = self.kx_project.project
-        published = [publish_staged(project, staged, log=context.log) for staged in obj]
+        with errors_scrubbed(lambda: Scrubber.for_project(project)):
+            published = [publish_staged(project, staged, log=context.log) for staged in obj]
         context.add_output_metadata(published_metadata(published))
 
     def load_input(self, context: dg.InputContext) -> None:

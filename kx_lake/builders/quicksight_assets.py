@@ -17,6 +17,7 @@ DATA_SET_AUTOMATION (eager: after its dataset view is rebuilt, once the RLS foun
 sync → view refresh → SPICE refresh of just the affected data sets. Dashboards stay manual. `QuickSightResource` resolves config and
 builds the boto3 client lazily, at first use in a run; `endpoint_url` points it at moto in tests.
 Run config `envs` chooses environments (default: every active one with QuickSight settings).
+What leaves a step — its metadata (actions, ingestion errors) and its error — is scrubbed of secrets.
 """
 
 import logging
@@ -30,6 +31,7 @@ from pydantic import PrivateAttr
 
 from kx_lake.builders.catalog_resource import CatalogResource
 from kx_lake.builders.resources import ProjectResource
+from kx_lake.lib.scrub import Scrubber, errors_scrubbed, scrub_tree
 
 _LOG = logging.getLogger(__name__)
 
@@ -88,9 +90,13 @@ class QuickSightResource(dg.ConfigurableResource):
             try:
                 catalog = stack.enter_context(self.kx_catalog.backend(env, read_only=True))
             except Exception as exc:  # no local catalog (a deploy box): the SQL is enough
-                _LOG.info("quicksight: no catalog for %s (%s); column types from the dataset SQL", env, exc)
+                _LOG.info("quicksight: no catalog for %s (%s); column types from the dataset SQL", env,
+                          self.scrubber()(exc))
                 catalog = None
             return make(catalog)
+
+    def scrubber(self) -> Scrubber:
+        return Scrubber.for_project(self.kx_project.project)
 
     def client(self, plan: Any) -> Any:
         from kx_lake.lib.dashboards import quicksight_deploy as qsd
@@ -120,10 +126,11 @@ def _deploy_each_env(quicksight: QuickSightResource, config: QuickSightConfig, d
                      with_dashboards: bool) -> dg.MaterializeResult:
     """`deploy(client, plan)` in every selected environment; its actions per environment as metadata."""
     out = {}
-    for env in quicksight.envs(config.envs):
-        plan = quicksight.plan(env, with_dashboards=with_dashboards)
-        out[env] = deploy(quicksight.client(plan), plan).actions
-    return dg.MaterializeResult(metadata={"actions": out})
+    with errors_scrubbed(quicksight.scrubber):
+        for env in quicksight.envs(config.envs):
+            plan = quicksight.plan(env, with_dashboards=with_dashboards)
+            out[env] = deploy(quicksight.client(plan), plan).actions
+    return dg.MaterializeResult(metadata={"actions": scrub_tree(out, quicksight.scrubber())})
 
 
 def _rls_asset() -> dg.AssetsDefinition:
@@ -158,24 +165,26 @@ def _data_set_assets(names: list[str]) -> dg.AssetsDefinition:
         status: dict[str, dict[str, dict]] = {n: {} for n in selected}
         actions: dict[str, dict[str, dict[str, dict[str, str]]]] = {n: {} for n in selected}
         failures = []
-        for env in quicksight.envs(config.envs):
-            plan = quicksight.plan(env, with_dashboards=False)
-            qs = quicksight.client(plan)
-            wanted = [n for n in selected if n in plan.datasets]
-            report = qsd.deploy_data_sets(qs, plan, wanted)
-            for name in wanted:
-                rid = res.data_set_id(plan.target, name)
-                actions[name][env] = {"data_set": {rid: report.actions["data_set"][rid]}}
-            for r in qsd.refresh(qs, plan, only=wanted, raise_on_failure=False):
-                status[r.name][env] = {"status": r.status, "rows": r.rows_ingested, "seconds": round(r.seconds, 1),
-                                       "error": r.error}
-                if not r.ok:
-                    failures.append(f"{env}/{r.name}: {r.status}: {r.error}")
+        with errors_scrubbed(quicksight.scrubber):
+            for env in quicksight.envs(config.envs):
+                plan = quicksight.plan(env, with_dashboards=False)
+                qs = quicksight.client(plan)
+                wanted = [n for n in selected if n in plan.datasets]
+                report = qsd.deploy_data_sets(qs, plan, wanted)
+                for name in wanted:
+                    rid = res.data_set_id(plan.target, name)
+                    actions[name][env] = {"data_set": {rid: report.actions["data_set"][rid]}}
+                for r in qsd.refresh(qs, plan, only=wanted, raise_on_failure=False):
+                    status[r.name][env] = {"status": r.status, "rows": r.rows_ingested,
+                                           "seconds": round(r.seconds, 1), "error": r.error}
+                    if not r.ok:
+                        failures.append(f"{env}/{r.name}: {r.status}: {r.error}")
+        scrub = quicksight.scrubber()
         for name in selected:
-            yield dg.MaterializeResult(asset_key=data_set_key(name),
-                                       metadata={"actions": actions[name], "ingestion": status[name] or "none"})
+            metadata = {"actions": actions[name], "ingestion": status[name] or "none"}
+            yield dg.MaterializeResult(asset_key=data_set_key(name), metadata=scrub_tree(metadata, scrub))
         if failures:
-            raise dg.Failure(description="SPICE ingestion failed: " + "; ".join(failures))
+            raise dg.Failure(description=scrub("SPICE ingestion failed: " + "; ".join(failures)))
 
     return _data_sets
 

@@ -8,7 +8,12 @@ falls on — so a sensor run never leaves a gap behind `synced_until`. Collectio
 environment and range share one run (range tags, like the CLI's sync groups). The cursor — JSON
 {"env/database.collection": newest requested epoch ms} — makes the sensor durable and idempotent: a
 tick while the run is still going does not request it again. The cursor never moves past now plus
-a small skew, so one document stamped in 2099 cannot blind the sensor to everything before it. If
+a small skew, so one document stamped in 2099 cannot blind the sensor to everything before it. Nor
+can a watermark: a sync that took in a document stamped later today (not rejected: it is before
+tomorrow) stores that time, so a watermark past now + skew is not trusted and the sensor looks from
+now − skew instead (what a host writes now, its clock up to the skew behind, is stamped after that).
+Documents found again at every look (the future one, the last minutes' already synced) keep the run
+key — the newest timestamp up to now + skew — so Dagster does not request them twice. If
 a run fails, the watermark stays behind and the cursor ahead, so the collection is re-requested only
 when newer data arrives; the hourly schedule covers the gap.
 
@@ -45,6 +50,17 @@ FAILURE_EMAIL_SENSOR = "run_failure_email"
 CURSOR_SKEW = timedelta(minutes=10)  # how far past "now" the cursor may move (clock skew between hosts)
 
 
+def _ms(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+def look_after(watermark_ms: int, cursor_ms: int, now: datetime) -> int:
+    """Where the sensor looks from: past the watermark and what it already requested, unless that is
+    past now + skew (a future-stamped document was synced): then from now − skew."""
+    after = max(watermark_ms, cursor_ms)
+    return after if after <= _ms(now + CURSOR_SKEW) else _ms(now - CURSOR_SKEW)
+
+
 def _detect(project: ProjectConfig, mongo: MongoSourceResource, cursor: dict[str, int],
             log: dg.DagsterLogManager | None, scrub, now: datetime) -> tuple[list[tuple[NewData, CollectionSpec]], list[str]]:
     found, never_loaded = [], []
@@ -59,9 +75,9 @@ def _detect(project: ProjectConfig, mongo: MongoSourceResource, cursor: dict[str
                 if state.watermark_ms is None:
                     never_loaded.append(name)
                     continue
-                after = max(state.watermark_ms, cursor.get(name, 0))
-                new = find_new_data(client, env.name, spec, after, env.tz, project.partitions_start,
-                                    today + timedelta(days=1))
+                new = find_new_data(client, env.name, spec, look_after(state.watermark_ms, cursor.get(name, 0), now),
+                                    env.tz, project.partitions_start, today + timedelta(days=1),
+                                    due_until_ms=_ms(now + CURSOR_SKEW))
                 if new is not None:
                     found.append((new, spec))
         except Exception as exc:  # one unreachable environment must not stop the others
@@ -80,14 +96,14 @@ def new_data_requests(project: ProjectConfig, found: list[tuple[NewData, Collect
     for (env, first, last), items in sorted(groups.items()):
         items.sort(key=lambda i: (i[1].database, i[1].collection))
         group = SyncGroup(env, first, last, tuple(s for _, s in items), False)
-        run_key = ",".join(f"{s.database}.{s.collection}@{n.newest_ms}" for n, s in items)
+        run_key = ",".join(f"{s.database}.{s.collection}@{n.key_ms}" for n, s in items)
         requests.append(group_request(project, group, source="sensor", run_key=run_key))
     return requests
 
 
 def advance_cursor(cursor: dict[str, int], found: list[tuple[NewData, CollectionSpec]], now: datetime) -> None:
     """Remember what was requested, never past now + skew (a future-dated document must not blind the sensor)."""
-    cap = int((now + CURSOR_SKEW).timestamp() * 1000)
+    cap = _ms(now + CURSOR_SKEW)
     for new, _ in found:
         cursor[new.name] = max(cursor.get(new.name, 0), min(new.newest_ms, cap))
 

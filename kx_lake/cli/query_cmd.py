@@ -142,6 +142,7 @@ def refresh(
     from kx_lake.builders.catalog_runner import run_catalog_refresh
     from kx_lake.defs.catalog import CATALOG_JOB
     from kx_lake.lib.catalog import duckdb_catalog
+    from kx_lake.lib.scrub import Scrubber
 
     cfg = project(ctx)
     with user_errors():
@@ -150,7 +151,8 @@ def refresh(
     done = run_catalog_refresh(load_definitions(cfg), CATALOG_JOB, env, specs, instance=dagster_instance(cfg),
                                log_level=log_level.upper(), engine=engine.value if engine else None)
     if as_json:
-        print(json.dumps({"run_id": done.run_id, "success": done.success, "errors": done.errors,
+        errors = [Scrubber.for_project(cfg)(e) for e in done.errors]  # print_error's scrubbing, for the JSON
+        print(json.dumps({"run_id": done.run_id, "success": done.success, "errors": errors,
                           "objects": [o.__dict__ for o in done.objects]}, indent=1))
     else:
         mode = engine.value if engine else env_spec.catalog

@@ -13,9 +13,14 @@ null and missing stay null and missing.
 The key is a secret of the environment, never configuration: the variable named by the environment's
 `pii_key_secret` (default `KX_LAKE_<ENV>_PII_KEY`), at least 32 characters. The key id in each token
 (8 hex of an HMAC of a fixed label, not the key) shows which key made it. Rotating the key changes
-every token: set the new key, then re-sync every date of the collections with pii_columns
-(`kx-lake sync --env E --all-dates --collections ...`), so no table mixes key ids; a query for tokens
-whose key id differs from the current one finds any leftovers.
+every token from then on, and only what is extracted again: a re-sync of every date
+(`kx-lake sync --env E --all-dates --collections ...`) replaces the versions the source still has,
+but a date's merge keeps every row not extracted again — earlier versions kept as history, documents
+purged at the source, the versions behind tombstones, kx_rejects entries — with their old tokens. So
+a table mixes key ids after a rotation, and a value's old and new tokens differ: joins and distinct
+counts across the rotation point do not match. The key id finds the old tokens. A table with new
+tokens only takes a full re-load into a fresh table (the collection's lake folder and state removed,
+then `--all-dates`), which loses what the source no longer has.
 
 This is a pure function over a decoded document; the pipeline applies it before anything is spooled.
 """

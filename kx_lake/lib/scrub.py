@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
@@ -138,3 +139,56 @@ class Scrubber:
 def scrub(text: object, environ: Mapping[str, str] | None = None) -> str:
     """Scrub with the secrets of the current environment (for call sites without a project at hand)."""
     return Scrubber.from_environment((), environ)(text)
+
+
+class ScrubbedError(RuntimeError):
+    """An error whose own type could not be rebuilt around its scrubbed message; the message names that type."""
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and what a traceback would print with it (its cause or unsuppressed context), outermost first."""
+    out: list[BaseException] = []
+    while exc is not None and exc not in out:
+        out.append(exc)
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return out
+
+
+def scrubbed_error(exc: BaseException, scrub: Callable[[object], str]) -> BaseException:
+    """`exc` itself when nothing in it or its chain is secret; else a new error with the scrubbed text
+    (its causes' messages appended): of `exc`'s type when that type takes one message, else a
+    ScrubbedError naming the type. Raise the new one `from None`, or the chain prints the original."""
+    chain = _chain(exc)
+    if all(scrub(e) == str(e) for e in chain):
+        return exc
+    message = scrub(exc) + "".join(f" (caused by {type(e).__name__}: {scrub(e)})" for e in chain[1:])
+    try:
+        clean = type(exc)(message)
+        if str(clean) != message:
+            raise TypeError("the type does not keep its message as given")
+    except Exception:  # noqa: BLE001 - a type with another constructor (botocore's ClientError, KeyError's repr)
+        clean = ScrubbedError(f"{type(exc).__name__}: {message}")
+    return clean.with_traceback(exc.__traceback__)  # frames show code lines, never values
+
+
+@contextmanager
+def errors_scrubbed(make_scrubber: Callable[[], Callable[[object], str]]) -> Iterator[None]:
+    """Re-raise any error of the block scrubbed (scrubbed_error); the scrubber is built only on error."""
+    try:
+        yield
+    except Exception as exc:
+        clean = scrubbed_error(exc, make_scrubber())
+        if clean is exc:
+            raise
+        raise clean from None
+
+
+def scrub_tree(value: object, scrub: Callable[[object], str]) -> object:
+    """Every string in nested dicts, lists and tuples scrubbed (metadata bodies); keys and the rest kept."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: scrub_tree(v, scrub) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub_tree(v, scrub) for v in value]
+    return value

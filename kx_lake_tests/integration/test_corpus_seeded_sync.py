@@ -3,8 +3,11 @@ sprinkling of the bad-input corpus in five collections — patients, encounters 
 (epoch-millis timestamps) and payer_settlements (ISO-text timestamps) — synced through the Dagster job:
 every collection succeeds, the documents no partition can hold are counted in the run summary and are
 in kx_rejects, every other document (odd keys, odd types, hostile partition values, deep nesting)
-lands, and no raw value of a pii_columns field is anywhere under the lake root or the staging area —
-Parquet files are read and every value searched, other files byte by byte.
+lands, and no raw value of a pii_columns field is anywhere under the lake root, in the Dagster event
+log or in the staging area — Parquet files are read and every value searched, other files byte by byte.
+The staging area is scanned while each collection's spool still exists (publication removes it):
+at the `before_state` point (lib/faults.py) of every publication, every file is published and the
+spool, its rejects and leaves are still on disk.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from bson import Binary, Regex, Timestamp
 
 from kx_lake.builders.run_report import check_outcomes
 from kx_lake.builders.sync_runner import run_sync
+from kx_lake.lib import faults
 from kx_lake.lib.lake.plan import plan_sync
 from kx_lake.lib.lake.rejects import read_rejects
 from kx_lake.lib.storage import LakeStorage
@@ -107,7 +111,8 @@ def seeded(local_source, tmp_path_factory: pytest.TempPathFactory):
         yield project, defs(), client, root
 
 
-def test_a_seeded_sync_with_the_corpus_sprinkled_in_succeeds_and_leaks_no_pii(seeded, local_source) -> None:
+def test_a_seeded_sync_with_the_corpus_sprinkled_in_succeeds_and_leaks_no_pii(
+        seeded, local_source, monkeypatch: pytest.MonkeyPatch) -> None:
     project, defs, client, root = seeded
     specs = [project.collection(c) for c in COLLECTIONS]
     pii: set[str] = set()
@@ -119,9 +124,27 @@ def test_a_seeded_sync_with_the_corpus_sprinkled_in_succeeds_and_leaks_no_pii(se
             pii |= pii_values(list(coll.find({})), [p for p in spec.pii_columns if not p.endswith(SHARED)])
     assert len(pii) > 50, len(pii)
 
+    pattern = re.compile("|".join(re.escape(v) for v in sorted(pii, key=len, reverse=True)))
+    staging = local_source.settings.home / "staging"
+    spooled: list[Path] = []  # spool files seen while they existed
+    reached = faults.reached
+
+    def scan_spools(point: str) -> None:
+        if point == "before_state":
+            for path, text in texts_under(staging):
+                assert pattern.search(text) is None, f"raw PII in {path}"
+                spooled.append(path)
+        reached(point)
+
+    monkeypatch.setattr(faults, "reached", scan_spools)
     groups = plan_sync(project, ENV, specs, all_dates=True, now=datetime.combine(AS_OF, time(12), project.environment(ENV).tz))
     instance = dg.DagsterInstance.ephemeral()
     summary = run_sync(defs, "sync_collections", groups, instance=instance)
+    # each collection's spool (its documents) and rejects spool were there to scan
+    wanted = {(c, n) for c in COLLECTIONS for n in ("spool.bson", "rejects.bson")}
+    assert {(p.parent.name, p.name) for p in spooled} >= wanted
+    log = "\n".join(repr(e) for run_id in summary.run_ids for e in instance.all_logs(run_id))
+    assert pattern.search(log) is None, "raw PII in the Dagster event log"
     assert sorted((r.collection, r.ok, r.error) for r in summary.results) == [(c, True, None) for c in COLLECTIONS]
     assert {r.collection: r.rejected for r in summary.results} == dict.fromkeys(COLLECTIONS, BAD_TIMESTAMPS)
     assert summary.rejected == BAD_TIMESTAMPS * len(COLLECTIONS)
@@ -140,9 +163,8 @@ def test_a_seeded_sync_with_the_corpus_sprinkled_in_succeeds_and_leaks_no_pii(se
         assert ids == source - rejected, spec.collection  # every other document landed, odd ones included
         assert {f"odd-facility-{i}" for i in range(7)} | {"odd-keys", "odd-types"} <= ids
 
-    pattern = re.compile("|".join(re.escape(v) for v in sorted(pii, key=len, reverse=True)))
     scanned = 0
-    for base in (root, local_source.settings.home / "staging"):
+    for base in (root, staging):
         for path, text in texts_under(base):
             scanned += 1
             found = pattern.search(text)

@@ -326,3 +326,28 @@ def test_reconcile_holds_the_environment_lease_waiting_for_a_sync_or_exiting_75(
     runs = {r.dagster_run.job_name: r.dagster_run for r in dg.DagsterInstance.get().get_run_records()}
     assert runs["sync_collections"].tags[LEASE_HOLDER_TAG] == runs["reconcile_lake"].run_id
     assert storage.read_json("env1", "_lease.json") is None
+
+
+LEAK = "repair refused: mongodb://user:S3cretPw@host:27017 key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def test_a_failing_repair_is_logged_and_reported_scrubbed(lake, tmp_path: Path,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    project, definitions, db, storage, client = lake
+    db.l_bills.insert_one({"_id": "a", "updated_at": utc(2026, 1, 2, 6), "facility_id": "F1", "amount": 10})
+    full_sync(project, definitions, "l_bills", last=date(2026, 1, 8))
+    db.l_bills.insert_one({"_id": "late", "updated_at": utc(2026, 1, 2, 9), "facility_id": "F2", "amount": 5})
+
+    def refuse(groups: list[SyncGroup]) -> None:  # the traceback shows this line: the secrets are not on it
+        raise OSError(LEAK)
+
+    with caplog.at_level(logging.ERROR, logger="kx_lake"):
+        [result] = reconcile_env(client=client, project=project, env="env1", specs=[project.collection("l_bills")],
+                                 workdir=tmp_path / "work", repair=refuse,
+                                 now_ms=lambda: int(utc(2026, 1, 9, 6).timestamp() * 1000))
+    said = caplog.text + "\n" + (result.error or "")
+    assert "repair sync failed: OSError: repair refused: mongodb://user:***@host" in caplog.text
+    assert result.error.startswith("repair failed: OSError: repair refused: mongodb://user:***@host")
+    assert "S3cretPw" not in said and "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" not in said

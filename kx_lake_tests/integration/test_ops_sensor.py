@@ -138,3 +138,31 @@ def test_a_future_dated_document_does_not_blind_the_sensor(synced) -> None:
     again, _ = evaluate(cursor, now=later)
     assert {k.to_user_string() for r in again for k in r.asset_selection} == {
         "hims_billing/s_bills", "hims_patient/s_vitals"}
+
+
+def test_a_synced_document_stamped_later_today_does_not_blind_the_sensor(synced) -> None:
+    """A document stamped 23:30 IST on the sensor's today is synced (it is before tomorrow), so the stored
+    watermark is hours ahead of the clock; a document written a minute ago must still be requested."""
+    client, definitions, instance = synced
+    project = load_project()
+    client.hims_billing.s_bills.insert_one({"_id": 30, "updated_at": utc(2026, 1, 7, 18, 0)})  # 23:30 IST
+    group = SyncGroup("env1", date(2026, 1, 3), date(2026, 1, 7), (project.collection("s_bills"),), False)
+    assert all(r.ok for r in run_sync(definitions, "sync_collections", [group], instance=instance).results)
+    from kx_lake.lib.lake.pipeline import storage_for
+    from kx_lake.lib.lake.state import CollectionState
+
+    state = CollectionState.read(storage_for(project, project.environment("env1")), "env1", "hims_billing", "s_bills")
+    assert state.watermark_ms == ms(utc(2026, 1, 7, 18, 0))  # the premise: a watermark later than NOW
+
+    client.hims_billing.s_bills.insert_one({"_id": 31, "updated_at": utc(2026, 1, 7, 11, 59)})  # NOW − 1 min
+    requests, cursor = evaluate(None)
+    assert isinstance(requests, list), requests
+    assert [tuple(k.to_user_string() for k in r.asset_selection) for r in requests] == [("hims_billing/s_bills",)]
+    assert requests[0].tags["dagster/asset_partition_range_end"] == "2026-01-07|env1"
+    # found again at the next look (nothing newer): the same run key, which Dagster does not request twice
+    again, _ = evaluate(cursor)
+    assert [r.run_key for r in again] == [r.run_key for r in requests]
+    # a further write changes the key
+    client.hims_billing.s_bills.insert_one({"_id": 32, "updated_at": utc(2026, 1, 7, 12, 0)})
+    third, _ = evaluate(cursor)
+    assert [r.run_key for r in third] != [r.run_key for r in requests]

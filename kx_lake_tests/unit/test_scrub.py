@@ -104,3 +104,57 @@ def test_cli_errors_are_scrubbed(capsys: pytest.CaptureFixture[str], monkeypatch
     print_error(f"sync failed: {URI} rejected hunter2-hunter2")
     err = capsys.readouterr().err
     assert PASSWORD not in err and "hunter2-hunter2" not in err and "sync failed" in err
+
+
+LEAKY = "publishing failed: mongodb://user:S3cretPw@host:27017 key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def _raise_in(block, exc: BaseException) -> BaseException:
+    import traceback
+
+    try:
+        with block:
+            raise exc
+    except BaseException as raised:  # noqa: BLE001 - the test inspects what left the block
+        raised.printed = "".join(traceback.format_exception(raised))
+        return raised
+    raise AssertionError("nothing was raised")
+
+
+def test_errors_leave_a_block_scrubbed_same_type_and_without_the_original_in_the_chain() -> None:
+    from kx_lake.lib.scrub import errors_scrubbed
+
+    raised = _raise_in(errors_scrubbed(Scrubber), OSError(LEAKY))
+    assert type(raised) is OSError and "mongodb://user:***@host:27017" in str(raised)
+    for secret in ("S3cretPw", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"):
+        assert secret not in raised.printed  # the whole printed traceback, chain included
+
+
+def test_a_secret_in_the_cause_is_scrubbed_and_a_type_without_a_message_constructor_is_named() -> None:
+    from kx_lake.lib.scrub import ScrubbedError, errors_scrubbed
+
+    class NeedsTwo(Exception):
+        def __init__(self, code: int, text: str):
+            super().__init__(f"{code}: {text}")
+
+    def chained() -> None:
+        try:
+            raise ValueError(LEAKY)
+        except ValueError as inner:
+            raise NeedsTwo(500, "storage refused") from inner
+
+    try:
+        with errors_scrubbed(Scrubber):
+            chained()
+    except ScrubbedError as raised:
+        assert str(raised).startswith("NeedsTwo: 500: storage refused (caused by ValueError: publishing failed:")
+        assert "S3cretPw" not in str(raised) and raised.__cause__ is None and raised.__suppress_context__
+    else:
+        raise AssertionError("no ScrubbedError")
+
+
+def test_an_error_with_nothing_secret_leaves_untouched() -> None:
+    from kx_lake.lib.scrub import errors_scrubbed
+
+    original = KeyError("plain")
+    assert _raise_in(errors_scrubbed(Scrubber), original) is original

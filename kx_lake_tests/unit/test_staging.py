@@ -102,3 +102,51 @@ def test_directories_from_before_locks_are_debris(tmp_path: Path) -> None:
     (root / "legacy-run" / "env1" / "2026-01-01.bson").write_bytes(b"x")
     claim_run_dir(root, "run-new")
     assert sorted(p.name for p in root.iterdir()) == ["run-new", "run-new.lock"]
+
+
+def test_the_rejects_spool_is_private(tmp_path: Path) -> None:
+    """rejects.bson holds raw rejected documents: 0600 in 0700 directories whatever the umask."""
+    from kx_lake.lib.lake.rejects import RejectSpool
+
+    old = os.umask(0o022)
+    try:
+        run_dir = claim_run_dir(tmp_path / "staging", "run-a")
+        rejects = RejectSpool(run_dir / "env1" / "hims_core" / "patients" / "rejects.bson")
+        rejects.append("no timestamp", bson.encode({"_id": "P1", "name": "Asha"}), {"_id": "P1"})
+        rejects.append_undecodable("not BSON", b"\x05\x00\x00\x00\x01", 0, keep_bytes=True)
+        rejects.close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(rejects.path.stat().st_mode) == 0o600
+    for d in (rejects.path.parent, rejects.path.parent.parent):
+        assert stat.S_IMODE(d.stat().st_mode) == 0o700
+    assert rejects.count == 2
+
+
+def test_leaf_files_are_private_from_their_creation(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """The per-leaf Arrow files (converted patient rows) are 0600 the moment they are opened for
+    writing, not chmodded afterwards: the mode is read when pyarrow opens each one."""
+    import pyarrow as pa
+
+    from kx_lake.lib.lake import leaves
+
+    modes: list[int] = []
+    real = pa.OSFile
+
+    def watching(path: str, mode: str = "rb", **kwargs):  # noqa: ANN003, ANN202
+        sink = real(path, mode, **kwargs)
+        if "w" in mode:
+            modes.append(stat.S_IMODE(os.stat(path).st_mode))
+        return sink
+
+    monkeypatch.setattr(pa, "OSFile", watching)
+    old = os.umask(0o022)
+    try:
+        writers = leaves._Writers(tmp_path)
+        batch = pa.record_batch({"x": [1, 2]})
+        writers.write(("F1",), batch)
+        writers.write(("F2",), batch)
+        writers.close()
+    finally:
+        os.umask(old)
+    assert modes == [0o600, 0o600]

@@ -25,6 +25,7 @@ import pyarrow as pa
 from kx_lake.lib.harmonize import Converter
 from kx_lake.lib.lake.identity import fill_id_type
 from kx_lake.lib.lake.partition_values import LeafKey, split_leaf
+from kx_lake.lib.staging import PRIVATE_FILE_MODE
 
 _MAX_OPEN = 64  # ids per date rarely exceed this (facilities); more only cost extra small files
 
@@ -56,8 +57,9 @@ class _Writers:
                 self._close(*self._open.popitem(last=False))
             path = self.directory / f"{self._files:06d}.arrow"
             self._files += 1
+            # created 0600 before anything is written, like the spool it is made from (staging.py)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE))
             sink = pa.OSFile(str(path), "wb")
-            os.chmod(path, 0o600)  # like the spool it is made from (staging.py)
             entry = (sink, pa.ipc.new_stream(sink, batch.schema))
             self.leaves.setdefault(key, SpilledLeaf()).paths.append(path)
         self._open[key] = entry

@@ -41,6 +41,7 @@ from kx_lake.lib.lake.reconcile_diff import KeyDiff
 from kx_lake.lib.lake.reconcile_keys import lake_keys, source_keys
 from kx_lake.lib.lake.rejects import UNDECODABLE, drop_rejects, existing_keys
 from kx_lake.lib.lake.state import CollectionState
+from kx_lake.lib.scrub import Scrubber
 from kx_lake.lib.lake.tombstones import Tombstone, Withdrawal, write_tombstones
 
 _LOG = logging.getLogger(__name__)
@@ -171,6 +172,7 @@ def reconcile_env(
     `now_ms`: the clock (UTC epoch ms) for tombstone times and the detection date; injected by tests."""
     log = log or _LOG
     clock = now_ms or (lambda: int(time.time() * 1000))
+    scrub = Scrubber.for_project(project)  # errors are scrubbed before they are logged or returned
     results: dict[CollectionSpec, ReconcileResult] = {}
     wanted: dict[CollectionSpec, set[date]] = {}
     started: dict[CollectionSpec, float] = {}
@@ -181,7 +183,7 @@ def reconcile_env(
             days = _diff_one(client, project, env, spec, workdir / spec.database / spec.collection, clock(), result,
                              log)
         except Exception as exc:  # isolation: one collection never stops the others
-            result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+            result.status, result.error = "failed", scrub(f"{type(exc).__name__}: {exc}")[:500]
             log.error(f"{env}/{spec.database}.{spec.collection}: reconcile failed: {result.error}")
             continue
         result.repair_dates = [d.isoformat() for d in sorted(days)]
@@ -192,17 +194,17 @@ def reconcile_env(
             for (database, collection), error in (repair(repair_groups(env, wanted)) or {}).items():
                 for spec in wanted:
                     if spec.key == (database, collection):
-                        results[spec].error = f"repair sync failed: {error}"[:500]
+                        results[spec].error = scrub(f"repair sync failed: {error}")[:500]
         except Exception as exc:  # noqa: BLE001 - the repair's collections report it; `repaired` stays honest
-            log.error(f"{env}: repair sync failed: {type(exc).__name__}: {exc}")
+            log.error(scrub(f"{env}: repair sync failed: {type(exc).__name__}: {exc}"))
             for spec in wanted:
-                results[spec].error = f"repair failed: {type(exc).__name__}: {exc}"[:500]
+                results[spec].error = scrub(f"repair failed: {type(exc).__name__}: {exc}")[:500]
     for spec, result in results.items():
         if result.status == "ok":
             try:
                 _count_repaired(project, env, spec, workdir / spec.database / spec.collection,
                                 wanted.get(spec, set()), result)
             except Exception as exc:  # noqa: BLE001 - reported per collection
-                result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+                result.status, result.error = "failed", scrub(f"{type(exc).__name__}: {exc}")[:500]
         result.duration_s = round(time.monotonic() - started[spec], 3)
     return list(results.values())

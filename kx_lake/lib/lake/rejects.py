@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 from bson.raw_bson import RawBSONDocument
 
 from kx_lake.lib.harmonize.values import canonical_json, id_text
+from kx_lake.lib.staging import make_private_dirs, open_private_append
 from kx_lake.lib.storage import LakeStorage, fsio
 
 REJECTS_DIR = "kx_rejects"
@@ -88,10 +89,14 @@ class RejectSpool:
         self.count = 0
         self._handle = None
 
+    def _open(self) -> None:
+        """Raw documents (patient data): 0600 in 0700 directories, like the spool (staging.py)."""
+        make_private_dirs(self.path.parent)
+        self._handle = open_private_append(self.path)
+
     def append(self, reason: str, raw: bytes | None, doc: Any) -> None:
         if self._handle is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = open(self.path, "ab")  # noqa: SIM115 - closed by close()
+            self._open()
         body = {"reason": reason, "id": doc.get("_id") if hasattr(doc, "get") else None}
         if raw is not None:
             body["doc"] = RawBSONDocument(raw)
@@ -108,8 +113,7 @@ class RejectSpool:
             info["base64"] = None
             info["note"] = "raw bytes not kept: the collection has pii_columns, which cannot be tokenized in them"
         if self._handle is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = open(self.path, "ab")  # noqa: SIM115 - closed by close()
+            self._open()
         self._handle.write(bson.encode({"reason": reason, "undecodable": f"sha256:{digest}", "info": info}))
         self.count += 1
 

@@ -33,6 +33,13 @@ class NewData:
     documents: int
     newest_ms: int
     dates: tuple[date, ...]
+    newest_due_ms: int | None = None  # the newest not past `due_until_ms` (None: none, or no bound given)
+
+    @property
+    def key_ms(self) -> int:
+        """What identifies this news in a run key: a document stamped in the future is found again at
+        every look, so only documents up to now (plus skew) tell one look's news from the next."""
+        return self.newest_due_ms if self.newest_due_ms is not None else self.newest_ms
 
     @property
     def name(self) -> str:
@@ -52,10 +59,11 @@ def newer_than_filter(timestamp_column: str, after_ms: int) -> dict:
 
 
 def find_new_data(client: MongoClient, env: str, spec: CollectionSpec, after_ms: int, tz: ZoneInfo,
-                  first_date: date, last_date: date) -> NewData | None:
+                  first_date: date, last_date: date, due_until_ms: int | None = None) -> NewData | None:
     """New documents of one collection (timestamp > after_ms), or None; dates clipped to the partitions."""
     coll = client[spec.database][spec.collection]
     found, newest, dates = 0, after_ms, set()
+    newest_due: int | None = None
     cursor = coll.find(newer_than_filter(spec.timestamp_column, after_ms), {spec.timestamp_column: 1, "_id": 0})
     for doc in cursor:
         value = doc
@@ -66,8 +74,10 @@ def find_new_data(client: MongoClient, env: str, spec: CollectionSpec, after_ms:
             continue
         found += 1
         newest = max(newest, ts)
+        if due_until_ms is not None and ts <= due_until_ms:
+            newest_due = ts if newest_due is None else max(newest_due, ts)
         day = datetime.fromtimestamp(ts / 1000, UTC).astimezone(tz).date()
         dates.add(min(max(day, first_date), last_date))
     if not found:
         return None
-    return NewData(env, spec.database, spec.collection, found, newest, tuple(sorted(dates)))
+    return NewData(env, spec.database, spec.collection, found, newest, tuple(sorted(dates)), newest_due)
