@@ -6,13 +6,17 @@ collection's size and the same object serves one day or a single-run backfill of
 Publishing replaces each date partition (one file per leaf directory, stale leaves removed), then
 persists the lake schema and advances the watermark: the watermark only moves once data is safe.
 An error while publishing leaves scrubbed (lib/scrub.errors_scrubbed): Dagster records and prints
-what handle_output raises, chain included.
+what handle_output raises, chain included. Before raising, a failing environment is recorded as a
+failure observation (as a staging failure is), so no summary leaves the collection out; the other
+environments of the run still publish.
 
 Nothing loads a collection asset as an input: the catalog assets downstream name them in `deps`
 and read the lake's own state and files, so `load_input` only refuses (Dagster requires the method).
 """
 
 from __future__ import annotations
+
+import time
 
 import dagster as dg
 
@@ -31,9 +35,26 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
         if obj is None:
             return
         project = self.kx_project.project
-        with errors_scrubbed(lambda: Scrubber.for_project(project)):
-            published = [publish_staged(project, staged, log=context.log) for staged in obj]
-        context.add_output_metadata(published_metadata(published))
+        scrubber = Scrubber.for_project(project)
+        published, failed = [], []
+        with errors_scrubbed(lambda: scrubber):
+            for staged in obj:  # environments publish independently: one failing does not stop the others
+                started = time.monotonic()
+                try:
+                    published.append(publish_staged(project, staged, log=context.log))
+                except Exception as exc:  # noqa: BLE001 - recorded as this collection's failure, then raised
+                    message = scrubber(f"{type(exc).__name__}: {exc}")[:2000]
+                    context.log.error(f"{staged.name} failed while publishing: {message}")
+                    # the same failure observation a staging failure logs, so the run summary, the CLI
+                    # and the e-mail count this collection as failed rather than leaving it out
+                    context.log_event(dg.AssetObservation(asset_key=context.asset_key, metadata={
+                        "status": "failed", "env": staged.env, "error": f"publishing: {message}",
+                        "duration_s": round(time.monotonic() - started, 3)}))
+                    failed.append(exc)
+            if published:
+                context.add_output_metadata(published_metadata(published))
+            if failed:
+                raise failed[0]
 
     def load_input(self, context: dg.InputContext) -> None:
         raise dg.DagsterInvariantViolationError(

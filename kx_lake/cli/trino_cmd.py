@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from kx_lake.cli.common import console, err_console, print_error, project, user_errors
+from kx_lake.lib.trino import config as trino_config
 from kx_lake.lib.trino import install, server
 from kx_lake.lib.trino.java import JavaNotFound, find_java
 
@@ -48,8 +49,8 @@ def up(ctx: typer.Context) -> None:
     with _trino_errors():
         home = project(ctx).settings.home
         info = server.up(home, log=_log)
-        console.print(f"trino: running at {info.url} (pid {info.pid}, catalog {server.CATALOG}, "
-                      f"metastore {server.metastore_dir(home)}, log {server.log_file(home)})",
+        console.print(f"trino: running at {info.url} (pid {info.pid}, catalog {trino_config.CATALOG}, "
+                      f"metastore {trino_config.metastore_dir(home)}, log {server.log_file(home)})",
                       highlight=False, soft_wrap=True)
 
 
@@ -78,5 +79,5 @@ def status(ctx: typer.Context) -> None:
         answering = info is not None and server.ready(info)
         table.add_row("yes" if answering else ("not answering" if info else "no"),
                       str(info.pid) if info else "", info.url if info else "", java,
-                      str(found.home) if found else "(not installed)", str(server.metastore_dir(home)))
+                      str(found.home) if found else "(not installed)", str(trino_config.metastore_dir(home)))
         console.print(table)

@@ -173,11 +173,13 @@ def test_failure_sensor_mails_errors_and_no_secret_leaks_anywhere(lake, smtp_ser
     project, definitions, instance = lake
     run = sync_and_mail(project, definitions, instance, ("m_bills", "m_broken"), dg.DagsterRunStatus.FAILURE)
     [msg] = smtp_server.messages
-    # m_bills is not among the e-mail's collections (a failure while publishing leaves no failure observation)
-    assert "env1 sync_collections failed: 0 ok" in str(msg["Subject"])
+    # both failures are counted: m_broken's while staging, m_bills' while publishing (its IO manager
+    # records a failure observation before raising)
+    assert "env1 sync_collections failed: 0 ok, 2 failed" in str(msg["Subject"])
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     assert "hims_admin.m_broken: CollectionSyncError" in text and "['tenant_id']" in text
+    assert "hims_billing.m_bills: publishing: OSError: state write refused" in text
     assert "extract_hims_billing" in text and "Run error:" in text
     events = event_log_text(instance, run.run_id)
     assert "OSError: state write refused: mongodb://kx_app:***@mongo.prod.internal" in events
