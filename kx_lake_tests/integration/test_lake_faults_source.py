@@ -13,7 +13,7 @@ import dagster as dg
 import pymongo
 import pytest
 
-import kx_lake.lib.lake.pipeline as pipeline
+import kx_lake.lib.lake.scan as scan  # where the window is read (iter_window)
 from kx_lake.builders.resources import load_project
 from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.lake.plan import SyncGroup
@@ -36,7 +36,7 @@ def test_a_source_killed_mid_cursor_and_restarted_loses_nothing(
         {"_id": i, "updated_at": utc(2026, 1, 1, 0, 0) + timedelta(seconds=15 * i), "ward": f"W{i % 7}"}
         for i in range(VISITS)])
 
-    real, reads, restarted = pipeline.iter_window, [], threading.Event()
+    real, reads, restarted = scan.iter_window, [], threading.Event()
 
     def source_dies_after_the_first_batch(collection, window_filter, timestamp_column, **kw):  # noqa: ANN001, ANN003
         reads.append((collection.name, kw["stats"]))
@@ -46,7 +46,7 @@ def test_a_source_killed_mid_cursor_and_restarted_loses_nothing(
                 restartable_ferretdb.kill()  # the open cursor and its connection die with it
                 threading.Timer(1.0, lambda: (restartable_ferretdb.start(), restarted.set())).start()
 
-    monkeypatch.setattr(pipeline, "iter_window", source_dies_after_the_first_batch)
+    monkeypatch.setattr(scan, "iter_window", source_dies_after_the_first_batch)
     project = load_project()
     from kx_lake.definitions import defs
 
