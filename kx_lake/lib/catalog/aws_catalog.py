@@ -32,7 +32,13 @@ from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.athena import AthenaQueryError, AthenaRunner
 from kx_lake.lib.catalog.objects import CatalogError, CatalogObject
 from kx_lake.lib.catalog.glue import GlueCatalog, GlueCatalogError, TableChange, lake_partitions
-from kx_lake.lib.catalog.rejects_table import REJECTS_KEYS, rejects_columns, rejects_location, rejects_partitions
+from kx_lake.lib.catalog.rejects_table import (
+    REJECTS_DESCRIPTION,
+    REJECTS_KEYS,
+    rejects_columns,
+    rejects_location,
+    rejects_partitions,
+)
 from kx_lake.lib.catalog.views import latest_view_sql, load_all_sql, referenced_tables
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 from kx_lake.lib.harmonize.types import StructType
@@ -123,7 +129,7 @@ def register_rejects(project: ProjectConfig, env: str, glue: GlueCatalog, *, pru
         glue.ensure_database(database, f"kx-lake tables of environment {env} beside its collections (kx_rejects)")
         change = glue.upsert_table(database, REJECTS_TABLE, rejects_columns(), list(REJECTS_KEYS),
                                    rejects_location(storage, env), lead_key=REJECTS_KEYS[0],
-                                   description=f"documents kx-lake could not place in {env}, with the reason")
+                                   description=REJECTS_DESCRIPTION)
         restated = glue.refresh_partitions(database, REJECTS_TABLE) if change is TableChange.UPDATED else 0
         parts = rejects_partitions(storage, env)
         added = glue.add_partitions(database, REJECTS_TABLE, parts)

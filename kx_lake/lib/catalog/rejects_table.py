@@ -20,6 +20,7 @@ from kx_lake.lib.lake.rejects import REJECTS_DIR, REJECTS_SCHEMA, REJECTS_TABLE
 from kx_lake.lib.storage import LakeStorage, fsio
 
 REJECTS_KEYS = ("database", "collection")  # the folder levels under kx_rejects/, in order
+REJECTS_DESCRIPTION = "documents kx-lake could not place, with the reason (one partition per collection)"
 _HIVE_TYPES = {"string": "string", "timestamp[ms, tz=UTC]": "timestamp"}
 
 
@@ -35,7 +36,7 @@ def rejects_location(storage: LakeStorage, env: str) -> str:
 
 def rejects_table_input(database: str, location: str, *, local_ok: bool = False) -> dict[str, Any]:
     return table_input(database, REJECTS_TABLE, rejects_columns(), list(REJECTS_KEYS), location,
-                       description="documents kx-lake could not place, with the reason (one partition per collection)",
+                       description=REJECTS_DESCRIPTION,
                        local_ok=local_ok, lead_key=REJECTS_KEYS[0])
 
 
