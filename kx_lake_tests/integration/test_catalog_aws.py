@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import bson
 import dagster as dg
 import pytest
 import yaml
@@ -29,6 +30,9 @@ from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.catalog import aws_catalog
 from kx_lake.lib.catalog.glue import GlueCatalog
 from kx_lake.lib.lake.plan import SyncGroup
+from kx_lake.lib.lake.pipeline import storage_for
+from kx_lake.lib.lake.rejects import RejectSpool, drop_rejects, publish_rejects
+from kx_lake_tests.fixtures.aws_requests import RequestLog
 from kx_lake_tests.fixtures.moto_server import MotoServer
 from kx_lake_tests.fixtures.scratch_lake import scratch_lake
 
@@ -115,6 +119,10 @@ def test_glue_mode_registers_tables_partitions_and_views_through_the_job(s3_lake
     assert objects[f"{DB}.t_bills"].status == "created"
     assert "partitions +3 updated 0 removed 0" in objects[f"{DB}.t_bills"].reason
     assert objects[f"{DB}.t_bills_latest"].status == "created"
+    # the env's rejects table is registered by the same job: no document was rejected, so no partition
+    rejects = glue.get_table(DatabaseName="kx_env1_lake", Name="kx_rejects")["Table"]
+    assert rejects["StorageDescriptor"]["Location"] == f"{root}/env1/kx_rejects/"
+    assert glue.get_partitions(DatabaseName="kx_env1_lake", TableName="kx_rejects")["Partitions"] == []
 
     table = glue.get_table(DatabaseName=DB, Name="t_bills")["Table"]
     columns = {c["Name"]: c["Type"] for c in table["StorageDescriptor"]["Columns"]}
@@ -192,3 +200,49 @@ def test_crawler_mode_retargets_the_database_crawler_at_the_synced_collections(
     assert [(o.status, o.reason) for o in done] == [("created", f"crawler {name}")]
     assert sent == [{"Name": name, "Targets": {"S3Targets": [{"Path": f"{root}/env1/hims_billing/t_bills/"}]}}]
     assert glue.get_crawler(Name=name)["Crawler"]["State"] == "RUNNING"
+
+
+def test_glue_mode_registers_the_rejects_table_and_a_partition_per_collection(
+    s3_lake, moto_server: MotoServer, tmp_path: Path
+) -> None:
+    """kx_rejects in Glue: every request checked against botocore's model, the table typed as the
+    DuckDB view is, one partition per collection with rejects, a cleared collection's pruned."""
+    root, _client, _defs, _instance, _sync = s3_lake
+    set_catalog_mode("glue")
+    project = load_project()
+    storage = storage_for(project, project.environment("env1"))
+    glue = moto_server.client("glue")
+    try:  # another test of the session (sharing moto) may have registered it over its own lake
+        glue.delete_table(DatabaseName="kx_env1_lake", Name="kx_rejects")
+    except glue.exceptions.EntityNotFoundException:
+        pass
+    spool = RejectSpool(tmp_path / "spool" / "bills.bson")
+    for i in ("B7", "B8"):
+        spool.append("updated_at: not a timestamp", bson.encode({"_id": i}), {"_id": i})
+    publish_rejects(storage, "env1", "hims_billing", "t_bills", spool, landed=[], now=utc(2026, 1, 3))
+    spool = RejectSpool(tmp_path / "spool" / "visits.bson")
+    spool.append("no usable timestamp", bson.encode({"_id": "V1"}), {"_id": "V1"})
+    publish_rejects(storage, "env1", "hims_clinical", "t_visits", spool, landed=[], now=utc(2026, 1, 3))
+
+    log = RequestLog(glue)
+    done = aws_catalog.register_tables(project, "env1", [project.collection("t_bills")], GlueCatalog(glue))
+    assert ("kx_env1_lake.kx_rejects", "created", "table created; partitions +2 updated 0 removed 0") in \
+        [(o.name, o.status, o.reason) for o in done]
+    [create] = [p for p in log.params("CreateTable") if p["TableInput"]["Name"] == "kx_rejects"]
+    assert log.problems == []  # every request (CreateTable included) passed botocore's model
+    table = glue.get_table(DatabaseName="kx_env1_lake", Name="kx_rejects")["Table"]
+    assert [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]] == [
+        ("env", "string"), ("_id", "string"), ("_kx_id_type", "string"), ("reason", "string"),
+        ("document", "string"), ("first_seen", "timestamp"), ("last_seen", "timestamp")]
+    assert [k["Name"] for k in table["PartitionKeys"]] == ["database", "collection"] == \
+        [k["Name"] for k in create["TableInput"]["PartitionKeys"]]
+    parts = {tuple(p["Values"]): p["StorageDescriptor"]["Location"]
+             for p in glue.get_partitions(DatabaseName="kx_env1_lake", TableName="kx_rejects")["Partitions"]}
+    assert parts == {("hims_billing", "t_bills"): f"{root}/env1/kx_rejects/database=hims_billing/collection=t_bills/",
+                     ("hims_clinical", "t_visits"): f"{root}/env1/kx_rejects/database=hims_clinical/collection=t_visits/"}
+
+    drop_rejects(storage, "env1", "hims_clinical", "t_visits", [("V1", "string")])
+    again = aws_catalog.register_rejects(project, "env1", GlueCatalog(glue))
+    assert again.reason == "table unchanged; partitions +0 updated 0 removed 1"
+    assert [p["Values"] for p in glue.get_partitions(DatabaseName="kx_env1_lake", TableName="kx_rejects")["Partitions"]] \
+        == [["hims_billing", "t_bills"]]

@@ -208,7 +208,12 @@ def test_cli_query_and_catalog_refresh(lake) -> None:
     assert result.exit_code == 1 and "nope" in result.output
 
     # the CLI refresh runs the refresh_catalog job with the repo's sql/: dim_facility's real inputs
-    # don't exist here → skipped
+    # don't exist here → skipped. The rejects table comes back through the job too (dropped first)
+    con = duckdb_catalog.connect(project, "env1", read_only=False)
+    try:
+        con.execute("DROP VIEW kx_env1_lake.kx_rejects")
+    finally:
+        con.close()
     result = runner.invoke(app, ["catalog", "refresh", "--env", "env1", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
@@ -216,6 +221,8 @@ def test_cli_query_and_catalog_refresh(lake) -> None:
     status = {o["name"]: (o["status"], o["reason"]) for o in out["objects"]}
     assert status[f"{ENC}_latest"] == ("created", "")
     assert status[DIM][0] == "skipped" and "kx_env1_hims_masters.facilities_latest" in status[DIM][1]
+    result = runner.invoke(app, ["query", "--env", "env1", "--format", "csv", "select count(*) AS n from kx_rejects"])
+    assert result.exit_code == 0 and result.stdout.splitlines() == ["n", "0"], result.output
 
 
 def _row(output: str, name: str) -> list[str]:

@@ -18,7 +18,9 @@ computed from the wrong input. (On the demo at scale 0.01 none of 314 groups dif
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+
+import bson
 
 import dagster as dg
 import pytest
@@ -29,7 +31,9 @@ from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.catalog import duckdb_catalog, names, views
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.config.settings import DEFAULT_CONFIG_DIR
+from kx_lake.lib.lake.pipeline import storage_for
 from kx_lake.lib.lake.plan import plan_sync
+from kx_lake.lib.lake.rejects import RejectSpool, drop_rejects, publish_rejects
 from kx_lake.lib.synth import seed_environment
 from kx_lake_tests.fixtures.engine_compare import compare
 from kx_lake_tests.fixtures.scratch_lake import scratch_project
@@ -46,6 +50,7 @@ MAX_OF = {"median_los_days": "max_los_days", "p90_waiting_minutes": "max_waiting
 _CONFIG = ProjectConfig.load(Settings.resolve(DEFAULT_CONFIG_DIR, environ={}))
 LATEST = sorted(f"{names.glue_database(_CONFIG.environment(ENV), s.database)}.{names.latest_view_name(s)}"
                 for s in _CONFIG.enabled_collections)
+REJECTED_AT = datetime(2026, 6, 30, 12, tzinfo=UTC)
 DATASETS = sorted(p.stem for p in (views.SQL_DIR / views.DATASETS_SUBDIR).glob("*.sql"))
 
 
@@ -79,11 +84,10 @@ def test_both_engines_created_every_table_view_and_dataset(engines) -> None:
     _, _, _, duck_done, trino_done = engines
     def created(done):
         return sorted((o.kind, o.name) for o in done if o.status == "created")
-    # the kx_rejects table is registered in DuckDB (and read by the checks there); not yet in trino mode
-    rejects = [("table", f"{names.lake_database(_CONFIG.environment(ENV))}.kx_rejects")]
-    assert created(trino_done) == [o for o in created(duck_done) if o not in rejects]
+    assert created(trino_done) == created(duck_done)
+    assert ("table", f"{names.lake_database(_CONFIG.environment(ENV))}.kx_rejects") in created(trino_done)
     kinds = [k for k, _ in created(trino_done)]
-    assert (kinds.count("table"), kinds.count("latest"), kinds.count("dataset")) == (102, 102, 24)
+    assert (kinds.count("table"), kinds.count("latest"), kinds.count("dataset")) == (102 + 1, 102, 24)
 
 
 @pytest.mark.parametrize("relation", LATEST + [f"{names.analytics_database(_CONFIG.environment(ENV))}.{d}"
@@ -221,3 +225,65 @@ def test_cli_up_reuses_the_running_server_and_status_shows_it(trino_server, monk
     status = runner.invoke(app, ["trino", "status"], env={"COLUMNS": "300"})
     assert status.exit_code == 0, status.output
     assert "yes" in status.output and str(trino_server.info.pid) in status.output
+
+
+def _publish_rejects(storage, database: str, collection: str, ids: list[str], tmp_path) -> None:
+    """Rejects of `ids` for one collection, written by the lake's own rejects writer."""
+    spool = RejectSpool(tmp_path / "spool" / f"{database}.{collection}.bson")
+    for i in ids:
+        doc = {"_id": i, "updated_at": "not a date"}
+        spool.append(f"updated_at: not a timestamp ({i})", bson.encode(doc), doc)
+    publish_rejects(storage, "env1", database, collection, spool, landed=[], now=REJECTED_AT)
+
+
+def test_rejects_table_on_trino_holds_what_duckdb_shows(trino_server, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kx_rejects in Trino: queryable and empty before any reject, then the rows of two collections'
+    rejects files exactly as DuckDB's view shows them, and a cleared collection's partition forgotten."""
+    project = scratch_project(monkeypatch, tmp_path / "home", tmp_path / "lake")
+    env = project.environment("env1")
+    storage = storage_for(project, env)
+    relation = f"{names.lake_database(env)}.kx_rejects"
+    select = f"SELECT database, collection, _id, reason FROM {relation}"
+
+    def both() -> tuple[list[tuple], list[tuple]]:
+        done = duckdb_catalog.refresh(project, "env1", [], views=[])
+        assert [(o.name, o.status) for o in done] == [(relation, "created")]
+        duck = duckdb_catalog.connect(project, "env1")
+        try:
+            duck_rows = sorted(duck.execute(select).fetchall())
+        finally:
+            duck.close()
+        return duck_rows, sorted(trino.query(select).rows)
+
+    con = trino_server.connect()
+    try:
+        trino = trino_server.catalog(project, "env1", con)
+        assert [(o.name, o.status) for o in trino.sync_tables([])] == [(relation, "created")]
+        assert trino.query(f"SELECT count(*) FROM {relation}").rows == [(0,)]
+        assert trino.query("select count(*) from kx_rejects").rows == [(0,)]  # found without its database too
+
+        _publish_rejects(storage, "hims_billing", "bills", ["B1", "B2"], tmp_path)
+        _publish_rejects(storage, "hims_clinical", "visits", ["V9"], tmp_path)
+        [obj] = trino.sync_tables([])
+        assert obj.reason == "table unchanged; partitions synced"
+        duck_rows, trino_rows = both()
+        assert trino_rows == duck_rows == [
+            ("hims_billing", "bills", "B1", "updated_at: not a timestamp (B1)"),
+            ("hims_billing", "bills", "B2", "updated_at: not a timestamp (B2)"),
+            ("hims_clinical", "visits", "V9", "updated_at: not a timestamp (V9)")]
+        assert trino.partitions(names.lake_database(env), "kx_rejects") == [
+            ("hims_billing", "bills"), ("hims_clinical", "visits")]
+        duck = duckdb_catalog.connect(project, "env1")
+        try:
+            duck_columns = sorted(r[0] for r in duck.execute(f"DESCRIBE {relation}").fetchall())
+        finally:
+            duck.close()
+        assert sorted(c for c, _ in trino.columns(relation)) == duck_columns
+
+        assert drop_rejects(storage, "env1", "hims_clinical", "visits", [("V9", "string")]) == 1
+        trino.sync_tables([])
+        duck_rows, trino_rows = both()
+        assert trino_rows == duck_rows and [r[2] for r in trino_rows] == ["B1", "B2"]
+        assert trino.partitions(names.lake_database(env), "kx_rejects") == [("hims_billing", "bills")]
+    finally:
+        con.close()

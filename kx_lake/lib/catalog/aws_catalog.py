@@ -8,7 +8,9 @@ itself — its stored schema (only ever widened) and its partition folders — s
   update the table (columns from the stored schema, Parquet SerDe, `date` + id partition keys),
   refresh partitions whose columns went stale after a widening, add the lake's partitions with
   batch_create_partition (looked up first: never duplicated) and deregister partitions whose folder
-  left the lake (a date whose documents all moved to a later day). Fast and deterministic.
+  left the lake (a date whose documents all moved to a later day). Fast and deterministic. The env's
+  rejects table `<prefix>lake.kx_rejects` is registered the same way (`register_rejects`,
+  rejects_table: partitioned by database and collection; no rejects, no partition, still a table).
 * crawler mode (`crawl_collections`): the original job's way — per MongoDB database, point that
   database's crawler at the S3 folders of the collections that succeeded and start it. Failed
   collections are filtered out by the caller (it knows which ones failed).
@@ -30,10 +32,18 @@ from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.athena import AthenaQueryError, AthenaRunner
 from kx_lake.lib.catalog.objects import CatalogError, CatalogObject
 from kx_lake.lib.catalog.glue import GlueCatalog, GlueCatalogError, TableChange, lake_partitions
+from kx_lake.lib.catalog.rejects_table import (
+    REJECTS_DESCRIPTION,
+    REJECTS_KEYS,
+    rejects_columns,
+    rejects_location,
+    rejects_partitions,
+)
 from kx_lake.lib.catalog.views import latest_view_sql, load_all_sql, referenced_tables
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 from kx_lake.lib.harmonize.types import StructType
 from kx_lake.lib.lake.pipeline import storage_for, table_ref
+from kx_lake.lib.lake.rejects import REJECTS_TABLE
 from kx_lake.lib.storage.segments import original_column
 
 
@@ -106,7 +116,28 @@ def register_tables(
             "table", label, "created",
             f"table {change}; partitions +{added.created} updated {added.updated + restated} removed {pruned}",
         ))
+    out.append(register_rejects(project, env, glue, prune=prune))
     return out
+
+
+def register_rejects(project: ProjectConfig, env: str, glue: GlueCatalog, *, prune: bool = True) -> CatalogObject:
+    """Glue mode: the env's kx_rejects table and one partition per collection with rejects."""
+    env_spec = project.environment(env)
+    storage = storage_for(project, env_spec)
+    database = names.lake_database(env_spec)
+    try:
+        glue.ensure_database(database, f"kx-lake tables of environment {env} beside its collections (kx_rejects)")
+        change = glue.upsert_table(database, REJECTS_TABLE, rejects_columns(), list(REJECTS_KEYS),
+                                   rejects_location(storage, env), lead_key=REJECTS_KEYS[0],
+                                   description=REJECTS_DESCRIPTION)
+        restated = glue.refresh_partitions(database, REJECTS_TABLE) if change is TableChange.UPDATED else 0
+        parts = rejects_partitions(storage, env)
+        added = glue.add_partitions(database, REJECTS_TABLE, parts)
+        pruned = glue.prune_partitions(database, REJECTS_TABLE, [v for v, _ in parts]) if prune else 0
+    except GlueCatalogError as exc:
+        raise CatalogError(f"{env}/{REJECTS_TABLE}: {exc}") from exc
+    return CatalogObject("table", f"{database}.{REJECTS_TABLE}", "created",
+                         f"table {change}; partitions +{added.created} updated {added.updated + restated} removed {pruned}")
 
 
 def crawler_name(project: ProjectConfig, env: str, database: str) -> str:

@@ -3,7 +3,8 @@
 A backend is one environment's catalog in one engine: the embedded DuckDB file, Glue + Athena (glue
 or crawler mode), or the self-hosted Trino (trino_catalog.TrinoCatalog). Each offers the same verbs:
 
-* `sync_tables(specs)`: tables and their partitions, straight from the lake;
+* `sync_tables(specs)`: tables and their partitions, straight from the lake, and the env's
+  `<prefix>lake.kx_rejects` table (every engine and mode);
 * `sync_latest_views(specs)`, `sync_sql_views(views)`: the `_latest` dedup views, sql/views and
   sql/datasets (Athena SQL; DuckDB transpiles it, Athena and Trino run it as written);
 * `query(sql, params)`, `row_count(relation)`, `relations()`, `columns(relation)` (name and engine
@@ -70,7 +71,8 @@ class DuckDbBackend:
         self.project, self.env, self.con = project, env, con
 
     def sync_tables(self, specs: Iterable[CollectionSpec]) -> list[CatalogObject]:
-        return duckdb_catalog.sync_tables(self.project, self.env, specs, self.con)
+        return [*duckdb_catalog.sync_tables(self.project, self.env, specs, self.con),
+                duckdb_catalog.sync_rejects_view(self.project, self.env, self.con)]
 
     def sync_latest_views(self, specs: Iterable[CollectionSpec]) -> list[CatalogObject]:
         return duckdb_catalog.sync_latest_views(self.project, self.env, specs, self.con)
@@ -128,8 +130,9 @@ class AwsBackend:
         self.skips_failed_collections = self.mode == "crawler"
 
     def sync_tables(self, specs: Iterable[CollectionSpec]) -> list[CatalogObject]:
-        if self.mode == "crawler":
-            return aws_catalog.crawl_collections(self.project, self.env, specs, self.glue)
+        if self.mode == "crawler":  # the crawlers know collections only: kx_rejects is registered directly
+            return [*aws_catalog.crawl_collections(self.project, self.env, specs, self.glue),
+                    aws_catalog.register_rejects(self.project, self.env, self.glue)]
         return aws_catalog.register_tables(self.project, self.env, specs, self.glue)
 
     def sync_latest_views(self, specs: Iterable[CollectionSpec]) -> list[CatalogObject]:

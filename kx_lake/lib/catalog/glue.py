@@ -120,9 +120,10 @@ def column_specs(where: str, columns: Sequence[tuple[str, str]], partition_keys:
     return out
 
 
-def partition_key_specs(where: str, partition_keys: Sequence[str]) -> list[dict[str, str]]:
-    if not partition_keys or partition_keys[0] != DATE_COLUMN:
-        raise GlueCatalogError(f"glue {where}: partition keys must start with {DATE_COLUMN!r}, got {list(partition_keys)}")
+def partition_key_specs(where: str, partition_keys: Sequence[str], lead_key: str = DATE_COLUMN) -> list[dict[str, str]]:
+    """`lead_key`: the key a collection table's folders start with; the rejects table leads with `database`."""
+    if not partition_keys or partition_keys[0] != lead_key:
+        raise GlueCatalogError(f"glue {where}: partition keys must start with {lead_key!r}, got {list(partition_keys)}")
     if len(set(partition_keys)) != len(partition_keys):
         raise GlueCatalogError(f"glue {where}: partition keys repeat a name: {list(partition_keys)}")
     return [{"Name": k, "Type": PARTITION_KEY_TYPE} for k in partition_keys]
@@ -150,6 +151,7 @@ def table_input(
     description: str = "",
     parameters: Mapping[str, str] | None = None,
     local_ok: bool = False,
+    lead_key: str = DATE_COLUMN,
 ) -> dict[str, Any]:
     """The Glue TableInput of one lake table: external, Parquet, partitioned by strings.
 
@@ -162,7 +164,7 @@ def table_input(
         "Name": table,
         "TableType": TABLE_TYPE,
         "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE", **(parameters or {})},
-        "PartitionKeys": partition_key_specs(where, partition_keys),
+        "PartitionKeys": partition_key_specs(where, partition_keys, lead_key),
         "StorageDescriptor": storage_descriptor(column_specs(where, columns, partition_keys), location),
     }
     if description:
@@ -285,6 +287,7 @@ class GlueCatalog:
         *,
         description: str = "",
         parameters: Mapping[str, str] | None = None,
+        lead_key: str = DATE_COLUMN,
     ) -> TableChange:
         """Create the table, or update it when its columns (or location/format) differ.
 
@@ -292,7 +295,8 @@ class GlueCatalog:
         match; drop the table (and re-add partitions) deliberately instead.
         """
         wanted = table_input(
-            database, table, columns, partition_keys, location, description=description, parameters=parameters
+            database, table, columns, partition_keys, location, description=description, parameters=parameters,
+            lead_key=lead_key,
         )
         current = self.get_table(database, table)
         where = f"{database}.{table}"

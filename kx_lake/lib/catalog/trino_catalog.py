@@ -9,6 +9,8 @@ Athena engine v3 IS Trino, so this backend runs the project's SQL exactly as Ath
   external table drops metadata only, never lake files;
 * partitions: `system.sync_partition_metadata(..., 'FULL', case_sensitive => false)` registers the
   lake's partition folders and forgets those that left it (the Glue path's add + prune);
+* the env's rejects table `<prefix>lake.kx_rejects`, from the same Glue definition (rejects_table),
+  partitioned by database and collection, synced the same way with every sync_tables;
 * views: `_latest` views, sql/views and sql/datasets as written — UNCHANGED Athena SQL —, through
   `athena_sql_on_trino`, the one place where an Athena-only construct would be adapted (none is
   needed today: see its docstring).
@@ -28,6 +30,7 @@ from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.aws_catalog import glue_columns
 from kx_lake.lib.catalog.glue import GlueCatalogError, table_input
 from kx_lake.lib.catalog.objects import CatalogError, CatalogObject, QueryResult
+from kx_lake.lib.catalog.rejects_table import rejects_location, rejects_table_input
 from kx_lake.lib.catalog.trino_ddl import COMMENT_PREFIX, TrinoDdlError, create_table_sql, fingerprint, local_location
 from kx_lake.lib.catalog.views import (
     ATHENA_DIALECT,
@@ -38,7 +41,8 @@ from kx_lake.lib.catalog.views import (
     referenced_tables,
 )
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
-from kx_lake.lib.lake.pipeline import table_ref
+from kx_lake.lib.lake.pipeline import storage_for, table_ref
+from kx_lake.lib.lake.rejects import REJECTS_DIR, REJECTS_TABLE
 from kx_lake.lib.storage import fsio
 from kx_lake.lib.trino import client
 from kx_lake.lib.trino.client import TrinoSqlError
@@ -128,25 +132,47 @@ class TrinoCatalog:
                 definition = table_input(
                     database, table, glue_columns(ref.schema, ref.partition_columns), [k.name for k in names.partition_keys(spec.partition_columns)],
                     ref.table_dir, local_ok=True)
-                ddl = create_table_sql(CATALOG, database, definition, local_location(ref.table_dir))
-                if database not in comments:
-                    self._ensure_schema(database)
-                    comments[database] = self._table_comments(database)
-                wanted = COMMENT_PREFIX + fingerprint(definition)
-                change = "unchanged"
-                if comments[database].get(table) != wanted:
-                    change = "created" if table not in comments[database] else "recreated"
-                    self._run(f"DROP TABLE IF EXISTS {CATALOG}.{names.qualified(database, table)}", f"drop {label}")
-                    self._run(ddl, f"create table {label}")
-                    comments[database][table] = wanted
-                # CALL takes no `?` parameters; both names are [a-z0-9_] (names.py), quoted as literals anyway
-                self._run(f"CALL {CATALOG}.system.sync_partition_metadata(schema_name => {_lit(database)}, "
-                          f"table_name => {_lit(table)}, mode => 'FULL', case_sensitive => false)",
-                          f"sync partitions of {label}")
+                change = self._sync_table(database, definition, ref.table_dir, comments)
             except (GlueCatalogError, TrinoDdlError, TrinoSqlError) as exc:
                 raise CatalogError(f"{where}: {exc}") from exc
             out.append(CatalogObject("table", label, "created", f"table {change}; partitions synced"))
+        out.append(self.sync_rejects_table())
         return out
+
+    def sync_rejects_table(self) -> CatalogObject:
+        """`<prefix>lake.kx_rejects` over the env's rejects folder (rejects_table), its partitions synced;
+        the folder is created when no collection has rejects yet (Trino needs an existing location)."""
+        storage = storage_for(self.project, self.env_spec)
+        location = rejects_location(storage, self.env)
+        database = names.lake_database(self.env_spec)
+        try:
+            storage.fs.makedirs(storage.env_file(self.env, REJECTS_DIR), exist_ok=True)
+            change = self._sync_table(database, rejects_table_input(database, location, local_ok=True), location, {})
+        except (GlueCatalogError, TrinoDdlError, TrinoSqlError, OSError) as exc:
+            raise CatalogError(f"{self.env}/{REJECTS_TABLE}: {exc}") from exc
+        return CatalogObject("table", f"{database}.{REJECTS_TABLE}", "created", f"table {change}; partitions synced")
+
+    def _sync_table(self, database: str, definition: dict, directory: str, comments: dict[str, dict[str, str]]) -> str:
+        """(Re)create the table when its definition's fingerprint changed, then sync its partitions with
+        the folders; `comments` caches each database's table comments across calls. The change made."""
+        table = definition["Name"]
+        label = f"{database}.{table}"
+        if database not in comments:
+            self._ensure_schema(database)
+            comments[database] = self._table_comments(database)
+        wanted = COMMENT_PREFIX + fingerprint(definition)
+        change = "unchanged"
+        if comments[database].get(table) != wanted:
+            change = "created" if table not in comments[database] else "recreated"
+            ddl = create_table_sql(CATALOG, database, definition, local_location(directory))
+            self._run(f"DROP TABLE IF EXISTS {CATALOG}.{names.qualified(database, table)}", f"drop {label}")
+            self._run(ddl, f"create table {label}")
+            comments[database][table] = wanted
+        # CALL takes no `?` parameters; both names are [a-z0-9_] (names.py), quoted as literals anyway
+        self._run(f"CALL {CATALOG}.system.sync_partition_metadata(schema_name => {_lit(database)}, "
+                  f"table_name => {_lit(table)}, mode => 'FULL', case_sensitive => false)",
+                  f"sync partitions of {label}")
+        return change
 
     def partitions(self, database: str, table: str) -> list[tuple]:
         """The registered partitions (Hive connector's `"<table>$partitions"`), sorted."""

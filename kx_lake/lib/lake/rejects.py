@@ -195,7 +195,7 @@ def publish_rejects(
     path = storage.env_file(env, rejects_relpath(database, collection))
     if table.num_rows == 0:
         if storage.fs.exists(path):
-            storage.fs.rm(path)
+            _remove(storage, env, path)
     else:
         with fsio.atomic_write(storage.fs, path) as sink:
             pq.write_table(table, sink, compression="zstd")
@@ -216,5 +216,10 @@ def drop_rejects(storage: LakeStorage, env: str, database: str, collection: str,
         with fsio.atomic_write(storage.fs, path) as sink:
             pq.write_table(pa.Table.from_pylist(kept, schema=REJECTS_SCHEMA), sink, compression="zstd")
     else:
-        storage.fs.rm(path)
+        _remove(storage, env, path)
     return len(rows) - len(kept)
+
+
+def _remove(storage: LakeStorage, env: str, path: str) -> None:
+    """The file and, locally, its folders left empty: no empty partition folder for a catalog to list."""
+    fsio.remove_files(storage.fs, [path], stop_at=storage.env_file(env, REJECTS_DIR))
