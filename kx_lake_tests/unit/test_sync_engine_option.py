@@ -1,11 +1,12 @@
 """`kx-lake sync --engine spark` reaches the run: the real CLI, definitions and Dagster job (a SQLite
 instance under a temporary KX_LAKE_HOME) record the run with the engine's tag, and the step takes
 the Spark path. No Spark and no MongoDB are started: KX_LAKE_SPARK_JAVA names a Java that does not
-exist, so the Spark resource refuses before a JVM starts, with the message the step reports; the
+exist, so the Spark resource refuses before a JVM starts, with the message the collection's failure reports; the
 MongoDB client is lazy and never used."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -27,6 +28,10 @@ def test_sync_engine_spark_is_the_runs_tag_and_the_step_takes_the_spark_path(tmp
     instance = dg.DagsterInstance.from_config(str(home / "dagster"))
     (run,) = instance.get_runs()
     assert run.tags[ENGINE_TAG] == "spark"
+    # the refusal is the collection's failure, reported as such by the run summary the CLI prints
+    (failed,) = json.loads(result.output[result.output.rindex("\n{\n") + 1:])["results"]
+    assert failed["collection"] == "bills" and failed["status"] == "failed"
+    assert "Spark 3.5 needs Java 17 or 21" in failed["error"] and "KX_LAKE_SPARK_JAVA" in failed["error"]
     failures = [e.dagster_event.step_failure_data.error.to_string() for e in instance.all_logs(run.run_id)
                 if e.dagster_event is not None and e.dagster_event.event_type == dg.DagsterEventType.STEP_FAILURE]
-    assert any("Spark 3.5 needs Java 17 or 21" in m and "KX_LAKE_SPARK_JAVA" in m for m in failures), failures
+    assert len(failures) == 1, failures

@@ -97,12 +97,14 @@ def scan_window(
                     continue
                 ts_ms, why, fallback = placement(doc, spec, tz, bounds)
                 if ts_ms is None:
+                    # unbounded scans are a widening's re-extraction of older dates: this run's bounded
+                    # scan (or the full load's) already swept and rejected what no partition can hold
                     if bounds is not None:
                         rejects.append(why, raw, doc)
                     continue
                 day = window.date_of_ms(ts_ms)
                 if day not in (fallback_wanted if fallback else wanted):
-                    continue
+                    continue  # another date's document (text margins, a range's neighbour): its own run lands it
                 present = {col: doc.get(col) is not None for col in columns}
                 split_leaf(doc, columns)
             except Exception as exc:  # noqa: BLE001 - this document's own problem, quarantined
