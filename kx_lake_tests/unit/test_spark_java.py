@@ -72,3 +72,10 @@ def test_none_fits_names_every_version_found(tmp_path: Path, jvm: Path) -> None:
     assert "is Java 11" in message and "is Java 25" in message
     assert f"JAVA_HOME: no directory {tmp_path / 'gone'}" in message
     assert "PATH: no java" in message
+
+
+def test_a_configured_path_that_does_not_exist_is_named_as_such(tmp_path: Path, jvm: Path) -> None:
+    missing = tmp_path / "nowhere" / "no-java"  # not its grandparent, which exists
+    with pytest.raises(SparkJavaNotFound) as err:
+        find_spark_java(_env(tmp_path, KX_LAKE_SPARK_JAVA=str(missing)), jvm_dir=jvm)
+    assert f"KX_LAKE_SPARK_JAVA: no directory {missing}" in str(err.value)

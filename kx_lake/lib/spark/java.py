@@ -44,9 +44,9 @@ class SparkJava:
 
 def _home(path: Path) -> Path:
     """A Java home from a home or a `.../bin/java` executable (symlinks resolved, as on Debian)."""
-    if path.is_dir():
-        return path
-    return path.resolve().parent.parent
+    if path.is_file():
+        return path.resolve().parent.parent
+    return path  # a home, or a path that does not exist (reported as such, not as its grandparent)
 
 
 def _candidates(environ: Mapping[str, str], jvm_dir: Path) -> Iterator[tuple[str, Path | None]]:
