@@ -26,6 +26,7 @@ def staged_metadata(staged: list[StagedCollection]) -> dict:
         "rewritten_partitions": sum(len(s.rewrite_dates) for s in staged),
         "cursor_resumes": sum(s.read.resumes for s in staged),
         "coverage_gap": "; ".join(f"{s.env}: {s.coverage_gap}" for s in staged if s.coverage_gap),
+        "fallback_deferred": sum(s.fallback_deferred for s in staged),
     }
 
 

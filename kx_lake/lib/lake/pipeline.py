@@ -75,6 +75,8 @@ class StagedCollection:
     open_rejects: set = field(default_factory=set)  # keys already in the rejects table
     landed_rejects: set = field(default_factory=set)  # ... whose document lands now
     rows_by_date: dict[date, int] = field(default_factory=dict)
+    # timestamp_fallback documents placed on a date outside this run: counted, landed by a run over it
+    fallback_deferred: int = 0
     min_ts_ms: int | None = None
     max_ts_ms: int | None = None
     source_filter: dict = field(default_factory=dict)
@@ -234,6 +236,9 @@ def close_stage(
     if coverage.gap:
         log.warning(f"{staged.name}: {coverage.gap}")
     staged.duration_s = time.monotonic() - stage.started
+    if staged.fallback_deferred:
+        log.warning(f"{staged.name}: {staged.fallback_deferred} document(s) without a timestamp are placed "
+                    "(timestamp_fallback) on dates outside this run; a run over those dates or `reconcile` lands them")
     if staged.rejects.count:
         log.warning(f"{staged.name}: {staged.rejects.count} document(s) rejected (undecodable, no usable or "
                     f"placeable {spec.timestamp_column!r}, or values that cannot be harmonized); see the kx_rejects table")

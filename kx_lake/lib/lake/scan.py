@@ -104,6 +104,8 @@ def scan_window(
                     continue
                 day = window.date_of_ms(ts_ms)
                 if day not in (fallback_wanted if fallback else wanted):
+                    if fallback:  # found by every run's sweep: counted, never dropped unsaid
+                        staged.fallback_deferred += 1
                     continue  # another date's document (text margins, a range's neighbour): its own run lands it
                 present = {col: doc.get(col) is not None for col in columns}
                 split_leaf(doc, columns)

@@ -112,6 +112,7 @@ def _merge(job: _Job, key: int, stage: OpenStage, found: list) -> dict[str, int]
             pick = min if name == "min_ts_ms" else max
             setattr(staged, name, theirs if ours is None else ours if theirs is None else pick(ours, theirs))
         staged.landed_rejects |= result.landed_rejects
+        staged.fallback_deferred += result.fallback_deferred
         for stat in ("documents", "bytes", "batches", "resumes"):
             setattr(staged.read, stat, getattr(staged.read, stat) + getattr(result.read, stat))
         staged.read.filters.extend(result.read.filters)

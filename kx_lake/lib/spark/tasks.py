@@ -64,6 +64,7 @@ class UnitResult:
     landed_rejects: set
     read: ReadStats
     rejects: list[tuple] = field(default_factory=list)  # _RejectList.entries
+    fallback_deferred: int = 0
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def _scan_unit(client: MongoClient, template: StagedCollection, tz, unit: dict, 
                        fallback_wanted=set(unit["sweep_wanted"] or unit["wanted"]))
     spool.close()
     result = UnitResult(acc.schema, seen, staged.rows_by_date, staged.min_ts_ms, staged.max_ts_ms,
-                        staged.landed_rejects, staged.read, staged.rejects.entries)
+                        staged.landed_rejects, staged.read, staged.rejects.entries, staged.fallback_deferred)
     return spool, result
 
 
