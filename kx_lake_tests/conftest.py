@@ -17,6 +17,7 @@ pytest_plugins = [
     "kx_lake_tests.fixtures.moto_server",
     "kx_lake_tests.fixtures.trino_server",
     "kx_lake_tests.fixtures.spark_session",
+    "kx_lake_tests.integration.corpus_run",  # the bad-input corpus's scratch lake (`corpus`)
 ]
 
 

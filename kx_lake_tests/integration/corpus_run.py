@@ -19,18 +19,31 @@ from pathlib import Path
 
 import bson
 import pyarrow as pa
+import pytest
 
 from kx_lake.lib.extract.decode import decode_batch
 from kx_lake.lib.lake.pipeline import publish_staged, stage_collection
 from kx_lake.lib.lake.rejects import read_rejects
 from kx_lake.lib.lake.scan import read_source
+from kx_lake.builders.resources import load_project
 from kx_lake.lib.storage import LakeStorage
+from kx_lake_tests.fixtures.scratch_lake import scratch_lake
 
 DATES = [date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)]
 CSV = """collection,database,timestamp_column,timestamp_encoding,partition_columns,enabled
 corpus_docs,hims_admin,updated_at,date,,true
 corpus_parts,hims_admin,updated_at,date,facility_id,true
 """
+
+
+@pytest.fixture
+def corpus(request: pytest.FixtureRequest, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """(project, env1 client) of a scratch lake over the corpus collections, which are dropped after."""
+    scratch_lake(request, local_source, tmp_path, monkeypatch, CSV)
+    client = local_source.client("env1")
+    yield load_project(), client
+    client.hims_admin.corpus_docs.drop()
+    client.hims_admin.corpus_parts.drop()
 
 
 def at(minute: int) -> datetime:

@@ -11,31 +11,22 @@ import base64
 import math
 from decimal import Decimal
 from collections.abc import Callable
-from pathlib import Path
 
 import bson
 import pytest
 from bson import Binary, Code, DBRef, Decimal128, Int64, MaxKey, MinKey, Regex, Timestamp
 from bson.son import SON
 
-from kx_lake.builders.resources import load_project
 from kx_lake.lib.catalog import glue
 from kx_lake.lib.catalog.aws_catalog import glue_columns
 from kx_lake.lib.harmonize.infer import MAX_NESTING, MAX_TYPE_CHARS
 from kx_lake.lib.harmonize.types import INT64, StructType
 from kx_lake.lib.lake.state import CollectionState
-from kx_lake_tests.fixtures.scratch_lake import scratch_lake
-from kx_lake_tests.integration.corpus_run import CSV, Outcome, assert_good_landed, at, run_case
+from kx_lake_tests.integration.corpus_run import Outcome, assert_good_landed, at, run_case
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def corpus(request: pytest.FixtureRequest, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    scratch_lake(request, local_source, tmp_path, monkeypatch, CSV)
-    client = local_source.client("env1")
-    yield load_project(), client
-    client.hims_admin.corpus_docs.drop()
 
 
 def raw(doc: dict | SON, *replace: tuple[bytes, bytes]) -> bytes:

@@ -18,10 +18,8 @@ import bson
 import pytest
 from bson import Decimal128, Int64, MinKey, ObjectId, Timestamp
 
-from kx_lake.builders.resources import load_project
 from kx_lake.lib.storage.segments import HASH_SEPARATOR
-from kx_lake_tests.fixtures.scratch_lake import scratch_lake
-from kx_lake_tests.integration.corpus_run import CSV, assert_good_landed, at, run_case
+from kx_lake_tests.integration.corpus_run import assert_good_landed, at, run_case
 
 pytestmark = pytest.mark.integration
 
@@ -59,13 +57,6 @@ TIMESTAMPS: dict[str, tuple[object, bool, datetime | str]] = {
 }
 
 
-@pytest.fixture
-def corpus(request: pytest.FixtureRequest, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    scratch_lake(request, local_source, tmp_path, monkeypatch, CSV)
-    client = local_source.client("env1")
-    yield load_project(), client
-    client.hims_admin.corpus_docs.drop()
-    client.hims_admin.corpus_parts.drop()
 
 
 @pytest.mark.parametrize("case", list(TIMESTAMPS))
