@@ -103,7 +103,12 @@ def test_unplaceable_documents_are_rejected_with_a_reason_and_counted(lake) -> N
     assert "in the future" in rejects[("future", "string")]["reason"]
     assert '"when":"yesterday"' in rejects[("object-ts", "string")]["document"]
 
-    duckdb_catalog.refresh(project, "env1", [project.collection("l_bills")], views=[])
+    # `kx-lake catalog refresh` registers the rejects table through the job and lists it with its partitions
+    shown = CliRunner().invoke(app, ["catalog", "refresh", "--env", "env1", "--collections", "l_bills"],
+                               env={"COLUMNS": "300"})
+    assert shown.exit_code == 0, shown.output
+    [line] = [ln for ln in shown.stdout.splitlines() if "kx_env1_lake.kx_rejects" in ln]
+    assert [c.strip() for c in line.split("│") if c.strip()] == ["table", "kx_env1_lake.kx_rejects", "created", "1 partition"]
     con = duckdb_catalog.connect(project, "env1")
     try:
         rows = con.execute("select collection, count(*) from kx_env1_lake.kx_rejects group by 1").fetchall()
