@@ -28,6 +28,7 @@ from kx_lake.lib.catalog.objects import CatalogObject
 from kx_lake.lib.catalog.sql_template import render_sql
 from kx_lake.lib.catalog.views import SQL_DIR, load_all_sql, parse_view, referenced_tables, view_target
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
+from kx_lake.lib.lake.rejects import REJECTS_TABLE
 from kx_lake.lib.scrub import Scrubber, errors_scrubbed, scrub_tree
 
 CATALOG_GROUP = "catalog"
@@ -125,8 +126,10 @@ def _latest_views(database: str, specs: list[CollectionSpec]) -> dg.AssetsDefini
         with errors_scrubbed(lambda: Scrubber.for_project(kx_catalog.project)):
             per_env = {env: refresh_collections(kx_catalog, env, selected, context.instance, config.engine)
                        for env in _envs(kx_catalog.project, config)}
-        for spec in selected:
+        for i, spec in enumerate(selected):
             suffixes = (f".{spec.collection}", f".{spec.collection}_latest")
+            if i == 0:  # the env's kx_rejects table belongs to no collection: reported once
+                suffixes += (f".{REJECTS_TABLE}",)
             mine = {env: [o for o in objs if o.name.endswith(suffixes)] for env, objs in per_env.items()}
             yield dg.MaterializeResult(asset_key=latest_key(spec), metadata=_objects_metadata(kx_catalog.project, mine))
 

@@ -14,6 +14,12 @@ def _value(entry: object) -> object:
     return getattr(entry, "value", entry)
 
 
+def _for_env(env: str, joined: str) -> str | None:
+    """This env's part of a per-env "env: text; env: text" metadata value (lake_metadata.py)."""
+    parts = [p.split(": ", 1)[1] for p in joined.split("; ") if p.startswith(f"{env}: ")]
+    return "; ".join(parts) or None
+
+
 def results_from_events(env: str, events: Iterable[dg.DagsterEvent | dg.EventLogEntry]) -> list[CollectionResult]:
     out: dict[tuple[str, str], CollectionResult] = {}
     for item in events:
@@ -31,6 +37,7 @@ def results_from_events(env: str, events: Iterable[dg.DagsterEvent | dg.EventLog
                 env=env, database=database, collection=collection, status="succeeded",
                 rows=int(meta.get("rows", 0) or 0), bytes=int(meta.get("bytes", 0) or 0),
                 partitions=int(meta.get("files", 0) or 0), rejected=int(meta.get("rejected", 0) or 0),
+                coverage_gap=_for_env(env, str(meta.get("coverage_gap") or "")),
                 duration_s=float(meta.get("extract_duration_s", 0) or 0) + float(meta.get("publish_duration_s", 0) or 0),
             )
         elif event.event_type_value == "ASSET_OBSERVATION":

@@ -10,8 +10,9 @@ environment and range share one run (range tags, like the CLI's sync groups). Th
 tick while the run is still going does not request it again. The cursor never moves past now plus
 a small skew, so one document stamped in 2099 cannot blind the sensor to everything before it. Nor
 can a watermark: a sync that took in a document stamped later today (not rejected: it is before
-tomorrow) stores that time, so a watermark past now + skew is not trusted and the sensor looks from
-now − skew instead (what a host writes now, its clock up to the skew behind, is stamped after that).
+tomorrow) stores at most its own time + skew (lake/state.py); a watermark past now + skew (written
+before that cap) is not trusted and the sensor looks from now − skew instead (what a host writes now,
+its clock up to the skew behind, is stamped after that).
 Documents found again at every look (the future one, the last minutes' already synced) keep the run
 key — the newest timestamp up to now + skew — so Dagster does not request them twice. If
 a run fails, the watermark stays behind and the cursor ahead, so the collection is re-requested only
@@ -38,7 +39,7 @@ from kx_lake.builders.sync_requests import group_request
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
 from kx_lake.lib.lake.pipeline import storage_for
 from kx_lake.lib.lake.plan import SyncGroup, plan_sync
-from kx_lake.lib.lake.state import CollectionState
+from kx_lake.lib.lake.state import FUTURE_SKEW_MS, CollectionState
 from kx_lake.lib.ops.config import OperationsConfig
 from kx_lake.lib.ops.newdata import NewData, find_new_data
 
@@ -47,7 +48,7 @@ SUCCESS_EMAIL_SENSOR = "sync_summary_email"
 FAILURE_EMAIL_SENSOR = "run_failure_email"
 
 
-CURSOR_SKEW = timedelta(minutes=10)  # how far past "now" the cursor may move (clock skew between hosts)
+CURSOR_SKEW = timedelta(milliseconds=FUTURE_SKEW_MS)  # how far past "now" the cursor may move (clock skew between hosts)
 
 
 def _ms(when: datetime) -> int:

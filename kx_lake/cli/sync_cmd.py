@@ -59,6 +59,9 @@ def print_summary(summary: SyncSummary) -> None:
         table.add_row(f"{r.database}.{r.collection}", f"[{style}]{r.status}[/]", str(r.rows),
                       f"[yellow]{r.rejected}[/]" if r.rejected else "0", str(r.bytes), scrub(r.error or "")[:120])
     console.print(table)
+    for r in summary.results:  # a range that left a gap: its dates are published, synced_until did not move
+        if r.coverage_gap:
+            console.print(f"[yellow]warning: {r.env}/{r.database}.{r.collection}: {r.coverage_gap}[/]", highlight=False, soft_wrap=True)
     console.print(
         f"{summary.env}: {len(summary.succeeded)} succeeded, {len(summary.failed)} failed, "
         f"{summary.rows} rows, {summary.rejected} rejected (kx_rejects) in {summary.duration_s:.1f}s (runs: {', '.join(r[:8] for r in summary.run_ids)})"

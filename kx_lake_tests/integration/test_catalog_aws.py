@@ -226,7 +226,7 @@ def test_glue_mode_registers_the_rejects_table_and_a_partition_per_collection(
 
     log = RequestLog(glue)
     done = aws_catalog.register_tables(project, "env1", [project.collection("t_bills")], GlueCatalog(glue))
-    assert ("kx_env1_lake.kx_rejects", "created", "table created; partitions +2 updated 0 removed 0") in \
+    assert ("kx_env1_lake.kx_rejects", "created", "table created; partitions +2 updated 0 removed 0; 2 partitions") in \
         [(o.name, o.status, o.reason) for o in done]
     [create] = [p for p in log.params("CreateTable") if p["TableInput"]["Name"] == "kx_rejects"]
     assert log.problems == []  # every request (CreateTable included) passed botocore's model
@@ -243,6 +243,6 @@ def test_glue_mode_registers_the_rejects_table_and_a_partition_per_collection(
 
     drop_rejects(storage, "env1", "hims_clinical", "t_visits", [("V1", "string")])
     again = aws_catalog.register_rejects(project, "env1", GlueCatalog(glue))
-    assert again.reason == "table unchanged; partitions +0 updated 0 removed 1"
+    assert again.reason == "table unchanged; partitions +0 updated 0 removed 1; 1 partition"
     assert [p["Values"] for p in glue.get_partitions(DatabaseName="kx_env1_lake", TableName="kx_rejects")["Partitions"]] \
         == [["hims_billing", "t_bills"]]

@@ -221,6 +221,7 @@ def test_cli_query_and_catalog_refresh(lake) -> None:
     status = {o["name"]: (o["status"], o["reason"]) for o in out["objects"]}
     assert status[f"{ENC}_latest"] == ("created", "")
     assert status[DIM][0] == "skipped" and "kx_env1_hims_masters.facilities_latest" in status[DIM][1]
+    assert status["kx_env1_lake.kx_rejects"] == ("created", "0 partitions")  # listed, though no collection's
     result = runner.invoke(app, ["query", "--env", "env1", "--format", "csv", "select count(*) AS n from kx_rejects"])
     assert result.exit_code == 0 and result.stdout.splitlines() == ["n", "0"], result.output
 

@@ -1,5 +1,5 @@
 """Hostile partition values synced end to end: real FerretDB → Dagster sync → Parquet lake (local disk) →
-DuckDB catalog. `_latest` must show every document exactly once with its original value, and no
+DuckDB catalog (and the same lake in the self-hosted Trino and in Spark's partition discovery). `_latest` must show every document exactly once with its original value, and no
 two distinct values may share a folder even as a case-insensitive, normalising filesystem sees names.
 Two collections: one partitioned by a single id, one by two (a second, ordinary id beside it).
 """
@@ -129,3 +129,61 @@ def _folder_value(name: str) -> str | None:
 
 def _sql_text(value: str | None) -> str:
     return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def _expected_rows() -> tuple[dict[str, str | None], dict[str, tuple[str | None, str]]]:
+    one = {f"D{i:02d}": expected_text(v) for i, v in enumerate(VALUES)}
+    two = {f"D{i:02d}": (expected_text(v), "W1" if i % 2 else "w1") for i, v in enumerate(VALUES)}
+    return one, two
+
+
+@pytest.mark.trino
+@pytest.mark.slow
+@pytest.mark.timeout(2400)
+def test_trino_latest_shows_every_original_value_once(synced, trino_server) -> None:
+    """The same lake registered in the self-hosted Trino (Hive connector, partitions from the folders):
+    `_latest` shows each document once with its original value, as DuckDB does."""
+    project, _, _ = synced
+    specs = [project.collection("t_hostile"), project.collection("t_hostile2")]
+    con = trino_server.connect()
+    try:
+        trino = trino_server.catalog(project, "env1", con)
+        done = trino.sync_tables(specs) + trino.sync_latest_views(specs)
+        assert all(o.status == "created" for o in done), done
+        rows = trino.query('SELECT "_id", facility_id FROM kx_env1_hims_billing.t_hostile_latest').rows
+        rows2 = trino.query('SELECT "_id", facility_id, ward_id FROM kx_env1_hims_patient.t_hostile2_latest').rows
+    finally:
+        con.close()
+    one, two = _expected_rows()
+    assert sorted(r[0] for r in rows) == sorted(one)  # each document exactly once
+    assert dict(rows) == one
+    assert {r[0]: (r[1], r[2]) for r in rows2} == two
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_spark_partition_discovery_reads_every_original_value(synced, spark_session) -> None:
+    """Spark reading the table folder with Hive partition discovery (partition values as text, as the
+    catalog types them): `coalesce(_kx_orig_<column>, <column>)` is every document's original value."""
+    _, _, storage = synced
+    conf = "spark.sql.sources.partitionColumnTypeInference.enabled"
+    before = spark_session.conf.get(conf)
+    spark_session.conf.set(conf, "false")
+    try:
+        def read(collection: str, database: str, columns: str) -> list[tuple]:
+            table_dir = storage.table_dir("env1", database, collection)
+            frame = (spark_session.read.option("basePath", table_dir).option("mergeSchema", "true")
+                     .parquet(table_dir))
+            frame.createOrReplaceTempView("kx_hostile")
+            return [tuple(r) for r in spark_session.sql(f'SELECT `_id`, {columns} FROM kx_hostile').collect()]
+
+        rows = read("t_hostile", "hims_billing", "coalesce(_kx_orig_facility_id, facility_id)")
+        rows2 = read("t_hostile2", "hims_patient",
+                     "coalesce(_kx_orig_facility_id, facility_id), coalesce(_kx_orig_ward_id, ward_id)")
+    finally:
+        spark_session.conf.set(conf, before)
+    one, two = _expected_rows()
+    assert sorted(r[0] for r in rows) == sorted(one)  # one version each: every document exactly once
+    assert dict(rows) == one
+    assert {r[0]: (r[1], r[2]) for r in rows2} == two

@@ -5,18 +5,22 @@
   in the run summary, and leave it once fixed at the source and synced.
 * Timestamps in any encoding land: epoch seconds, ISO text without an offset (the env's timezone).
 * A run over a later range than the collection has reached (a scheduler outage) publishes its dates but
-  does not mark the gap as synced, so the next incremental plan starts before the gap.
+  does not mark the gap as synced, so the next incremental plan starts before the gap; the warning naming
+  env, collection and the gap's dates reaches the CLI output, the run summary and the Dagster log.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
+from kx_lake.cli import app
 from kx_lake.builders.resources import load_project
 from kx_lake.builders.sync_runner import run_sync
 from kx_lake.lib.catalog import duckdb_catalog
@@ -48,11 +52,16 @@ def lake(request: pytest.FixtureRequest, local_source, tmp_path: Path, monkeypat
     coll.drop()
 
 
-def sync(project, definitions, first: date, last: date):
+def sync(project, definitions, first: date, last: date, instance: dg.DagsterInstance | None = None):
     group = SyncGroup("env1", first, last, (project.collection("l_bills"),), False)
-    summary = run_sync(definitions, "sync_collections", [group], instance=dg.DagsterInstance.ephemeral())
+    summary = run_sync(definitions, "sync_collections", [group], instance=instance or dg.DagsterInstance.ephemeral())
     assert all(r.ok for r in summary.results), [r.error for r in summary.results]
     return summary
+
+
+def result_run(instance: dg.DagsterInstance) -> str:
+    [run] = instance.get_runs()
+    return run.run_id
 
 
 def lake_ids(storage: LakeStorage) -> list[str]:
@@ -94,7 +103,12 @@ def test_unplaceable_documents_are_rejected_with_a_reason_and_counted(lake) -> N
     assert "in the future" in rejects[("future", "string")]["reason"]
     assert '"when":"yesterday"' in rejects[("object-ts", "string")]["document"]
 
-    duckdb_catalog.refresh(project, "env1", [project.collection("l_bills")], views=[])
+    # `kx-lake catalog refresh` registers the rejects table through the job and lists it with its partitions
+    shown = CliRunner().invoke(app, ["catalog", "refresh", "--env", "env1", "--collections", "l_bills"],
+                               env={"COLUMNS": "300"})
+    assert shown.exit_code == 0, shown.output
+    [line] = [ln for ln in shown.stdout.splitlines() if "kx_env1_lake.kx_rejects" in ln]
+    assert [c.strip() for c in line.split("│") if c.strip()] == ["table", "kx_env1_lake.kx_rejects", "created", "1 partition"]
     con = duckdb_catalog.connect(project, "env1")
     try:
         rows = con.execute("select collection, count(*) from kx_env1_lake.kx_rejects group by 1").fetchall()
@@ -119,9 +133,21 @@ def test_an_outage_gap_is_published_but_never_marked_as_synced(lake) -> None:
     reached = CollectionState.read(storage, "env1", "hims_billing", "l_bills").synced_until_ms
     assert reached == int(datetime(2026, 1, 3, 18, 30, tzinfo=UTC).timestamp() * 1000)  # 01-04 00:00 IST
 
-    # the scheduler was down on the 4th and 5th; a run of the 6th alone publishes it, but leaves the gap
-    sync(project, definitions, date(2026, 1, 6), date(2026, 1, 6))
+    # the scheduler was down on the 4th and 5th; a run of the 6th alone (`--dates`) publishes it, leaves the
+    # gap and says so where a user looks: the CLI's output, the run summary (--json, the e-mail) and the Dagster log
+    gap = "gap 2026-01-04..2026-01-05: synced only until 2026-01-03T18:30:00.000+00:00 but this run starts at 2026-01-06"
+    runner = CliRunner()
+    shown = runner.invoke(app, ["sync", "--env", "env1", "--collections", "l_bills", "--dates", "2026-01-06"],
+                          env={"COLUMNS": "300"})
+    assert shown.exit_code == 0, shown.output
+    assert f"warning: env1/hims_billing.l_bills: {gap}" in shown.stdout
     assert "d6" in lake_ids(storage) and "d4" not in lake_ids(storage)
+    assert CollectionState.read(storage, "env1", "hims_billing", "l_bills").synced_until_ms == reached
+    instance = dg.DagsterInstance.ephemeral()
+    [result] = sync(project, definitions, date(2026, 1, 6), date(2026, 1, 6), instance).results
+    assert result.coverage_gap.startswith(gap) and "not advanced across the gap" in result.coverage_gap
+    warnings = [e.user_message for e in instance.all_logs(result_run(instance)) if e.level == logging.WARNING]
+    assert any(w.startswith(f"env1/hims_billing.l_bills: {gap}") for w in warnings), warnings
     assert CollectionState.read(storage, "env1", "hims_billing", "l_bills").synced_until_ms == reached
     [plan] = plan_sync(project, "env1", [project.collection("l_bills")], now=utc(2026, 1, 6, 12))
     assert (plan.first, plan.last) == (date(2026, 1, 3), date(2026, 1, 6))

@@ -18,7 +18,9 @@ import pytest
 from kx_lake.builders.resources import MongoSourceResource, ProjectResource, load_project
 from kx_lake.builders.sensors import build_new_data_sensor
 from kx_lake.builders.sync_runner import run_sync
+from kx_lake.lib.lake.pipeline import publish_staged, stage_collection, storage_for
 from kx_lake.lib.lake.plan import SyncGroup
+from kx_lake.lib.lake.state import CollectionState
 from kx_lake.lib.ops.config import OperationsConfig
 from kx_lake_tests.fixtures.scratch_lake import scratch_lake
 
@@ -141,16 +143,14 @@ def test_a_future_dated_document_does_not_blind_the_sensor(synced) -> None:
 
 
 def test_a_synced_document_stamped_later_today_does_not_blind_the_sensor(synced) -> None:
-    """A document stamped 23:30 IST on the sensor's today is synced (it is before tomorrow), so the stored
-    watermark is hours ahead of the clock; a document written a minute ago must still be requested."""
+    """A document stamped 23:30 IST on the sensor's today is synced (it is before tomorrow) by a run on the
+    wall clock (months later: no cap bites), so the stored watermark is hours ahead of the sensor's clock —
+    as a state written before the cap would be; a document written a minute ago must still be requested."""
     client, definitions, instance = synced
     project = load_project()
     client.hims_billing.s_bills.insert_one({"_id": 30, "updated_at": utc(2026, 1, 7, 18, 0)})  # 23:30 IST
     group = SyncGroup("env1", date(2026, 1, 3), date(2026, 1, 7), (project.collection("s_bills"),), False)
     assert all(r.ok for r in run_sync(definitions, "sync_collections", [group], instance=instance).results)
-    from kx_lake.lib.lake.pipeline import storage_for
-    from kx_lake.lib.lake.state import CollectionState
-
     state = CollectionState.read(storage_for(project, project.environment("env1")), "env1", "hims_billing", "s_bills")
     assert state.watermark_ms == ms(utc(2026, 1, 7, 18, 0))  # the premise: a watermark later than NOW
 
@@ -166,3 +166,25 @@ def test_a_synced_document_stamped_later_today_does_not_blind_the_sensor(synced)
     client.hims_billing.s_bills.insert_one({"_id": 32, "updated_at": utc(2026, 1, 7, 12, 0)})
     third, _ = evaluate(cursor)
     assert [r.run_key for r in third] != [r.run_key for r in requests]
+
+
+def test_the_stored_watermark_is_capped_at_the_sync_time_plus_the_skew(synced, tmp_path: Path) -> None:
+    """The same document stamped 23:30 IST, synced by a run whose clock reads 16:30 IST (NOW − 1 h): the
+    watermark written is that time + 10 minutes, not 23:30 — a reader without the sensor's workaround
+    (lag, the next sensor) is not carried hours ahead — and the sensor at NOW requests a write of a minute ago."""
+    client, _, _ = synced
+    project = load_project()
+    client.hims_billing.s_bills.insert_one({"_id": 30, "updated_at": utc(2026, 1, 7, 18, 0)})  # 23:30 IST
+    synced_at = datetime(2026, 1, 7, 11, 0, tzinfo=UTC)
+    staged = stage_collection(client=client, project=project, env="env1", spec=project.collection("s_bills"),
+                              dates=[date(2026, 1, d) for d in range(3, 8)], staging_dir=tmp_path / "staging",
+                              now_ms=lambda: ms(synced_at))
+    assert staged.max_ts_ms == ms(utc(2026, 1, 7, 18, 0))  # the premise: the document was taken in
+    publish_staged(project, staged)
+    state = CollectionState.read(storage_for(project, project.environment("env1")), "env1", "hims_billing", "s_bills")
+    assert state.watermark_ms == ms(synced_at) + 10 * 60 * 1000
+
+    client.hims_billing.s_bills.insert_one({"_id": 31, "updated_at": utc(2026, 1, 7, 11, 59)})  # NOW − 1 min
+    requests, _ = evaluate(None)
+    assert [tuple(k.to_user_string() for k in r.asset_selection) for r in requests] == [("hims_billing/s_bills",)]
+    assert "@" + str(ms(utc(2026, 1, 7, 11, 59))) in requests[0].run_key  # the newest up to now + skew

@@ -265,7 +265,7 @@ def test_rejects_table_on_trino_holds_what_duckdb_shows(trino_server, tmp_path, 
         _publish_rejects(storage, "hims_billing", "bills", ["B1", "B2"], tmp_path)
         _publish_rejects(storage, "hims_clinical", "visits", ["V9"], tmp_path)
         [obj] = trino.sync_tables([])
-        assert obj.reason == "table unchanged; partitions synced"
+        assert obj.reason == "table unchanged; partitions synced; 2 partitions"
         duck_rows, trino_rows = both()
         assert trino_rows == duck_rows == [
             ("hims_billing", "bills", "B1", "updated_at: not a timestamp (B1)"),

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.athena import AthenaQueryError, AthenaRunner
-from kx_lake.lib.catalog.objects import CatalogError, CatalogObject
+from kx_lake.lib.catalog.objects import CatalogError, CatalogObject, partitions_note
 from kx_lake.lib.catalog.glue import GlueCatalog, GlueCatalogError, TableChange, lake_partitions
 from kx_lake.lib.catalog.rejects_table import (
     REJECTS_DESCRIPTION,
@@ -137,7 +137,8 @@ def register_rejects(project: ProjectConfig, env: str, glue: GlueCatalog, *, pru
     except GlueCatalogError as exc:
         raise CatalogError(f"{env}/{REJECTS_TABLE}: {exc}") from exc
     return CatalogObject("table", f"{database}.{REJECTS_TABLE}", "created",
-                         f"table {change}; partitions +{added.created} updated {added.updated + restated} removed {pruned}")
+                         f"table {change}; partitions +{added.created} updated {added.updated + restated} removed {pruned}; "
+                         f"{partitions_note(len(parts))}")
 
 
 def crawler_name(project: ProjectConfig, env: str, database: str) -> str:

@@ -33,7 +33,7 @@ from pathlib import Path
 import duckdb
 
 from kx_lake.lib.catalog import names
-from kx_lake.lib.catalog.objects import CatalogError, CatalogObject
+from kx_lake.lib.catalog.objects import CatalogError, CatalogObject, partitions_note
 from kx_lake.lib.catalog.snapshots import SnapshotError, write_snapshot
 from kx_lake.lib.catalog.views import (
     SqlView,
@@ -230,7 +230,7 @@ def sync_rejects_view(project: ProjectConfig, env: str, con: duckdb.DuckDBPyConn
                     f"FROM (\n  {body}\n) AS kx_files")
     except duckdb.Error as exc:
         raise CatalogError(f"{env}: creating DuckDB view {name} over {directory}: {exc}") from exc
-    return CatalogObject("table", name, "created")
+    return CatalogObject("table", name, "created", partitions_note(len({f.rsplit("/", 1)[0] for f in files})))
 
 
 def existing_relations(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:

@@ -20,6 +20,11 @@ class CatalogObject:
     reason: str = ""
 
 
+def partitions_note(count: int) -> str:
+    """How a table's partition count reads in a CatalogObject's reason (the kx_rejects table's)."""
+    return f"{count} partition{'' if count == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class QueryResult:
     """Column names and rows of a query, whatever engine ran it."""

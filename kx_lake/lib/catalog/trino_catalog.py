@@ -29,8 +29,8 @@ from sqlglot import exp
 from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.aws_catalog import glue_columns
 from kx_lake.lib.catalog.glue import GlueCatalogError, table_input
-from kx_lake.lib.catalog.objects import CatalogError, CatalogObject, QueryResult
-from kx_lake.lib.catalog.rejects_table import rejects_location, rejects_table_input
+from kx_lake.lib.catalog.objects import CatalogError, CatalogObject, QueryResult, partitions_note
+from kx_lake.lib.catalog.rejects_table import rejects_location, rejects_partitions, rejects_table_input
 from kx_lake.lib.catalog.trino_ddl import COMMENT_PREFIX, TrinoDdlError, create_table_sql, fingerprint, local_location
 from kx_lake.lib.catalog.views import (
     ATHENA_DIALECT,
@@ -148,9 +148,11 @@ class TrinoCatalog:
         try:
             storage.fs.makedirs(storage.env_file(self.env, REJECTS_DIR), exist_ok=True)
             change = self._sync_table(database, rejects_table_input(database, location, local_ok=True), location, {})
+            count = len(rejects_partitions(storage, self.env))
         except (GlueCatalogError, TrinoDdlError, TrinoSqlError, OSError) as exc:
             raise CatalogError(f"{self.env}/{REJECTS_TABLE}: {exc}") from exc
-        return CatalogObject("table", f"{database}.{REJECTS_TABLE}", "created", f"table {change}; partitions synced")
+        return CatalogObject("table", f"{database}.{REJECTS_TABLE}", "created",
+                             f"table {change}; partitions synced; {partitions_note(count)}")
 
     def _sync_table(self, database: str, definition: dict, directory: str, comments: dict[str, dict[str, str]]) -> str:
         """(Re)create the table when its definition's fingerprint changed, then sync its partitions with

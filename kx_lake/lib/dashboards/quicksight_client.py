@@ -14,7 +14,9 @@ Why it is shaped this way:
 * Ingestions: CreateIngestion for every SPICE data set first, then DescribeIngestion polls (with a
   geometric back-off and a timeout: lib/backoff, tenacity) until each is COMPLETED, FAILED or CANCELLED. Failures are
   collected, and one `IngestionFailedError` names every failed data set with QuickSight's error
-  type and message — never a bare ClientError, never request parameters or credentials.
+  type and message — never a bare ClientError, never request parameters or credentials. QuickSight's
+  own error text (a data source's connection error may echo a URI with its password) is scrubbed
+  (lib/scrub) where it is read, so the log records, results and errors built from it are clean.
 * The client, `sleep` and `clock` are injected: tested against moto's server (the operations it
   implements) and botocore's Stubber; no environment, network or Dagster at import.
 """
@@ -33,6 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from kx_lake.lib.backoff import Backoff
 from kx_lake.lib.dashboards.quicksight_resources import update_request
+from kx_lake.lib.scrub import scrub
 
 _LOG = logging.getLogger(__name__)
 
@@ -84,11 +87,12 @@ def error_code(exc: ClientError) -> str:
 
 
 def _describe_error(exc: Exception) -> str:
-    """ClientError → `Code: message` (botocore never puts credentials in it); other errors by type."""
+    """ClientError → `Code: message`; other errors by type. Scrubbed: the service's message may quote a
+    data source's connection string."""
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
-        return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": ")
-    return f"{type(exc).__name__}: {exc}"
+        return scrub(f"{err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": "))
+    return scrub(f"{type(exc).__name__}: {exc}")
 
 
 def version_number(version_arn: str) -> int:
@@ -248,7 +252,7 @@ class QuickSightClient:
             if status in VERSION_OK:
                 return True
             if status in VERSION_FAILED:
-                errors = "; ".join(f"{e.get('Type')}: {e.get('Message')}" for e in version.get("Errors") or [])
+                errors = scrub("; ".join(f"{e.get('Type')}: {e.get('Message')}" for e in version.get("Errors") or []))
                 raise QuickSightError(f"quicksight {what}: version {number} {status}: {errors or 'no reason given'}")
             return None
 
@@ -290,7 +294,7 @@ class QuickSightClient:
                 if status == INGESTION_DONE or status in INGESTION_FAILED:
                     err = ingestion.get("ErrorInfo") or {}
                     rows = ingestion.get("RowInfo") or {}
-                    error = f"{err.get('Type', 'UNKNOWN')}: {err.get('Message', '')}".rstrip(": ") if err else None
+                    error = scrub(f"{err.get('Type', 'UNKNOWN')}: {err.get('Message', '')}".rstrip(": ")) if err else None
                     results[name] = IngestionResult(name, rid, ingestion_id, status, rows.get("RowsIngested"),
                                                     rows.get("RowsDropped"), error, self._clock() - t0)
                     log = _LOG.info if status == INGESTION_DONE else _LOG.error

@@ -54,8 +54,10 @@ def advance(
                                   f"partition {first_partition}: not marked as synced (the next sync is a full load)")
         return Coverage(end_ms)
     if span.start_ms > previous_ms:
-        return Coverage(previous_ms, f"synced only until {iso_ms(previous_ms)} but this run starts at {covered[0]}: "
-                                     "the gap is not marked as synced (the next incremental sync covers it)")
+        gap_first, gap_last = window.date_of_ms(previous_ms), covered[0] - timedelta(days=1)
+        return Coverage(previous_ms, f"gap {gap_first}..{gap_last}: synced only until {iso_ms(previous_ms)} but this run "
+                                     f"starts at {covered[0]}, so synced_until is not advanced across the gap "
+                                     "(the next incremental sync covers it)")
     gap = None
     if len(covered) != len(set(dates)):
         gap = (f"dates after {covered[-1]} are not contiguous with it: synced_until advances only to "

@@ -45,7 +45,7 @@ from kx_lake.lib.lake.placement import pii_tokenizer
 from kx_lake.lib.lake.rejects import RejectsOutcome, RejectSpool, existing_keys, publish_rejects
 from kx_lake.lib.lake.scan import BatchSource, scan_window
 from kx_lake.lib.lake.spool import DateSpool
-from kx_lake.lib.lake.state import CollectionState
+from kx_lake.lib.lake.state import CollectionState, capped_watermark
 from kx_lake.lib.pii import PiiTokenizer
 from kx_lake.lib.storage import LakeStorage, WrittenFile
 from kx_lake.lib.storage.paths import date_segment
@@ -231,6 +231,7 @@ def close_stage(
     staged.schema_changed = state.schema is None or acc.schema.fingerprint != state.schema.fingerprint
     if staged.max_ts_ms is not None:
         staged.watermark_ms = max(staged.max_ts_ms, state.watermark_ms or staged.max_ts_ms)
+    staged.watermark_ms = capped_watermark(staged.watermark_ms, stage.extracted_at_ms)
     coverage = advance(state.synced_until_ms, wanted, window, stage.extracted_at_ms, project.partitions_start)
     staged.synced_until_ms, staged.coverage_gap = coverage.synced_until_ms, coverage.gap
     if coverage.gap:

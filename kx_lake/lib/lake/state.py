@@ -3,7 +3,9 @@
 `<lake_root>/<env>/_kx_state/<database>/<collection>.json`, replaced atomically, written only after
 the partitions it describes are published. No state means "never loaded": the next sync is a full
 load. The watermark is the newest modified timestamp written (UTC epoch millis, plus its ISO form
-for people), so a type or timezone mix-up cannot silently move it. `synced_until` is the end of the
+for people), so a type or timezone mix-up cannot silently move it — capped at the time of extraction
+plus FUTURE_SKEW_MS: a document stamped later today (placeable: it is before tomorrow) must not carry
+it hours ahead, where the new-data sensor, looking past it, would miss what is written meanwhile. `synced_until` is the end of the
 newest window extracted (capped at the time of extraction): anything new or modified since then
 carries a later timestamp, give or take late commits, so the next incremental sync starts there.
 
@@ -23,6 +25,12 @@ from kx_lake.lib.harmonize import StructType, from_json
 from kx_lake.lib.storage import LakeStorage
 
 STATE_FORMAT = 1
+FUTURE_SKEW_MS = 10 * 60 * 1000  # how far past "now" a watermark or the sensor's cursor may reach (host clock skew)
+
+
+def capped_watermark(watermark_ms: int | None, now_ms: int) -> int | None:
+    """The watermark to store: never past `now_ms` + FUTURE_SKEW_MS."""
+    return None if watermark_ms is None else min(watermark_ms, now_ms + FUTURE_SKEW_MS)
 
 
 def state_relpath(database: str, collection: str) -> str:

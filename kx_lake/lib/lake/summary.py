@@ -22,6 +22,7 @@ class CollectionResult:
     error: str | None = None
     duration_s: float = 0.0
     rejected: int = 0  # documents this run could not place (in the kx_rejects table with a reason)
+    coverage_gap: str | None = None  # why synced_until did not advance over this run's dates (lake/coverage.py)
 
     @property
     def ok(self) -> bool:

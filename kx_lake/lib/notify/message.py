@@ -88,6 +88,10 @@ def render_text(report: RunReport, scrub: Scrubber) -> str:
     if rejected:
         lines += ["", "Collections with rejected documents (see the kx_rejects table):"]
         lines += [f"  - {r.database}.{r.collection}: {r.rejected}" for r in rejected]
+    gaps = [r for r in report.results if r.coverage_gap]
+    if gaps:
+        lines += ["", "Coverage gaps (dates published, synced_until not advanced across the gap):"]
+        lines += [f"  - {r.database}.{r.collection}: {r.coverage_gap}" for r in gaps]
     if report.failed_checks:
         lines += ["", "Failing data-quality checks:"]
         lines += [f"  - [{c.severity}] {c.asset} {c.check}: {_short(c.description, scrub)}" for c in report.failed_checks]
