@@ -163,60 +163,114 @@ def test_an_os_error_in_a_spark_task_fails_only_its_collection(scratch) -> None:
     assert leftovers(storage, home) == []
 
 
-# --- launcher: glue, on moto ------------------------------------------------------------------------
+# --- launcher: glue / emr, on moto -----------------------------------------------------------------
 
 
-def test_glue_launcher_through_the_definitions_lands_the_lake(seeded, moto_server: MotoServer,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    base, home, mp = seeded
-    for key, value in moto_server.env().items():  # the step's and the job's boto3 reach moto
+def _on_moto(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """moto for the step's and the job's boto3; a fresh artifacts bucket and Secrets Manager prefix."""
+    for key, value in moto_server.env().items():
         monkeypatch.setenv(key, value)
     bucket = unique_name("kx-artifacts").replace("_", "-")
     moto_server.client("s3").create_bucket(Bucket=bucket,
                                            CreateBucketConfiguration={"LocationConstraint": moto_server.region})
-    launch = GlueLaunch(job_name=unique_name("kx-lake-env1"), role_arn="arn:aws:iam::123456789012:role/kx-lake-glue",
-                        artifacts=f"s3://{bucket}/kx-lake/env1", secrets_prefix=unique_name("kx-lake") + "/")
-    glue_requests.ensure_job(moto_server.client("glue"), glue_requests.job_definition(launch, ENV))  # kx-lake spark glue-job
-    cfg = _with_spark(_copy_config(base / "cfg-glue"), {"master": "local[2]", "launcher": "glue",
-                                                        "glue": launch.model_dump(mode="json")})
-    root = base / "lake-glue"
-    project = scratch_project(mp, home, root, cfg)
-    # the cluster reads the MongoDB URI from Secrets Manager (the request carries none)
+    return bucket, unique_name("kx-lake") + "/"
+
+
+def _remote_project(seeded, moto_server: MotoServer, name: str, spark: dict[str, Any]) -> tuple[ProjectConfig, Path]:
+    """The configuration with env1 on `spark`, and the MongoDB URI where the cluster reads it: Secrets
+    Manager under the launcher's prefix (the request carries none)."""
+    base, home, mp = seeded
+    root = base / f"lake-{name}"
+    project = scratch_project(mp, home, root, _with_spark(_copy_config(base / f"cfg-{name}"), spark))
+    from kx_lake.lib.source.uri import resolve_mongo_uri
+
     moto_server.client("secretsmanager").create_secret(
-        Name=launch.secrets_prefix + project.environment(ENV).mongodb_uri_secret,
-        SecretString=_local_uri(project))
-    ran: list[list[str]] = []
+        Name=spark[spark["launcher"]]["secrets_prefix"] + project.environment(ENV).mongodb_uri_secret,
+        SecretString=resolve_mongo_uri(project, ENV))
+    return project, root
 
-    def glue_runtime(params: dict[str, Any], **_: Any) -> None:  # stand-in: Glue runs the script
-        defaults = moto_server.client("glue").get_job(JobName=params["JobName"])["Job"]["DefaultArguments"]
-        argv = ["--JOB_NAME", params["JobName"]]
-        for key, value in {**defaults, **params["Arguments"]}.items():
-            argv += [key, value]
-        ran.append(argv)
-        done = subprocess.run([*submit_command(project.environment(ENV)), *argv], capture_output=True, text=True,
-                              env={**os.environ, **moto_server.env(), "PYSPARK_PYTHON": sys.executable,
-                                   "KX_LAKE_HOME": str(base / "no-local-source")}, timeout=900)
-        assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-3000:])
 
-    session = boto3.Session()  # the default session the step's boto3.client calls use
-    session.events.register("provide-client-params.glue.StartJobRun", glue_runtime)
+def _run_job(project: ProjectConfig, argv: list[str], env: dict[str, str]) -> None:
+    """The service's runtime, stood in for: the real job script under spark-submit --master local[2]."""
+    done = subprocess.run([*submit_command(project.environment(ENV)), *argv], capture_output=True, text=True,
+                          env={**os.environ, **env, "PYSPARK_PYTHON": sys.executable}, timeout=900)
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-3000:])
+
+
+def _sync_bills_with_hooks(project: ProjectConfig, monkeypatch: pytest.MonkeyPatch,
+                           hooks: dict[str, Any]) -> tuple[SyncSummary, dg.DagsterInstance]:
+    """Sync bills on env1 through the definitions, `hooks` (botocore event → handler) registered on the
+    default boto3 session the step's clients come from."""
+    session = boto3.Session()
+    for event, handler in hooks.items():
+        session.events.register(event, handler)
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
     instance = dg.DagsterInstance.ephemeral()
-    summary = _sync([SyncGroup(ENV, AS_OF.replace(day=1), AS_OF, (project.collection("bills"),), False)],
-                    engine="spark", instance=instance)
+    group = SyncGroup(ENV, AS_OF.replace(day=1), AS_OF, (project.collection("bills"),), False)
+    return _sync([group], engine="spark", instance=instance), instance
 
-    assert len(ran) == 1 and "--dagster-pipes-context" in ran[0]
+
+def _assert_bills_landed(root: Path, summary: SyncSummary, instance: dg.DagsterInstance, launcher: str) -> None:
     (result,) = summary.results
     assert result.ok, result.error
     files = list((root / ENV / "hims_billing" / "bills").rglob("*.parquet"))
     assert files and result.partitions == len(files) and result.rows > 0
     assert result.bytes == sum(f.stat().st_size for f in files)
-    assert _launcher_of(instance, "hims_billing", "bills") == "glue"
+    assert _launcher_of(instance, "hims_billing", "bills") == launcher
     state = CollectionState.read(LakeStorage.from_root(str(root)), ENV, "hims_billing", "bills")
     assert state.watermark_ms is not None  # the job wrote the state; nothing here published again
 
 
-def _local_uri(project: ProjectConfig) -> str:
-    from kx_lake.lib.source.uri import resolve_mongo_uri
+def test_glue_launcher_through_the_definitions_lands_the_lake(seeded, moto_server: MotoServer,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    bucket, secrets_prefix = _on_moto(moto_server, monkeypatch)
+    launch = GlueLaunch(job_name=unique_name("kx-lake-env1"), role_arn="arn:aws:iam::123456789012:role/kx-lake-glue",
+                        artifacts=f"s3://{bucket}/kx-lake/env1", secrets_prefix=secrets_prefix)
+    glue_requests.ensure_job(moto_server.client("glue"), glue_requests.job_definition(launch, ENV))  # `spark glue-job`
+    project, root = _remote_project(seeded, moto_server, "glue", {
+        "master": "local[2]", "launcher": "glue", "glue": launch.model_dump(mode="json")})
+    ran: list[list[str]] = []
 
-    return resolve_mongo_uri(project, ENV)
+    def glue_runtime(params: dict[str, Any], **_: Any) -> None:  # Glue runs the script with these arguments
+        defaults = moto_server.client("glue").get_job(JobName=params["JobName"])["Job"]["DefaultArguments"]
+        argv = ["--JOB_NAME", params["JobName"]]
+        for key, value in {**defaults, **params["Arguments"]}.items():
+            argv += [key, value]
+        ran.append(argv)
+        _run_job(project, argv, moto_server.env())
+
+    summary, instance = _sync_bills_with_hooks(project, monkeypatch,
+                                               {"provide-client-params.glue.StartJobRun": glue_runtime})
+    assert len(ran) == 1 and "--dagster-pipes-context" in ran[0]
+    _assert_bills_landed(root, summary, instance, "glue")
+
+
+def test_emr_launcher_through_the_definitions_lands_the_lake(seeded, moto_server: MotoServer,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    bucket, secrets_prefix = _on_moto(moto_server, monkeypatch)
+    emr = {"artifacts": f"s3://{bucket}/kx-lake/env1", "log_uri": f"s3://{bucket}/emr-logs/",
+           "secrets_prefix": secrets_prefix}
+    project, root = _remote_project(seeded, moto_server, "emr", {"master": "local[2]", "launcher": "emr", "emr": emr})
+    flows: list[dict] = []
+    described: list[str] = []
+
+    def run_job_flow(params: dict[str, Any], **_: Any) -> None:
+        flows.append(params)
+
+    def emr_runtime(params: dict[str, Any], **_: Any) -> None:
+        # PipesEMRClient: DescribeCluster (log readers), waiter "cluster_running", then waiter
+        # "cluster_terminated": before its first poll the step runs here and the cluster ends.
+        described.append(params["ClusterId"])
+        if len(described) != 3:
+            return
+        (flow,) = flows
+        spark_env = next(c for c in flow["Configurations"] if c["Classification"] == "spark-env")
+        exported = next(c for c in spark_env["Configurations"] if c["Classification"] == "export")["Properties"]
+        # PYSPARK_PYTHON names the cluster's Python 3.11; the stand-in keeps this interpreter
+        _run_job(project, [], {**moto_server.env(), **{k: v for k, v in exported.items() if not k.startswith("PYSPARK_")}})
+        moto_server.client("emr").terminate_job_flows(JobFlowIds=[params["ClusterId"]])  # the step's end
+
+    summary, instance = _sync_bills_with_hooks(project, monkeypatch, {
+        "provide-client-params.emr.RunJobFlow": run_job_flow, "provide-client-params.emr.DescribeCluster": emr_runtime})
+    assert len(flows) == 1 and len(described) >= 3
+    _assert_bills_landed(root, summary, instance, "emr")
