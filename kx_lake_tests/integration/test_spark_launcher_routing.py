@@ -163,6 +163,20 @@ def test_an_os_error_in_a_spark_task_fails_only_its_collection(scratch) -> None:
     assert leftovers(storage, home) == []
 
 
+def test_a_job_that_never_reports_fails_every_collection_of_its_environment(scratch) -> None:
+    """spark-submit itself fails (a master no Spark knows): each collection of the step is reported
+    failed, naming env1 and the launcher; nothing reaches the lake."""
+    project, root, client, home = scratch
+    cfg = Path(os.environ["KX_LAKE_CONFIG_DIR"])
+    _with_spark(cfg, {"master": "nosuch://nowhere", "launcher": "submit"}, engine="spark")
+    group = [SyncGroup(ENV, FIRST, LAST, tuple(project.collection(c) for _, c in COLLS), False)]
+    summary = _sync(group)
+    assert sorted((r.env, r.collection, r.ok) for r in summary.results) == [
+        (ENV, "f_bills", False), (ENV, "f_visits", False)]
+    assert all("spark.launcher submit" in r.error for r in summary.results), [r.error for r in summary.results]
+    assert not list(root.rglob("*.parquet"))
+
+
 # --- launcher: glue / emr, on moto -----------------------------------------------------------------
 
 
