@@ -62,6 +62,7 @@ def run(pipes: PipesContext, workdir: Path) -> int:
     """Sync the requested collections in this process's SparkSession; report each one through Pipes."""
     from pyspark.sql import SparkSession
 
+    from kx_lake.builders.lake_metadata import published_metadata, staged_metadata  # plain dicts, no Dagster
     from kx_lake.lib.spark import finish_collections, sync_with_spark
 
     request = SyncRequest.from_extras(pipes.extras)
@@ -73,9 +74,10 @@ def run(pipes: PipesContext, workdir: Path) -> int:
     result = sync_with_spark(spark, project, request.env, specs, request.dates, mongo_uri=request.mongo_uri(project),
                              staging_dir=workdir / "staging", log=pipes.log, now_ms=request.now_ms)
     published = finish_collections(project, result.staged, pipes.log)
-    for done in published:
+    for done in published:  # the same metadata the in-process step records, so summaries count alike
+        metadata = {**staged_metadata([done.staged]), **published_metadata([done]), **SyncRequest.metadata(done)}
         pipes.report_asset_materialization(asset_key=f"{done.staged.spec.database}/{done.staged.spec.collection}",
-                                           metadata=SyncRequest.metadata(done))
+                                           metadata=metadata)
     failures = [{"env": f.env, "database": f.database, "collection": f.collection, "message": f.message}
                 for f in result.failures]
     for f in failures:

@@ -27,10 +27,12 @@ from kx_lake.builders.partitions import partition_scope
 from kx_lake.builders.resources import MongoSourceResource, ProjectResource
 from kx_lake.builders.run_lease import holds_environment_leases
 from kx_lake.lib.config import CollectionSpec, ProjectConfig
-from kx_lake.builders.lake_metadata import staged_metadata
+from kx_lake.builders.lake_metadata import combined, staged_metadata
 from kx_lake.lib.lake.pipeline import StagedCollection, stage_collection
 from kx_lake.lib.scrub import Scrubber, errors_scrubbed
+from kx_lake.builders.spark_remote import remote_launcher, remote_outcomes
 from kx_lake.builders.spark_resource import SparkEngineResource, engine_for
+from kx_lake.lib.spark_launch.request import PublishedRemotely
 
 LAKE_IO_MANAGER = "lake_io_manager"
 
@@ -82,13 +84,18 @@ def _database_asset(
     ) -> Iterator[dg.MaterializeResult]:
         with errors_scrubbed(lambda: Scrubber.for_project(kx_project.project)):  # what else the step raises
             scope = partition_scope(context.partition_keys)
-            clients = {env: mongo.client(env) for env in scope}
             project, staging_dir = kx_project.project, kx_project.staging_dir(context.run.run_id)
             keys = sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())
             engines = {env: engine_for(project, env, context.run.tags) for env in scope}
             local = {env: dates for env, dates in scope.items() if engines[env] == "local"}
-            on_spark = _spark_outcomes([by_key[k] for k in keys], {e: d for e, d in scope.items() if e not in local},
+            # spark.launcher submit/glue/emr: the job script syncs and publishes (builders/spark_remote.py);
+            # it reads MongoDB itself, so no client (nor URI) is needed here for those environments
+            remote = {e: d for e, d in scope.items() if e not in local and remote_launcher(project, e)}
+            clients = {env: mongo.client(env) for env in scope if env not in remote}
+            on_spark = _spark_outcomes([by_key[k] for k in keys],
+                                       {e: d for e, d in scope.items() if e not in local and e not in remote},
                                        kx_spark, mongo, clients, project, staging_dir)
+            launched = remote_outcomes(context, [by_key[k] for k in keys], remote, project) if remote else {}
             failures: list[str] = []
             def stage(k: dg.AssetKey) -> _Outcome:
                 return _stage_all(by_key[k], local, clients, project, staging_dir)
@@ -96,6 +103,8 @@ def _database_asset(
             for key, outcome in _staged_ahead(keys, stage):
                 spec = by_key[key]
                 outcome = outcome.joined(on_spark.get(key))
+                published, failed = launched.get((spec.database, spec.collection), ([], []))
+                outcome.remote, outcome.failures = published, outcome.failures + failed
                 outcome.log.replay(context.log)
                 for env, message, trace, duration in outcome.failures:
                     failures.append(f"{env}/{database}.{spec.collection}: {message}")
@@ -106,9 +115,10 @@ def _database_asset(
                             metadata={"status": "failed", "env": env, "error": message, "duration_s": duration},
                         )
                     )
-                if outcome.staged:
-                    yield dg.MaterializeResult(asset_key=key, value=outcome.staged,
-                                               metadata=staged_metadata(outcome.staged))
+                if outcome.staged or outcome.remote:  # the IO manager publishes the staged, records the remote
+                    metadata = _step_metadata(outcome)
+                    yield dg.MaterializeResult(asset_key=key, value=[*outcome.staged, *outcome.remote],
+                                               metadata=metadata)
             if failures:
                 raise dg.Failure(
                     description=f"{len(failures)} collection(s) failed in {database}",
@@ -116,6 +126,15 @@ def _database_asset(
                 )
 
     return _extract
+
+
+def _step_metadata(outcome: "_Outcome") -> dict:
+    """Staging metadata; a Spark job's reported metadata is whole (it published too), so when the same
+    collection is also published here, its publishing half is left to the IO manager's totals."""
+    if not outcome.staged:
+        return combined([r.metadata for r in outcome.remote])
+    mine = staged_metadata(outcome.staged)
+    return combined([mine, *({k: r.metadata[k] for k in mine if k in r.metadata} for r in outcome.remote)])
 
 
 class _BufferedLog:
@@ -144,6 +163,7 @@ class _Outcome:
     staged: list[StagedCollection] = field(default_factory=list)
     failures: list[tuple[str, str, str, float]] = field(default_factory=list)  # env, message, trace, seconds
     log: _BufferedLog = field(default_factory=_BufferedLog)
+    remote: list[PublishedRemotely] = field(default_factory=list)  # already published by a Spark job
 
     def joined(self, other: "_Outcome | None") -> "_Outcome":
         if other is None:

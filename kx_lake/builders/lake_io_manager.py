@@ -10,6 +10,11 @@ what handle_output raises, chain included. Before raising, a failing environment
 failure observation (as a staging failure is), so no summary leaves the collection out; the other
 environments of the run still publish.
 
+A collection synced by a Spark job (`spark.launcher` submit, glue or emr) arrives as a
+`PublishedRemotely` record: the job already published its files, rejects and state, so nothing is
+published again; its metadata, reported by the job, is already the step's and joins this manager's
+only when the same collection was also published here for another environment of the run.
+
 Nothing loads a collection asset as an input: the catalog assets downstream name them in `deps`
 and read the lake's own state and files, so `load_input` only refuses (Dagster requires the method).
 """
@@ -20,10 +25,11 @@ import time
 
 import dagster as dg
 
-from kx_lake.builders.lake_metadata import published_metadata
+from kx_lake.builders.lake_metadata import combined, published_metadata
 from kx_lake.builders.resources import ProjectResource
 from kx_lake.lib.lake.pipeline import StagedCollection, publish_staged
 from kx_lake.lib.scrub import Scrubber, errors_scrubbed
+from kx_lake.lib.spark_launch.request import PublishedRemotely
 
 
 class LakeParquetIOManager(dg.ConfigurableIOManager):
@@ -31,14 +37,18 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
 
     kx_project: ProjectResource
 
-    def handle_output(self, context: dg.OutputContext, obj: list[StagedCollection]) -> None:
+    def handle_output(self, context: dg.OutputContext, obj: list[StagedCollection | PublishedRemotely]) -> None:
         if obj is None:
             return
         project = self.kx_project.project
         scrubber = Scrubber.for_project(project)
         published, failed = [], []
+        remote = [o for o in obj if isinstance(o, PublishedRemotely)]
+        for done in remote:
+            context.log.info(f"{done.name}: published by the Spark job (spark.launcher {done.launcher})")
         with errors_scrubbed(lambda: scrubber):
-            for staged in obj:  # environments publish independently: one failing does not stop the others
+            for staged in (o for o in obj if not isinstance(o, PublishedRemotely)):  # environments publish
+                # independently: one failing does not stop the others
                 started = time.monotonic()
                 try:
                     published.append(publish_staged(project, staged, log=context.log))
@@ -52,7 +62,9 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
                         "duration_s": round(time.monotonic() - started, 3)}))
                     failed.append(exc)
             if published:
-                context.add_output_metadata(published_metadata(published))
+                mine = published_metadata(published)
+                context.add_output_metadata(combined([mine, *({k: r.metadata[k] for k in mine if k in r.metadata}
+                                                               for r in remote)]))
             if failed:
                 raise failed[0]
 

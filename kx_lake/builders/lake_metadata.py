@@ -45,3 +45,28 @@ def published_metadata(published: list[PublishedCollection]) -> dict:
         "rejected": sum(p.rejects.rejected for p in published),
         "rejects_total": sum(p.rejects.total for p in published),
     }
+
+
+_NEWEST = {"schema_version", "watermark", "watermark_ms", "max_timestamp", "last_date"}
+_OLDEST = {"min_timestamp", "first_date"}
+
+
+def combined(parts: list[dict]) -> dict:
+    """Several environments' metadata of one collection as one (a run may span environments, some
+    published here and some by a Spark job): counts summed, newest/oldest kept, labels joined."""
+    out: dict = {}
+    for key in dict.fromkeys(k for part in parts for k in part):
+        values = [p[key] for p in parts if p.get(key) not in (None, "")]
+        if not values:
+            out[key] = next((p[key] for p in parts if key in p), None)
+        elif key in _NEWEST:
+            out[key] = max(values)
+        elif key in _OLDEST:
+            out[key] = min(values)
+        elif key == "lag_hours":
+            out[key] = min((v for v in values if v >= 0), default=-1.0)
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            out[key] = round(sum(values), 3) if any(isinstance(v, float) for v in values) else sum(values)
+        else:
+            out[key] = ", ".join(dict.fromkeys(str(v) for v in values))
+    return {k: v for k, v in out.items() if v is not None}

@@ -19,6 +19,22 @@ KEY = "kx_lake_sync"
 CONFIG_FILES = ("environments.yaml", "collections.csv")
 
 
+@dataclass(frozen=True)
+class PublishedRemotely:
+    """A collection the job script already published (files, rejects, state) for `env`, and the
+    metadata it reported: what the orchestrator records instead of publishing again."""
+
+    env: str
+    database: str
+    collection: str
+    launcher: str
+    metadata: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return f"{self.env}/{self.database}.{self.collection}"
+
+
 class BadSyncRequest(ValueError):
     """The Pipes extras are not a kx-lake sync request; the message names the field."""
 
