@@ -44,6 +44,8 @@ def published_metadata(published: list[PublishedCollection]) -> dict:
         # documents this run could not place (kx_rejects table), and the table's rows afterwards
         "rejected": sum(p.rejects.rejected for p in published),
         "rejects_total": sum(p.rejects.total for p in published),
+        # look-back dates whose documents and files were exactly those last published: not rewritten
+        "unchanged_dates": sum(p.unchanged_dates for p in published),
     }
 
 

@@ -14,8 +14,9 @@ publish_staged (in the IO manager; deterministic): per date, spool → dicts →
   schema, chunk by chunk into per-leaf files on local disk (leaves.py: memory bounded by bytes) → one
   Parquet file per leaf (publish_date, which the Spark engine's tasks call too; LakeStorage.write_partition
   replaces the date atomically per file and removes stale leaves; a date with no documents left is
-  emptied; a date with nothing new under an unchanged schema is left as it is) → state (schema,
-  watermark) written last, so the watermark only advances once the data is safe.
+  emptied; a date with nothing new under an unchanged schema is left as it is, and so is a date whose
+  documents and files are exactly those it was last published from, unchanged.py) → state (schema,
+  watermark, those dates' records) written last, so the watermark only advances once the data is safe.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from kx_lake.lib.lake.rejects import RejectsOutcome, RejectSpool, existing_keys,
 from kx_lake.lib.lake.scan import BatchSource, scan_window
 from kx_lake.lib.lake.spool import DateSpool
 from kx_lake.lib.lake.state import CollectionState, capped_watermark
+from kx_lake.lib.lake.unchanged import PublishedDates, forget
 from kx_lake.lib.pii import PiiTokenizer
 from kx_lake.lib.storage import LakeStorage, WrittenFile
 from kx_lake.lib.storage.paths import date_segment
@@ -104,6 +106,7 @@ class PublishedCollection:
     schema_version: int
     duration_s: float
     rejects: RejectsOutcome = RejectsOutcome(0, 0, 0)
+    unchanged_dates: int = 0  # dates whose documents and files were those last published: not rewritten
 
     @property
     def bytes(self) -> int:
@@ -319,29 +322,37 @@ def publish_staged(project: ProjectConfig, staged: StagedCollection, log: loggin
     started = time.monotonic()
     spec, env = staged.spec, staged.env
     storage = storage_for(project, project.environment(env))
+    unchanged: list[date] = []
     try:
         if staged.published is None:
             conv = converter_for(project, staged)
             files: list[WrittenFile] = []
-            for day in _dates_to_write(staged, lambda: storage.date_dirs(env, spec.database, spec.collection)):
+            records = PublishedDates(staged, storage, project.environment(env).timezone)
+            dates = _dates_to_write(staged, lambda: storage.date_dirs(env, spec.database, spec.collection))
+            unchanged = records.skippable(dates)
+            written = [d for d in dates if d not in set(unchanged)]
+            for day in written:
                 def reject(why: str, raw: bytes | None, doc: dict, day: date = day) -> None:
                     staged.rejects.append(why, raw, doc)
                     staged.rows_by_date[day] -= 1
                 files += publish_date(project, staged, conv, day, staged.spool.read_pairs(day),
                                       staged.spool.directory / "leaves" / day.isoformat(), reject)
+            published_dates = records.after(written)
         else:
             files = list(staged.published)
+            published_dates = forget(staged, staged.dates)
         rejects = publish_rejects(storage, env, spec.database, spec.collection, staged.rejects, staged.landed_rejects) \
             if staged.rejects is not None else RejectsOutcome(0, 0, 0)
         version = staged.state_before.schema_version + (1 if staged.schema_changed else 0)
         faults.reached("before_state")
-        CollectionState(staged.schema, version, staged.watermark_ms, staged.synced_until_ms).write(
-            storage, env, spec.database, spec.collection
-        )
+        CollectionState(staged.schema, version, staged.watermark_ms, staged.synced_until_ms,
+                        published_dates=published_dates).write(storage, env, spec.database, spec.collection)
     finally:
         staged.spool.remove()
-    log.info(f"{staged.name}: published {len(files)} file(s), {staged.rows} rows, {len(staged.dates)} date(s)")
-    return PublishedCollection(staged, files, version, time.monotonic() - started, rejects)
+    same = f", {len(unchanged)} unchanged (same documents and files as last published, not rewritten)" \
+        if unchanged else ""
+    log.info(f"{staged.name}: published {len(files)} file(s), {staged.rows} rows, {len(staged.dates)} date(s){same}")
+    return PublishedCollection(staged, files, version, time.monotonic() - started, rejects, len(unchanged))
 
 
 def table_ref(project: ProjectConfig, env: str, spec: CollectionSpec) -> LakeTableRef:

@@ -8,10 +8,16 @@ bounded by documents and by bytes (CHUNK_BYTES: 5000 documents of 1 MB would be 
 order. One file, not one per date: creating, closing and removing a file per date cost a full load
 ~1 ms each, 40k times at scale 0.1 (docs/benchmarks.md). Memory stays at a chunk and two integers per
 run whatever the collection's size; disk holds the window's raw BSON once.
+
+Each date also keeps a running BLAKE2b of its raw bytes in append order (`digest`): with BSON's
+length prefix the concatenation is unambiguous, and the query's (timestamp, _id) order is total, so
+the same documents give the same digest — what lets publication skip a date whose documents are
+exactly those it last published (lake/unchanged.py). A different order only costs a rewrite.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import struct
 from collections.abc import Iterable, Iterator
@@ -39,6 +45,7 @@ class DateSpool:
         self._size = 0
         self._runs: dict[date, list[list[int]]] = {}  # date -> [start, end) byte ranges, in append order
         self.counts: dict[date, int] = {}
+        self._digests: dict[date, hashlib.blake2b] = {}
 
     def append(self, day: date, raw: bytes) -> None:
         if self._writer is None:
@@ -52,11 +59,20 @@ class DateSpool:
         else:
             runs.append([start, self._size])
         self.counts[day] = self.counts.get(day, 0) + 1
+        digest = self._digests.get(day)
+        if digest is None:
+            digest = self._digests[day] = hashlib.blake2b(digest_size=32)
+        digest.update(raw)
 
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+    def digest(self, day: date) -> str | None:
+        """BLAKE2b-256 of the date's raw documents in append order; None when it has none."""
+        digest = self._digests.get(day)
+        return None if digest is None else digest.hexdigest()
 
     def dates(self) -> list[date]:
         return sorted(self.counts)

@@ -14,11 +14,15 @@ schema it replaces is kept as `previous_schema` (with its version), `schema_chan
 the write's time and `schema_changed_in_last_write` to true; writes that keep the schema carry the
 first two over and set the flag to false. Older state files without them read
 as "no previous schema".
+
+`published_dates` ({date: record}, lake/unchanged.py) says, for the newest dates published, which
+documents they were published from and which files that left; a date still matching both is not
+rewritten by a cycle that extracts the same documents again. A state without it skips nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from kx_lake.lib.harmonize import StructType, from_json
@@ -52,6 +56,7 @@ class CollectionState:
     previous_schema_version: int | None = None
     schema_changed_at: str | None = None
     schema_changed_in_last_write: bool = False
+    published_dates: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, storage: LakeStorage, env: str, database: str, collection: str) -> CollectionState:
@@ -69,6 +74,7 @@ class CollectionState:
             previous_schema_version=raw.get("previous_schema_version"),
             schema_changed_at=raw.get("schema_changed_at"),
             schema_changed_in_last_write=bool(raw.get("schema_changed_in_last_write")),
+            published_dates=_records(raw.get("published_dates")),
         )
 
     def write(self, storage: LakeStorage, env: str, database: str, collection: str) -> None:
@@ -97,6 +103,14 @@ class CollectionState:
                 "synced_until_ms": self.synced_until_ms,
                 "synced_until": iso_ms(self.synced_until_ms),
                 "updated_at": now,
+                "published_dates": self.published_dates,
                 **history,
             },
         )
+
+
+def _records(raw: object) -> dict[str, str]:
+    """The stored records, or none when the field is absent or not what this version writes."""
+    if not isinstance(raw, dict):
+        return {}
+    return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}

@@ -50,14 +50,15 @@ def older_than_count(client: MongoClient, spec: CollectionSpec, before_ms: int) 
 
 
 def newest_partition_date(storage: LakeStorage, env: str, spec: CollectionSpec):
+    """The newest `date=` folder holding a Parquet file. Folders are listed newest first and only
+    until one holds a file: walking the whole table (every date × leaf) cost every sync's checks a
+    listing of the lake's history per collection."""
     table = storage.fs._strip_protocol(storage.table_dir(env, spec.database, spec.collection))
-    dates = set()
-    for path in fsio.list_files(storage.fs, table):
-        if path.endswith(".parquet"):
-            seg = path[len(table) + 1:].split("/", 1)[0]
-            if seg.startswith("date="):
-                dates.add(seg[5:])
-    return max(dates) if dates else None
+    names = storage.date_dirs(env, spec.database, spec.collection)
+    for seg in sorted((n for n in names if n.startswith("date=")), reverse=True):
+        if any(path.endswith(".parquet") for path in fsio.list_files(storage.fs, f"{table}/{seg}")):
+            return seg[5:]
+    return None
 
 
 def freshness(storage: LakeStorage, env: EnvironmentSpec, spec: CollectionSpec, state: CollectionState,
