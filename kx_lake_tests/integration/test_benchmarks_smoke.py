@@ -1,5 +1,6 @@
 """The benchmark harness end to end at a tiny scale on two collections: all contenders (kx-lake, its
-Spark engine, dlt and both read ceilings) run in both phases and the JSON holds positive, mutually consistent figures.
+Spark engine, dlt and both read ceilings) run in both phases, the raw ceiling and kx-lake in the cycle with
+nothing new, and the JSON holds positive, mutually consistent figures.
 Speed is never asserted — the machine is shared; this guards the harness, not the numbers."""
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
     (result,) = doc["runs"]
     assert result["collections"] == 2
     by = {(m["phase"], m["contender"]): m for m in result["measurements"]}
-    assert set(by) == {(p, c) for p in ("full", "incremental") for c in CONTENDERS}
+    assert set(by) == ({(p, c) for p in ("full", "incremental") for c in CONTENDERS}
+                       | {("nothing-new", "ceiling-raw"), ("nothing-new", "kx-lake")})
     for m in by.values():
         assert m["failed"] == {}, m
         assert m["exit_code"] == 0
@@ -45,4 +47,8 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
         assert spark["startup_s"] > 0 and spark["ms_per_document"] > 0 and spark["master"] == "local[2]"
         assert result["ratios"][f"{phase}: spark start-up s"] == spark["startup_s"]
     assert result["ratios"]["full: kx-lake/dlt docs/s"] > 0
+    # nothing new: the same planned windows as the ceiling's, and the fixed cost reported
+    assert by["nothing-new", "kx-lake"]["documents"] == by["nothing-new", "ceiling-raw"]["documents"]
+    assert result["ratios"]["nothing-new: kx-lake wall − scan wall s"] == pytest.approx(
+        by["nothing-new", "kx-lake"]["wall_s"] - by["nothing-new", "ceiling-raw"]["wall_s"], abs=0.06)
     assert {t["target"] for t in result["targets"]}

@@ -142,15 +142,18 @@ def test_a_future_dated_document_does_not_blind_the_sensor(synced) -> None:
         "hims_billing/s_bills", "hims_patient/s_vitals"}
 
 
-def test_a_synced_document_stamped_later_today_does_not_blind_the_sensor(synced) -> None:
-    """A document stamped 23:30 IST on the sensor's today is synced (it is before tomorrow) by a run on the
-    wall clock (months later: no cap bites), so the stored watermark is hours ahead of the sensor's clock —
-    as a state written before the cap would be; a document written a minute ago must still be requested."""
-    client, definitions, instance = synced
+def test_a_synced_document_stamped_later_today_does_not_blind_the_sensor(synced, tmp_path: Path) -> None:
+    """A document stamped 23:30 IST on the sensor's today is synced (it is before tomorrow), and the stored
+    watermark is hours ahead of the sensor's clock — as a state written before the cap is (a sync whose
+    clock reads the next day writes exactly that: the cap is its own time + the skew); a document written
+    a minute ago must still be requested. Both clocks are injected, never the wall clock."""
+    client, _, _ = synced
     project = load_project()
     client.hims_billing.s_bills.insert_one({"_id": 30, "updated_at": utc(2026, 1, 7, 18, 0)})  # 23:30 IST
-    group = SyncGroup("env1", date(2026, 1, 3), date(2026, 1, 7), (project.collection("s_bills"),), False)
-    assert all(r.ok for r in run_sync(definitions, "sync_collections", [group], instance=instance).results)
+    staged = stage_collection(client=client, project=project, env="env1", spec=project.collection("s_bills"),
+                              dates=[date(2026, 1, d) for d in range(3, 8)], staging_dir=tmp_path / "staging",
+                              now_ms=lambda: ms(utc(2026, 1, 8, 6, 0)))
+    publish_staged(project, staged)
     state = CollectionState.read(storage_for(project, project.environment("env1")), "env1", "hims_billing", "s_bills")
     assert state.watermark_ms == ms(utc(2026, 1, 7, 18, 0))  # the premise: a watermark later than NOW
 
