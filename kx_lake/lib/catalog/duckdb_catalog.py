@@ -23,6 +23,11 @@ SQL, transpiled (views.py); `refresh` creates all of them in dependency order. A
 created when missing: the datasets' `<prefix>analytics` holds no table, only views. Each dataset is
 also computed once into a Parquet snapshot beside the catalog file (snapshots.py), which the
 dashboard site reads instead of evaluating the view.
+
+Every connection is bounded (duckdb_bounds: memory limit, spill directory, threads). What the limit
+does not cover: binding a table view reads every
+file's footer (`union_by_name`), memory DuckDB's buffer manager does not count, so a table of many
+small files costs memory in proportion to its file count (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from pathlib import Path
 import duckdb
 
 from kx_lake.lib.catalog import names
+from kx_lake.lib.catalog.duckdb_bounds import CATALOG_DIR, bound
 from kx_lake.lib.catalog.objects import CatalogError, CatalogObject, partitions_note
 from kx_lake.lib.catalog.snapshots import SnapshotError, write_snapshot
 from kx_lake.lib.catalog.views import (
@@ -51,11 +57,10 @@ from kx_lake.lib.lake.rejects import REJECTS_DIR, REJECTS_SCHEMA, REJECTS_TABLE
 from kx_lake.lib.storage import fsio
 from kx_lake.lib.storage.segments import original_column
 
-CATALOG_DIR = "catalog"
-
 
 def catalog_path(project: ProjectConfig, env: str) -> Path:
     return project.settings.state_dir(CATALOG_DIR, f"{env}.duckdb")
+
 
 
 def _register_lake_filesystem(con: duckdb.DuckDBPyConnection, project: ProjectConfig, env: str) -> None:
@@ -82,6 +87,7 @@ def connect(project: ProjectConfig, env: str, read_only: bool = True) -> duckdb.
     except duckdb.Error as exc:
         raise CatalogError(f"{env}: opening the DuckDB catalog {path}: {exc}") from exc
     try:
+        bound(con, project.settings, env)
         _register_lake_filesystem(con, project, env)
     except BaseException:
         con.close()
