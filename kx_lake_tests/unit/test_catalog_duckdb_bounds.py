@@ -47,6 +47,11 @@ def test_a_query_larger_than_the_limit_spills_and_answers(tmp_path):
     try:
         assert con.execute(BIG_SORT).fetchone() == (4_000_000, 3_999_999)
         assert duckdb_bounds.spill_dir(cfg.settings, "env1").is_dir()  # it spilled there
+        # a second connection of this process to the same file shares the database, whose spill
+        # directory DuckDB refuses to set again once used: the connection opens all the same
+        again = duckdb_catalog.connect(cfg, "env1", read_only=False)
+        assert again.execute("SELECT current_setting('memory_limit')").fetchone() == ("61.0 MiB",)
+        again.close()
     finally:
         con.close()
     assert not duckdb_bounds.spill_dir(cfg.settings, "env1").exists()  # DuckDB removes it on close

@@ -38,5 +38,8 @@ def bound(con: duckdb.DuckDBPyConnection, settings: Settings, env: str) -> None:
     spill = spill_dir(settings, env)
     spill.parent.mkdir(parents=True, exist_ok=True)  # DuckDB makes only the last level
     con.execute(f"SET memory_limit = {lit(settings.duckdb_memory_limit)}")
-    con.execute(f"SET temp_directory = {lit(str(spill))}")
+    # connections of one process to one file share a database, whose spill directory cannot change
+    # once used, not even to the same value: set it only when it differs
+    if con.execute("SELECT current_setting('temp_directory')").fetchone()[0] != str(spill):
+        con.execute(f"SET temp_directory = {lit(str(spill))}")
     con.execute(f"SET threads = {threads()}")
