@@ -24,6 +24,7 @@ from kx_lake.defs.lake import sync_job
 from kx_lake.lib.lake.plan import SyncGroup
 from kx_lake.lib.lake.summary import CollectionResult
 from kx_lake.lib.notify import NotifyError, RunReport, Scrubber, SesSender, build_message
+from kx_lake.lib.catalog import duckdb_catalog
 from kx_lake_tests.fixtures.scratch_lake import scratch_lake
 from kx_lake_tests.fixtures.smtp_server import smtp_server  # noqa: F401 - fixture
 
@@ -113,7 +114,11 @@ def lake(request, local_source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     from kx_lake.definitions import defs
 
     smtp_server.clear()
-    yield load_project(), defs(), dg.DagsterInstance.ephemeral()
+    project = load_project()
+    # the source's home is shared by the session's tests: a catalog another test left there would answer
+    # the checks this test expects to warn "no catalog" (test_ops_checks.py clears it the same way)
+    duckdb_catalog.catalog_path(project, "env1").unlink(missing_ok=True)
+    yield project, defs(), dg.DagsterInstance.ephemeral()
     for db, coll in COLLS:
         client[db][coll].drop()
 
