@@ -330,7 +330,8 @@ def publish_staged(project: ProjectConfig, staged: StagedCollection, log: loggin
             records = PublishedDates(staged, storage, project.environment(env).timezone)
             dates = _dates_to_write(staged, lambda: storage.date_dirs(env, spec.database, spec.collection))
             unchanged = records.skippable(dates)
-            written = [d for d in dates if d not in set(unchanged)]
+            skipped = set(unchanged)
+            written = [d for d in dates if d not in skipped]
             for day in written:
                 def reject(why: str, raw: bytes | None, doc: dict, day: date = day) -> None:
                     staged.rejects.append(why, raw, doc)
