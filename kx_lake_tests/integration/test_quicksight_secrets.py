@@ -5,8 +5,8 @@ neither the process's log records, the Dagster instance's event log (every event
 included) nor anything the CLI prints holds them, and the scrubbed form shows the error got that far.
 
 Three failures: a SPICE ingestion that ends FAILED with the secret in its ErrorInfo (DescribeIngestion),
-a CreateIngestion refused with it (a ClientError), and a CreateDataSource refused with it (the deploy step
-fails). The errors are answered by a botocore before-call handler on the real client; everything else is
+a CreateIngestion refused with it (a ClientError), and the data source's CreateDataSource or
+UpdateDataSource refused with it (the deploy step fails). The errors are answered by a botocore before-call handler on the real client; everything else is
 moto's server.
 """
 
@@ -34,8 +34,8 @@ LEAK = f"connection to {URI} refused; signing with {AWS_SECRET}"
 SECRETS = (URI_PASSWORD, URI, AWS_SECRET)
 
 
-def refuse(monkeypatch: pytest.MonkeyPatch, operation: str, data_set_id: str | None = None) -> None:
-    """Every client the job makes answers `operation` (for `data_set_id`, or any) with a 400 carrying LEAK."""
+def refuse(monkeypatch: pytest.MonkeyPatch, *operations: str, data_set_id: str | None = None) -> None:
+    """Every client the job makes answers each of `operations` (for `data_set_id`, or any) with a 400 carrying LEAK."""
     inner = quicksight_deploy.make_client
 
     def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -49,8 +49,9 @@ def refuse(monkeypatch: pytest.MonkeyPatch, operation: str, data_set_id: str | N
 
     def make_client(target, **kwargs):  # noqa: ANN001, ANN202
         qs = inner(target, **kwargs)
-        qs.client.meta.events.register_first(f"before-parameter-build.quicksight.{operation}", remember)
-        qs.client.meta.events.register_first(f"before-call.quicksight.{operation}", answer)
+        for operation in operations:
+            qs.client.meta.events.register_first(f"before-parameter-build.quicksight.{operation}", remember)
+            qs.client.meta.events.register_first(f"before-call.quicksight.{operation}", answer)
         return qs
 
     monkeypatch.setattr(quicksight_deploy, "make_client", make_client)
@@ -75,7 +76,7 @@ def test_failed_and_refused_ingestions_are_scrubbed(moto_server: MotoServer, cli
                                                     monkeypatch: pytest.MonkeyPatch, capfd, caplog) -> None:
     cli_env["ingestion_outcome"]["kx-env1-ops_bed_occupancy"] = {
         "IngestionStatus": "FAILED", "ErrorInfo": {"Type": "DATA_SOURCE_CONNECTION_FAILED", "Message": LEAK}}
-    refuse(monkeypatch, "CreateIngestion", "kx-env1-fin_revenue_daily")
+    refuse(monkeypatch, "CreateIngestion", data_set_id="kx-env1-fin_revenue_daily")
     with caplog.at_level("DEBUG"):
         result = CliRunner().invoke(app, ["dashboards", "refresh", "--env", "env1", "--endpoint-url",
                                           moto_server.endpoint_url])
@@ -88,7 +89,9 @@ def test_failed_and_refused_ingestions_are_scrubbed(moto_server: MotoServer, cli
 
 def test_a_refused_deploy_call_is_scrubbed(moto_server: MotoServer, cli_env: dict, tmp_path: Path,  # noqa: F811
                                            monkeypatch: pytest.MonkeyPatch, capfd, caplog) -> None:
-    refuse(monkeypatch, "CreateDataSource")
+    # The moto server is the session's: an earlier test may have deployed already, so the data source is
+    # then updated rather than created — refuse whichever call this deploy makes.
+    refuse(monkeypatch, "CreateDataSource", "UpdateDataSource")
     with caplog.at_level("DEBUG"):
         result = CliRunner().invoke(app, ["dashboards", "deploy", "--env", "env1", "--endpoint-url",
                                           moto_server.endpoint_url])
