@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -53,7 +54,10 @@ def timed_sync(ws: Workspace) -> dict:
     wall = time.monotonic() - started
     steps = step_times(ws, summary["run_ids"])
     quality = {k: round(v, 2) for k, v in sorted(steps.items()) if k.startswith("quality_")}
-    return {"wall_s": round(wall, 1), "rows": summary["rows"], "quality_s": round(sum(quality.values()), 1),
+    # the largest child so far: the sync (the seed's mutation and the event reader are smaller)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"wall_s": round(wall, 1), "peak_rss_mb": round(peak_mb), "rows": summary["rows"],
+            "quality_s": round(sum(quality.values()), 1),
             "other_steps_s": round(sum(v for k, v in steps.items() if not k.startswith("quality_")), 1),
             "quality_steps": quality}
 
