@@ -1,9 +1,10 @@
 """Cost of a reconcile pass: `python -m benchmarks.reconcile_bench --scale 0.1,1`.
 
 In the benchmark's own workspace (benchmarks/data/reconcile, own FerretDB): seed env1, full load
-(`kx-lake sync --all-dates`), delete 1,000 documents at the source, then time `kx-lake reconcile --env
-env1 --json` over every collection in a child process (wall time, peak RSS of the child; FerretDB's
-own work is in its server process). A second pass measures the steady state (nothing to do).
+(`kx-lake sync --env env1 --all-dates`), delete 1,000 documents at the source, then `kx-lake reconcile
+--env env1 --json` over every collection. Each command runs in a child process, measured alike: wall
+time and the child's peak RSS (FerretDB's own work is in its server process). A second pass measures
+the steady state (nothing to do).
 Prints one JSON line per scale and writes benchmarks/data/results/reconcile.json.
 """
 
@@ -17,13 +18,15 @@ import time
 
 from benchmarks.workspace import DEFAULT_DATA, REPO, Workspace, run_scales
 
+# VmHWM, not ru_maxrss: the latter carries the parent's peak across the exec
 _CHILD = """
-import resource, sys
+import sys
 from kx_lake.cli import app
 try:
     app(sys.argv[1:])
 finally:
-    print("KX_MAXRSS_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+    hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+    print("KX_MAXRSS_KB", hwm.split()[1], file=sys.stderr)
 """
 DELETE_SCRIPT = """
 import json, sys
@@ -45,18 +48,25 @@ print(deleted)
 """
 
 
-def reconcile(ws: Workspace) -> dict:
+def measured(ws: Workspace, *args: str) -> tuple[str, float, int | None]:
+    """(stdout, wall s, peak RSS MB) of `kx-lake ARGS` run in a child process."""
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", _CHILD, "reconcile", "--env", ws.env, "--json"], env=ws.environ(),
-                         cwd=REPO, text=True, capture_output=True)
+    out = subprocess.run([sys.executable, "-c", _CHILD, *args], env=ws.environ(), cwd=REPO, text=True,
+                         capture_output=True)
     wall = time.monotonic() - started
     rss = [int(line.split()[1]) for line in out.stderr.splitlines() if line.startswith("KX_MAXRSS_KB")]
     if out.returncode != 0:
-        raise RuntimeError(f"reconcile failed ({out.returncode}): {out.stdout[-2000:]}{out.stderr[-3000:]}")
-    rows = json.loads(out.stdout)["collections"]
+        raise RuntimeError(f"kx-lake {' '.join(args)} failed ({out.returncode}): "
+                           f"{out.stdout[-2000:]}{out.stderr[-3000:]}")
+    return out.stdout, round(wall, 1), round(rss[0] / 1024) if rss else None
+
+
+def reconcile(ws: Workspace) -> dict:
+    stdout, wall, rss = measured(ws, "reconcile", "--env", ws.env, "--json")
+    rows = json.loads(stdout)["collections"]
     keys = ("source_documents", "latest_ids", "missing", "stale", "deleted", "tombstoned", "repaired", "rejected")
-    return {"wall_s": round(wall, 1), "peak_rss_mb": round(rss[0] / 1024) if rss else None,
-            **{k: sum(r[k] for r in rows) for k in keys}, "failed": sum(r["status"] != "ok" for r in rows)}
+    return {"wall_s": wall, "peak_rss_mb": rss, **{k: sum(r[k] for r in rows) for k in keys},
+            "failed": sum(r["status"] != "ok" for r in rows)}
 
 
 def run_scale(ws: Workspace, scale: float, seed: int) -> dict:
@@ -64,10 +74,9 @@ def run_scale(ws: Workspace, scale: float, seed: int) -> dict:
     ws.fresh_source(scale, seed, log)
     ws.reset_outputs()
     log("full load…")
-    started = time.monotonic()
-    ws.kx("sync", "--env", ws.env, "--all-dates")
-    load_s = time.monotonic() - started
+    _, load_s, load_rss = measured(ws, "sync", "--env", ws.env, "--all-dates")
     files = sum(1 for _ in ws.lake.rglob("*.parquet"))
+    log(f"full load: {load_s} s, peak RSS {load_rss} MB, {files} files")
     out = subprocess.run([sys.executable, "-c", DELETE_SCRIPT, "1000"], env=ws.environ(), cwd=REPO, text=True,
                          capture_output=True, check=True)
     log(f"deleted {out.stdout.strip()} documents; reconcile…")
@@ -75,7 +84,8 @@ def run_scale(ws: Workspace, scale: float, seed: int) -> dict:
     log(f"first pass: {first}")
     second = reconcile(ws)
     log(f"second pass: {second}")
-    return {"scale": scale, "full_load_s": round(load_s, 1), "lake_files": files, "first": first, "second": second}
+    return {"scale": scale, "full_load_s": load_s, "full_load_peak_rss_mb": load_rss, "lake_files": files,
+            "first": first, "second": second}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -118,11 +118,8 @@ def _diff_one(
         raise CollectionSyncError(f"{env}/{spec.database}.{spec.collection}: never synced: run `kx-lake sync` first")
     diff = KeyDiff(workdir)
     try:
-        for chunk in source_keys(client, spec, env_spec.tz, bounds_for(project, env, now_ms)):
-            diff.add_source(chunk)
-        for chunk in lake_keys(storage, env, spec, tz=env_spec.tz):
-            diff.add_lake(chunk)
-        counts = diff.compare()
+        counts = diff.load(source_keys(client, spec, env_spec.tz, bounds_for(project, env, now_ms)),
+                           lake_keys(storage, env, spec, tz=env_spec.tz))
         diff.add_rejects([k for k in existing_keys(storage, env, spec.database, spec.collection)
                           if k[1] != UNDECODABLE])
         for name, value in asdict(counts).items():

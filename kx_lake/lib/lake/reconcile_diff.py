@@ -25,7 +25,7 @@ placeable there and has a lake version at least as new (already, or after the re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -79,6 +79,14 @@ class KeyDiff:
         self.con.register("chunk", chunk)
         self.con.execute("INSERT INTO lake SELECT id, t, ts, coalesce(deleted, false), day, leaf FROM chunk")
         self.con.unregister("chunk")
+
+    def load(self, source: Iterable[pa.Table], lake: Iterable[pa.Table]) -> DiffCounts:
+        """Stream both sides in, chunk by chunk (nothing of them kept in Python), and compare."""
+        for chunk in source:
+            self.add_source(chunk)
+        for chunk in lake:
+            self.add_lake(chunk)
+        return self.compare()
 
     def compare(self) -> DiffCounts:
         con = self.con
