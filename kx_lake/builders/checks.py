@@ -45,7 +45,8 @@ COLLECTION_CHECKS = {
                       "(M: documents before the synced point, T: all documents, L: _ids in _latest = identities "
                       "in the table − tombstoned). A sync's own dates: M_w ≤ L_w + R (M_w: documents modified "
                       "in the run's window, L_w: non-tombstone _ids in those partitions)",
-    "id_unique": "_id unique in _latest; no version stored twice in the table (a sync: its dates and their _ids)",
+    "id_unique": "no (_id, timestamp) version stored twice in the table, one _latest row per _id (a sync: its "
+                 "dates only, without _latest)",
     "freshness": "newest date partition not older than the configured lag",
     "schema_drift": "new or widened fields vs the previous schema version",
 }
