@@ -36,6 +36,7 @@ from kx_lake.lib.lake.pipeline import storage_for
 from kx_lake.lib.lake.reconcile_diff import SOURCE_SCHEMA, KeyDiff
 from kx_lake.lib.lake.reconcile_keys import CHUNK, lake_keys
 from kx_lake.lib.storage import LakeStorage
+from kx_lake_tests.fixtures.own_peak import peak_kb
 
 FIRST = date(2026, 1, 1)
 PER_DAY = 5_000  # documents per date (one file each): N spans more dates than lake_keys reads at once
@@ -92,14 +93,6 @@ def expected(n: int) -> dict[str, int]:
     kinds = [sum(1 for i in range(k, n, EVERY)) for k in (GONE, STALE)]
     return {"source_documents": n - kinds[0] + n // EVERY, "latest_ids": n, "missing": n // EVERY,
             "stale": kinds[1], "deleted": kinds[0], "rejected": 0, "withdrawn": 0}
-
-
-def peak_kb() -> int:
-    """VmHWM: the high-water mark of this address space, started afresh at the exec (Linux, KiB)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
 
 
 def main(env: str, collection: str, documents: str, memory_limit: str) -> dict:

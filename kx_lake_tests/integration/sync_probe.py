@@ -4,13 +4,14 @@ KX_LAKE_HOME, KX_LAKE_ROOT), the source from the environment's URI resolution (t
 
     python -m kx_lake_tests.integration.sync_probe ENV COLLECTION FIRST LAST
 prints one JSON line: rows, files, seconds, rss_before_kb (after imports, before the sync) and
-maxrss_kb (ru_maxrss of this process, Linux: KiB).
+maxrss_kb: this program's own peak (VmHWM, Linux, KiB). Not ru_maxrss: Linux carries the parent's peak
+across the exec, so a probe spawned by a large pytest process would report the session's size and
+hide any growth below it (fixtures/own_peak.py).
 """
 
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -22,6 +23,7 @@ from pymongo import MongoClient
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.lake.pipeline import publish_staged, stage_collection
 from kx_lake.lib.source.uri import resolve_mongo_uri
+from kx_lake_tests.fixtures.own_peak import peak_kb
 
 
 def main(env: str, collection: str, first: str, last: str) -> dict:
@@ -31,7 +33,7 @@ def main(env: str, collection: str, first: str, last: str) -> dict:
     dates = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     client = MongoClient(resolve_mongo_uri(project, env), tz_aware=True)
     client.admin.command("ping")
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_before = peak_kb()
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as staging:
         staged = stage_collection(client=client, project=project, env=env, spec=spec, dates=dates,
@@ -43,7 +45,7 @@ def main(env: str, collection: str, first: str, last: str) -> dict:
         "files": len(published.files),
         "seconds": round(time.monotonic() - started, 2),
         "rss_before_kb": rss_before,
-        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "maxrss_kb": peak_kb(),
     }
 
 

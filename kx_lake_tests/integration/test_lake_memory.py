@@ -2,8 +2,8 @@
 same resident memory as of N documents (same shape: ~1.5 KB each, 60 dates, 3 facilities), because
 extraction streams batches, the spool holds raw BSON on disk and publication converts a date at a time.
 
-Each sync runs in its own interpreter (kx_lake_tests/integration/sync_probe.py) so ru_maxrss is that
-sync's peak alone, not the test session's.
+Each sync runs in its own interpreter (kx_lake_tests/integration/sync_probe.py), whose own peak
+(VmHWM, fixtures/own_peak.py — not ru_maxrss, which carries the session's) is that sync's alone.
 
 Sizing (measured here): the peak is set by the reader's batches (5000 documents, decoded twice —
 raw and dict — with the previous batch still referenced while the next one is decoded), about 110 MB

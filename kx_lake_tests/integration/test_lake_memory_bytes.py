@@ -2,7 +2,7 @@
 than the RSS ceiling), all stamped with one migration timestamp — so one date, one leaf per facility
 and one (timestamp) tie for the reader's resume bookkeeping hold the whole collection — syncs under
 PEAK_LIMIT_MB, and so does a second sync of that date, which merges with the 2 GB already in the lake.
-Each sync runs in its own interpreter (sync_probe.py), so ru_maxrss is its peak alone.
+Each sync runs in its own interpreter (sync_probe.py), so its own peak (VmHWM) is measured alone.
 
 What keeps it bounded: the reader sizes batches by bytes (FerretDB would otherwise send 5000 × 1 MB in
 one reply, which the driver refuses), the spool is read back in chunks capped by bytes, and a date is
