@@ -3,8 +3,9 @@ memory, for test_lake_memory.py. Configuration comes from the environment (KX_LA
 KX_LAKE_HOME, KX_LAKE_ROOT), the source from the environment's URI resolution (the local server).
 
     python -m kx_lake_tests.integration.sync_probe ENV COLLECTION FIRST LAST
-prints one JSON line: rows, files, seconds, rss_before_kb (after imports, before the sync) and
-maxrss_kb: this program's own peak (VmHWM, Linux, KiB). Not ru_maxrss: Linux carries the parent's peak
+prints one JSON line: rows, files, seconds, rss_before_kb (after imports, before the sync),
+staged_peak_kb (the peak when staging ended, before publication) and maxrss_kb: this program's own
+peak (VmHWM, Linux, KiB). Not ru_maxrss: Linux carries the parent's peak
 across the exec, so a probe spawned by a large pytest process would report the session's size and
 hide any growth below it (fixtures/own_peak.py).
 """
@@ -38,6 +39,7 @@ def main(env: str, collection: str, first: str, last: str) -> dict:
     with tempfile.TemporaryDirectory() as staging:
         staged = stage_collection(client=client, project=project, env=env, spec=spec, dates=dates,
                                   staging_dir=Path(staging))
+        staged_peak = peak_kb()
         published = publish_staged(project, staged)
     client.close()
     return {
@@ -45,6 +47,7 @@ def main(env: str, collection: str, first: str, last: str) -> dict:
         "files": len(published.files),
         "seconds": round(time.monotonic() - started, 2),
         "rss_before_kb": rss_before,
+        "staged_peak_kb": staged_peak,
         "maxrss_kb": peak_kb(),
     }
 
