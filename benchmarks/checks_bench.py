@@ -54,7 +54,8 @@ def timed_sync(ws: Workspace) -> dict:
     wall = time.monotonic() - started
     steps = step_times(ws, summary["run_ids"])
     quality = {k: round(v, 2) for k, v in sorted(steps.items()) if k.startswith("quality_")}
-    # the largest child so far: the sync (the seed's mutation and the event reader are smaller)
+    # the largest child process so far: in --cycle-only the sync (the seed's mutation and the event reader
+    # are smaller); in a full run the seeding and `catalog refresh` before the incremental sync count too
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"wall_s": round(wall, 1), "peak_rss_mb": round(peak_mb), "rows": summary["rows"],
             "quality_s": round(sum(quality.values()), 1),
