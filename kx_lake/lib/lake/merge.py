@@ -9,6 +9,7 @@ file and was not extracted again fails the collection rather than being dropped.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pyarrow as pa
@@ -30,13 +31,15 @@ def keep_existing(staged, tz, leaves: dict) -> Callable[[pa.Table], pa.Table]:
     spec, old, new = staged.spec, staged.state_before.schema, staged.schema
     ts_column = mapped_path(spec.timestamp_column, reserved_names(reserved_columns(spec)))[0]
     replaced: set[tuple] | None = None
+    building = threading.Lock()  # leaves are written on several threads; the set is built once
     tombstone_flag = pa.schema([f for f in new.to_arrow_schema() if f.name == DELETED_COLUMN])
 
     def keep(table: pa.Table) -> pa.Table:
         nonlocal replaced
         table = conform_to(table, tombstone_flag)  # files from before the first tombstone lack the column
-        if replaced is None:  # only dates that already have files pay for this
-            replaced = {k for batches in leaves.values() for b in batches for k in version_keys(b, ts_column)}
+        with building:
+            if replaced is None:  # only dates that already have files pay for this
+                replaced = {k for batches in leaves.values() for b in batches for k in version_keys(b, ts_column)}
         if ID_TYPE_COLUMN not in table.column_names:
             raise MergeError(f"{staged.name}: a lake file has no {ID_TYPE_COLUMN} column (written by an "
                                       "older kx-lake); rebuild the table once (delete it and its state, then sync)")

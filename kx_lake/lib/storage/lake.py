@@ -196,11 +196,7 @@ class LakeStorage:
         try:
             with self.fs.open(path, "rb") as f:
                 pf = pq.ParquetFile(f)
-                meta = pf.metadata
-                row_bytes = max(1, sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-                                // max(1, meta.num_rows))
-                # slices of ~32 MB, not whole row groups (128 MB each, up to four leaves written at once)
-                for batch in pf.iter_batches(batch_size=max(1, _MERGE_SLICE_BYTES // row_bytes)):
+                for batch in _slices(pf):
                     table = pa.Table.from_batches([batch])
                     kept = keep_existing(table.drop_columns([c for c in originals if c in table.column_names]))
                     if not kept.num_rows:
@@ -399,6 +395,18 @@ class LakeStorage:
 _WRITE_POOL: ThreadPoolExecutor | None = None
 _WRITERS = 4
 _MERGE_SLICE_BYTES = 32 * 2**20
+
+
+def _slices(pf: pq.ParquetFile) -> Iterator[pa.RecordBatch]:
+    """A file's rows in slices of ~_MERGE_SLICE_BYTES (not whole row groups: 128 MB each, up to four
+    leaves written at once), read one row group at a time. One reader over the whole file holds more
+    the longer the file (measured: 1 MB rows, 128 MB row groups — 390 MB above the interpreter for a
+    500 MB file, 460 MB for 1 GB), a reader per row group stays flat (~185 MB)."""
+    meta = pf.metadata
+    for i in range(meta.num_row_groups):
+        group = meta.row_group(i)
+        row_bytes = max(1, group.total_byte_size // max(1, group.num_rows))
+        yield from pf.iter_batches(batch_size=max(1, _MERGE_SLICE_BYTES // row_bytes), row_groups=[i])
 
 
 def _write_pool() -> ThreadPoolExecutor:
