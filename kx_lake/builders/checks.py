@@ -27,7 +27,15 @@ import dagster as dg
 from kx_lake.builders.catalog_resource import CatalogResource
 from kx_lake.builders.collection_assets import collection_key
 from kx_lake.builders.notify_resources import project_scrubber
-from kx_lake.builders.partitions import ZoneGroup, partition_scope, run_env, zone_groups
+from kx_lake.builders.partitions import (
+    PARTITION_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    ZoneGroup,
+    partition_scope,
+    run_env,
+    zone_groups,
+)
 from kx_lake.builders.resources import MongoSourceResource, ProjectResource
 from kx_lake.lib.catalog import names
 from kx_lake.lib.catalog.backend import CatalogBackend
@@ -56,16 +64,16 @@ QUALITY_SCHEDULE = "quality_checks_daily"
 DAILY_CRON = "0 4 * * *"  # 04:00 in the environments' timezone, after the night's quiet hours
 
 
-def _run_envs(tags: dict[str, str], project: ProjectConfig) -> list[EnvironmentSpec]:
-    env = run_env(tags)  # kx_lake/env included: a check-only run for one env
+def run_envs(tags: dict[str, str], project: ProjectConfig) -> list[EnvironmentSpec]:
+    """The run's environment (partition or range tags, or a check-only run's kx_lake/env), else all active ones."""
+    env = run_env(tags)
     return [project.environment(env)] if env else list(project.active_environments)
 
 
 def run_scope(tags: dict[str, str], project: ProjectConfig) -> Scope | None:
     """The dates a sync run covers (its partition or partition range), or None for all dates: a
     check-only run, or a range from the first partition (a full load checks everything anyway)."""
-    keys = [tags[k] for k in ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end",
-                              "dagster/partition") if "|" in tags.get(k, "")]
+    keys = [tags[k] for k in (RANGE_START_TAG, RANGE_END_TAG, PARTITION_TAG) if "|" in tags.get(k, "")]
     if not keys:
         return None
     (days,) = partition_scope(keys).values()
@@ -166,7 +174,7 @@ def _database_checks(database: str, specs: list[CollectionSpec], ops: Operations
         keys = sorted(context.selected_asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name))
         results: dict[dg.AssetCheckKey, dict[str, Measurement]] = defaultdict(dict)
         scope = run_scope(context.run.tags, project)
-        for env in _run_envs(context.run.tags, project):
+        for env in run_envs(context.run.tags, project):
             with ExitStack() as stack:
                 try:  # read-only: a check never takes DuckDB's writer lock from a catalog refresh
                     backend, error = stack.enter_context(kx_catalog.backend(env.name, read_only=True)), None

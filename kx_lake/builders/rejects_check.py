@@ -13,28 +13,17 @@ from collections import Counter
 
 import dagster as dg
 
+from kx_lake.builders.checks import run_envs
 from kx_lake.builders.collection_assets import collection_key
 from kx_lake.builders.notify_resources import project_scrubber
 from kx_lake.builders.resources import ProjectResource
-from kx_lake.lib.config import EnvironmentSpec, ProjectConfig
+from kx_lake.lib.config import ProjectConfig
 from kx_lake.lib.lake.pipeline import storage_for
 from kx_lake.lib.lake.rejects import read_rejects
 from kx_lake.lib.ops.config import OperationsConfig
 
 CHECK_NAME = "quarantine"
 _REASONS_SHOWN = 3
-
-
-def _run_envs(tags: dict[str, str], project: ProjectConfig) -> list[EnvironmentSpec]:
-    """The run's environment (partition or range tags, or a check-only run's kx_lake/env), else all active
-    ones — the same rule as the quality checks (checks.py)."""
-    for key in ("dagster/asset_partition_range_start", "dagster/partition"):
-        if "|" in tags.get(key, ""):
-            return [project.environment(tags[key].split("|")[-1])]
-    for key in ("dagster/partition/env", "kx_lake/env"):
-        if tags.get(key):
-            return [project.environment(tags[key])]
-    return list(project.active_environments)
 
 
 def build_rejects_check(cfg: ProjectConfig, ops: OperationsConfig) -> list[dg.AssetChecksDefinition]:
@@ -51,7 +40,7 @@ def build_rejects_check(cfg: ProjectConfig, ops: OperationsConfig) -> list[dg.As
     def _check(context: dg.AssetCheckExecutionContext, kx_project: ProjectResource):
         project = kx_project.project
         scrub = project_scrubber(kx_project.config_dir)
-        envs = _run_envs(context.run.tags, project)
+        envs = run_envs(context.run.tags, project)
         storages = {env.name: storage_for(project, env) for env in envs}
         for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.to_user_string()):
             spec = specs[key.asset_key]
