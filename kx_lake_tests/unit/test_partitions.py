@@ -23,12 +23,14 @@ from kx_lake.builders.partitions import (
     run_env,
     zone_groups,
 )
+from kx_lake.builders.checks import run_envs, run_scope
 from kx_lake.builders.reconcile_job import RECONCILE_SCHEDULE
 from kx_lake.builders.schedules import SYNC_SCHEDULE, scheduled_requests
 from kx_lake.builders.sensors import new_data_requests
 from kx_lake.lib.config import ProjectConfig, Settings
 from kx_lake.lib.lake.pipeline import storage_for
 from kx_lake.lib.lake.state import CollectionState
+from kx_lake.lib.ops.catalog_checks import Scope
 from kx_lake.lib.ops.config import OperationsConfig
 from kx_lake.lib.ops.newdata import NewData
 from kx_lake_tests.fixtures.mixed_zones import ENV3_ZONE, mixed_zone_config
@@ -54,6 +56,18 @@ def test_keys_and_tags_round_trip() -> None:
     tags = range_tags("env3", date(2026, 1, 1), date(2026, 1, 5))
     assert tags == {"dagster/asset_partition_range_start": "2026-01-01|env3",
                     "dagster/asset_partition_range_end": "2026-01-05|env3", ENV_TAG: "env3"}
+
+
+def test_checks_scope_a_run_by_its_partition_tags(mixed: ProjectConfig) -> None:
+    first = mixed.partitions_start + timedelta(days=10)
+    last = first + timedelta(days=2)
+    assert run_scope(range_tags("env3", first, last), mixed) == Scope(first, last)
+    assert run_scope({"dagster/partition": str(partition_key("env1", first))}, mixed) == Scope(first, first)
+    assert run_scope(range_tags("env1", mixed.partitions_start, last), mixed) is None  # a full load: everything
+    assert run_scope(env_tags("env1", "cli"), mixed) is None  # a check-only run
+    assert [e.name for e in run_envs(range_tags("env3", first, last), mixed)] == ["env3"]
+    assert [e.name for e in run_envs(env_tags("env2", "cli"), mixed)] == ["env2"]
+    assert run_envs({}, mixed) == list(mixed.active_environments)
 
 
 def test_run_env_reads_every_kind_of_run() -> None:
