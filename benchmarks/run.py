@@ -34,10 +34,13 @@ from benchmarks.workspace import BENCH_DIR, DEFAULT_DATA, Workspace
 ALL = ("ceiling-raw", "ceiling-arrow", "kx-lake", "spark", "dlt")
 
 
-def _project(ws: Workspace):  # noqa: ANN202
+def _project(ws: Workspace, lake: Path | None = None):  # noqa: ANN202
     from kx_lake.lib.config import ProjectConfig, Settings
 
-    return ProjectConfig.load(Settings.resolve(environ=ws.environ()))
+    environ = ws.environ()
+    if lake is not None:
+        environ["KX_LAKE_ROOT"] = str(lake)
+    return ProjectConfig.load(Settings.resolve(environ=environ))
 
 
 def _load() -> str:
@@ -62,8 +65,12 @@ def run_scale(ws: Workspace, scale: float, args: argparse.Namespace, console: Co
     plans_dir = ws.root / "plans"
     measurements = []
 
+    # the windows the measured engine plans from its own lake's state: kx-lake's, or Spark's when only
+    # Spark is measured (kx-lake's lake then holds no state, and every window would be the whole history)
+    planning_lake = ws.spark_lake if "spark" in contenders and "kx-lake" not in contenders else None
+
     def phase(name: str, only: tuple[str, ...] = ALL) -> None:
-        plan = build_plan(_project(ws), ws.env, specs, name)
+        plan = build_plan(_project(ws, planning_lake), ws.env, specs, name)
         plan_file = plan.write(plans_dir / f"{name}.json")
         for contender in (c for c in contenders if c in only):
             extra: list[str] = []
