@@ -21,6 +21,8 @@ from kx_lake.lib.lake.merge import keep_existing
 
 SPEC = CollectionSpec(collection="bills", database="hims_billing", timestamp_column="updated_at")
 SCHEMA = pa.schema([("_id", pa.string()), (ID_TYPE_COLUMN, pa.string()), ("updated_at", pa.timestamp("ms", tz="UTC"))])
+STAGED = SimpleNamespace(name="env1/hims_billing/bills", spec=SPEC, state_before=SimpleNamespace(schema=None),
+                         schema=SimpleNamespace(to_arrow_schema=lambda: SCHEMA))  # no widening: old schema unknown
 
 
 def rows(ids: list[str], ms: int) -> pa.Table:
@@ -41,10 +43,8 @@ class SlowLeaf:
 
 
 def test_versions_extracted_again_are_read_once_across_writer_threads() -> None:
-    staged = SimpleNamespace(name="env1/hims_billing/bills", spec=SPEC, state_before=SimpleNamespace(schema=None),
-                             schema=SimpleNamespace(to_arrow_schema=lambda: SCHEMA))
     leaf = SlowLeaf(rows(["a", "b"], 1_000))
-    keep = keep_existing(staged, "UTC", {("F1",): leaf})
+    keep = keep_existing(STAGED, "UTC", {("F1",): leaf})
     old = rows(["a", "b", "c"], 1_000)  # a, b extracted again; c only in the lake (purged at the source)
     start = threading.Barrier(2)
     kept: list[list[str]] = []
@@ -63,8 +63,6 @@ def test_versions_extracted_again_are_read_once_across_writer_threads() -> None:
 
 
 def test_a_new_version_of_a_document_keeps_its_older_version() -> None:
-    staged = SimpleNamespace(name="env1/hims_billing/bills", spec=SPEC, state_before=SimpleNamespace(schema=None),
-                             schema=SimpleNamespace(to_arrow_schema=lambda: SCHEMA))
-    keep = keep_existing(staged, "UTC", {("F1",): [rows(["a"], 2_000).to_batches()[0]]})
+    keep = keep_existing(STAGED, "UTC", {("F1",): [rows(["a"], 2_000).to_batches()[0]]})
     assert keep(rows(["a"], 1_000)).column("_id").to_pylist() == ["a"]  # history stays
     assert keep(rows(["a"], 2_000)).num_rows == 0  # the same version is replaced by its new copy
